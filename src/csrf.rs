@@ -1,0 +1,200 @@
+//! Cross-site request forgery defences for every POST: a token paired with an encrypted cookie
+//! (so viewing a page never needs a session row), plus a same-origin check on `Origin` and
+//! `Sec-Fetch-Site`.
+
+use rocket::data::{self, Data, FromData, ToByteUnit};
+use rocket::form::{Form, FromForm};
+use rocket::http::{RawStr, Status};
+use rocket::request::{self, FromRequest, Request};
+
+use crate::crypto::{constant_time_eq, random_token};
+use crate::error::refuse;
+use crate::session::SessionLayer;
+
+pub const CSRF_COOKIE: &str = "csrf_token";
+pub const CSRF_FIELD: &str = "csrf_token";
+
+/// The token this browser's forms must carry. Issued (with its cookie) on first use.
+#[derive(Debug, Clone)]
+pub struct CsrfToken(pub String);
+
+/// One token per request, even when several guards ask for it.
+#[derive(Default)]
+struct Slot(std::sync::Mutex<Option<String>>);
+
+fn slot_get(req: &Request<'_>) -> Option<String> {
+    req.local_cache(Slot::default)
+        .0
+        .lock()
+        .ok()
+        .and_then(|s| s.clone())
+}
+
+fn slot_set(req: &Request<'_>, token: &str) {
+    if let Ok(mut s) = req.local_cache(Slot::default).0.lock() {
+        *s = Some(token.to_string());
+    }
+}
+
+/// The token in this request's CSRF cookie, if it decrypts.
+fn cookie_token(req: &Request<'_>, layer: &SessionLayer) -> Option<String> {
+    let cookie = req.cookies().get(CSRF_COOKIE)?;
+    let opened = layer.keys().open(CSRF_COOKIE, cookie.value())?;
+    (opened.plaintext.len() == 43).then_some(opened.plaintext)
+}
+
+/// Issues a new token and its cookie. Called at login and logout, so a token seen before either
+/// no longer works (and by the guard, when there is none yet).
+pub fn renew(req: &Request<'_>, layer: &SessionLayer) -> String {
+    let token = random_token(32);
+    let sealed = layer.keys().seal(CSRF_COOKIE, &token);
+    req.cookies().add(layer.cookie(CSRF_COOKIE, sealed));
+    slot_set(req, &token);
+    token
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for CsrfToken {
+    type Error = &'static str;
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
+        let Some(layer) = req.rocket().state::<SessionLayer>() else {
+            return request::Outcome::Error((Status::InternalServerError, "no session layer"));
+        };
+        if let Some(token) = slot_get(req) {
+            return request::Outcome::Success(CsrfToken(token));
+        }
+        let token = match cookie_token(req, layer) {
+            Some(token) => {
+                slot_set(req, &token);
+                token
+            }
+            None => renew(req, layer),
+        };
+        request::Outcome::Success(CsrfToken(token))
+    }
+}
+
+/// The host the browser thinks it is talking to, from an `Origin` header.
+fn origin_host(origin: &str) -> Option<&str> {
+    let rest = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))?;
+    Some(rest.trim_end_matches('/'))
+}
+
+/// Refuses requests a browser marks as coming from another site.
+fn check_same_origin(req: &Request<'_>) -> Result<(), String> {
+    if req.headers().get_one("Sec-Fetch-Site") == Some("cross-site") {
+        return Err(
+            "the browser says this form came from another site (Sec-Fetch-Site: cross-site)".into(),
+        );
+    }
+    if let Some(origin) = req.headers().get_one("Origin") {
+        let host = req.headers().get_one("Host").unwrap_or_default();
+        match origin_host(origin) {
+            Some(o) if o.eq_ignore_ascii_case(host) => {}
+            _ => {
+                return Err(format!(
+                    "the form came from {origin}, not from this site ({host})"
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(FromForm)]
+struct TokenOnly {
+    csrf_token: Option<String>,
+}
+
+/// A form that carries only its CSRF token (logout, clear): the token was checked already.
+#[derive(Debug, FromForm)]
+pub struct NoFields {
+    pub csrf_token: Option<String>,
+}
+
+/// A form whose request passed the CSRF checks. Use it as the data guard of every POST; `T` holds
+/// the form's other fields (the token is read separately, so `T` does not name it).
+#[derive(Debug)]
+pub struct CheckedForm<T>(pub T);
+
+#[rocket::async_trait]
+impl<'r, T: for<'a> FromForm<'a> + Send + 'static> FromData<'r> for CheckedForm<T> {
+    type Error = String;
+
+    async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
+        let fail = |status: Status, why: String| {
+            refuse(req, why.clone());
+            data::Outcome::Error((status, why))
+        };
+        if let Err(why) = check_same_origin(req) {
+            return fail(Status::Forbidden, why);
+        }
+        if !req.content_type().is_some_and(|ct| ct.is_form()) {
+            return fail(Status::UnsupportedMediaType, "expected an HTML form".into());
+        }
+        let limit = req.limits().get("form").unwrap_or_else(|| 32.kibibytes());
+        let body = match data.open(limit).into_string().await {
+            Ok(body) if body.is_complete() => body.into_inner(),
+            Ok(_) => {
+                return fail(
+                    Status::PayloadTooLarge,
+                    format!("the form is larger than {limit}"),
+                )
+            }
+            Err(e) => return fail(Status::BadRequest, format!("could not read the form: {e}")),
+        };
+        let raw = RawStr::new(&body);
+        let sent = Form::<TokenOnly>::parse_encoded(raw)
+            .ok()
+            .and_then(|t| t.csrf_token);
+        let expected = req
+            .rocket()
+            .state::<SessionLayer>()
+            .and_then(|layer| cookie_token(req, layer));
+        match (sent, expected) {
+            (Some(sent), Some(expected))
+                if constant_time_eq(sent.as_bytes(), expected.as_bytes()) => {}
+            (None, _) => return fail(Status::Forbidden, "the form has no CSRF token".into()),
+            (Some(_), None) => {
+                return fail(
+                    Status::Forbidden,
+                    "this browser has no CSRF cookie (were cookies deleted?)".into(),
+                )
+            }
+            (Some(_), Some(_)) => {
+                return fail(
+                    Status::Forbidden,
+                    "the form's CSRF token is not the one issued to this browser".into(),
+                )
+            }
+        }
+        match Form::<T>::parse_encoded(raw) {
+            Ok(value) => data::Outcome::Success(CheckedForm(value)),
+            Err(errors) => {
+                let fields: Vec<String> = errors
+                    .iter()
+                    .map(|e| match e.name.as_ref() {
+                        Some(name) => format!("{name}: {}", e.kind),
+                        None => e.kind.to_string(),
+                    })
+                    .collect();
+                fail(Status::UnprocessableEntity, fields.join("; "))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin_host;
+
+    #[test]
+    fn origin_hosts_are_read_without_scheme() {
+        assert_eq!(origin_host("http://127.0.0.1:8000"), Some("127.0.0.1:8000"));
+        assert_eq!(origin_host("https://lab.example/"), Some("lab.example"));
+        assert_eq!(origin_host("null"), None);
+    }
+}

@@ -1,0 +1,240 @@
+//! `/color`: the original tutorial's example — one value kept in the session.
+
+use rocket::form::FromForm;
+use rocket::http::Status;
+use rocket::response::Redirect;
+use rocket::{get, post, uri};
+use rocket_dyn_templates::Template;
+use serde_json::json;
+
+use crate::csrf::CheckedForm;
+use crate::error::AppError;
+use crate::page::Page;
+use crate::session::keys;
+
+/// The 148 named colors of CSS Color Module Level 4.
+const CSS_COLOR_NAMES: &[&str] = &[
+    "aliceblue",
+    "antiquewhite",
+    "aqua",
+    "aquamarine",
+    "azure",
+    "beige",
+    "bisque",
+    "black",
+    "blanchedalmond",
+    "blue",
+    "blueviolet",
+    "brown",
+    "burlywood",
+    "cadetblue",
+    "chartreuse",
+    "chocolate",
+    "coral",
+    "cornflowerblue",
+    "cornsilk",
+    "crimson",
+    "cyan",
+    "darkblue",
+    "darkcyan",
+    "darkgoldenrod",
+    "darkgray",
+    "darkgreen",
+    "darkgrey",
+    "darkkhaki",
+    "darkmagenta",
+    "darkolivegreen",
+    "darkorange",
+    "darkorchid",
+    "darkred",
+    "darksalmon",
+    "darkseagreen",
+    "darkslateblue",
+    "darkslategray",
+    "darkslategrey",
+    "darkturquoise",
+    "darkviolet",
+    "deeppink",
+    "deepskyblue",
+    "dimgray",
+    "dimgrey",
+    "dodgerblue",
+    "firebrick",
+    "floralwhite",
+    "forestgreen",
+    "fuchsia",
+    "gainsboro",
+    "ghostwhite",
+    "gold",
+    "goldenrod",
+    "gray",
+    "green",
+    "greenyellow",
+    "grey",
+    "honeydew",
+    "hotpink",
+    "indianred",
+    "indigo",
+    "ivory",
+    "khaki",
+    "lavender",
+    "lavenderblush",
+    "lawngreen",
+    "lemonchiffon",
+    "lightblue",
+    "lightcoral",
+    "lightcyan",
+    "lightgoldenrodyellow",
+    "lightgray",
+    "lightgreen",
+    "lightgrey",
+    "lightpink",
+    "lightsalmon",
+    "lightseagreen",
+    "lightskyblue",
+    "lightslategray",
+    "lightslategrey",
+    "lightsteelblue",
+    "lightyellow",
+    "lime",
+    "limegreen",
+    "linen",
+    "magenta",
+    "maroon",
+    "mediumaquamarine",
+    "mediumblue",
+    "mediumorchid",
+    "mediumpurple",
+    "mediumseagreen",
+    "mediumslateblue",
+    "mediumspringgreen",
+    "mediumturquoise",
+    "mediumvioletred",
+    "midnightblue",
+    "mintcream",
+    "mistyrose",
+    "moccasin",
+    "navajowhite",
+    "navy",
+    "oldlace",
+    "olive",
+    "olivedrab",
+    "orange",
+    "orangered",
+    "orchid",
+    "palegoldenrod",
+    "palegreen",
+    "paleturquoise",
+    "palevioletred",
+    "papayawhip",
+    "peachpuff",
+    "peru",
+    "pink",
+    "plum",
+    "powderblue",
+    "purple",
+    "rebeccapurple",
+    "red",
+    "rosybrown",
+    "royalblue",
+    "saddlebrown",
+    "salmon",
+    "sandybrown",
+    "seagreen",
+    "seashell",
+    "sienna",
+    "silver",
+    "skyblue",
+    "slateblue",
+    "slategray",
+    "slategrey",
+    "snow",
+    "springgreen",
+    "steelblue",
+    "tan",
+    "teal",
+    "thistle",
+    "tomato",
+    "turquoise",
+    "violet",
+    "wheat",
+    "white",
+    "whitesmoke",
+    "yellow",
+    "yellowgreen",
+];
+
+/// A CSS color name or `#rrggbb`, normalised to lower case; anything else is `None`.
+pub fn parse_color(input: &str) -> Option<String> {
+    let color = input.trim().to_ascii_lowercase();
+    let is_hex = color.len() == 7
+        && color.starts_with('#')
+        && color[1..].bytes().all(|b| b.is_ascii_hexdigit());
+    (is_hex || CSS_COLOR_NAMES.contains(&color.as_str())).then_some(color)
+}
+
+#[derive(FromForm)]
+struct ColorForm {
+    color: String,
+}
+
+#[get("/color")]
+async fn color_page(page: Page<'_>) -> Result<Template, AppError> {
+    let color: Option<String> = page.session.get(keys::COLOR).await?;
+    page.render(
+        "color",
+        json!({ "color": color, "typed": "", "error": null }),
+    )
+    .await
+}
+
+#[post("/color", data = "<form>")]
+async fn set_color(
+    page: Page<'_>,
+    form: CheckedForm<ColorForm>,
+) -> Result<Result<Redirect, (Status, Template)>, AppError> {
+    let typed = form.0.color;
+    let Some(color) = parse_color(&typed) else {
+        let current: Option<String> = page.session.get(keys::COLOR).await?;
+        let error = "Use a CSS color name (like rebeccapurple) or a hex color like #ff8800.";
+        let body = page
+            .render(
+                "color",
+                json!({ "color": current, "typed": typed, "error": error }),
+            )
+            .await?;
+        return Ok(Err((Status::UnprocessableEntity, body)));
+    };
+    page.session.insert(keys::COLOR, color).await?;
+    Ok(Ok(Redirect::to(uri!(color_page))))
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    rocket::routes![color_page, set_color]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_color;
+
+    #[test]
+    fn names_and_hex_are_colors_and_nothing_else_is() {
+        assert_eq!(CSS_LEN, 148);
+        assert_eq!(parse_color(" RebeccaPurple "), Some("rebeccapurple".into()));
+        assert_eq!(parse_color("#FF8800"), Some("#ff8800".into()));
+        for bad in [
+            "",
+            "#fff",
+            "#ff88001",
+            "#gg8800",
+            "red;",
+            "<b>",
+            "blue green",
+            "transparent",
+        ] {
+            assert_eq!(parse_color(bad), None, "{bad}");
+        }
+    }
+
+    const CSS_LEN: usize = super::CSS_COLOR_NAMES.len();
+}

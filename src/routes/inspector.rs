@@ -1,0 +1,152 @@
+//! `/session` and `/session.json`: the inspector — the cookie exactly as the browser holds it, its
+//! size against the 4096-byte limit, the decoded map, both deadlines, and in server mode the row.
+
+use std::sync::Arc;
+
+use rocket::form::FromForm;
+use rocket::request::{FromRequest, Outcome, Request};
+use rocket::response::Redirect;
+use rocket::serde::json::Json;
+use rocket::{get, post, uri, State};
+use rocket_dyn_templates::Template;
+use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::clock::Clock;
+use crate::csrf::CheckedForm;
+use crate::error::AppError;
+use crate::page::Page;
+use crate::session::{data_of, Session, SessionLayer, COOKIE_LIMIT};
+use crate::settings::{Mode, Settings};
+
+/// The session cookie's value exactly as it came in the `Cookie` header (still percent-encoded).
+struct SentCookie(Option<String>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for SentCookie {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let name = req
+            .rocket()
+            .state::<SessionLayer>()
+            .map(|l| l.mode().cookie_name())
+            .unwrap_or("");
+        let value = req
+            .headers()
+            .get("Cookie")
+            .flat_map(|h| h.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.to_string());
+        Outcome::Success(SentCookie(value))
+    }
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+/// The inspector's data, shared by the page and the JSON.
+async fn inspect(session: &Session<'_>, sent: &SentCookie) -> Result<Value, AppError> {
+    let layer = session.layer();
+    let mode = layer.mode();
+    let record = session.record().await?;
+    let cookie = sent.0.as_ref().map(|value| {
+        let name = mode.cookie_name();
+        json!({ "name": name, "value": value, "bytes": name.len() + 1 + value.len() })
+    });
+    let deadlines = record.as_ref().map(|r| layer.deadlines(r));
+    let row = match (mode, &record) {
+        (Mode::Server, Some(r)) => match deadlines {
+            Some(d) => json!({
+                "id": r.id,
+                "data": r.data,
+                "user_id": r.user_id(),
+                "created_at": rfc3339(r.created_at),
+                "updated_at": rfc3339(r.last_seen),
+                "expires_at": rfc3339(d.expires_at()),
+                "absolute_expires_at": rfc3339(d.absolute),
+                "remember": r.remember,
+                "user_agent": r.user_agent,
+            }),
+            None => Value::Null,
+        },
+        _ => Value::Null,
+    };
+    let now = layer.now();
+    Ok(json!({
+        "mode": mode.as_str(),
+        "cookie": cookie,
+        "data": data_of(&record),
+        "expires_at": deadlines.map(|d| rfc3339(d.expires_at())),
+        "idle_expires_at": deadlines.map(|d| rfc3339(d.idle)),
+        "absolute_expires_at": deadlines.map(|d| rfc3339(d.absolute)),
+        "idle_seconds_left": deadlines.map(|d| (d.idle - now).whole_seconds().max(0)),
+        "absolute_seconds_left": deadlines.map(|d| (d.absolute - now).whole_seconds().max(0)),
+        "issued_at": record.as_ref().map(|r| rfc3339(r.created_at)),
+        "remember": record.as_ref().map(|r| r.remember),
+        "now": rfc3339(now),
+        "row": row,
+    }))
+}
+
+#[get("/session")]
+async fn inspector_page(
+    page: Page<'_>,
+    sent: SentCookie,
+    settings: &State<Settings>,
+    clock: &State<Arc<Clock>>,
+) -> Result<Template, AppError> {
+    let mut view = inspect(&page.session, &sent).await?;
+    let bytes = view["cookie"]["bytes"].as_u64().unwrap_or(0) as usize;
+    if let Some(v) = view.as_object_mut() {
+        v.insert("limit".into(), json!(COOKIE_LIMIT));
+        v.insert(
+            "percent".into(),
+            json!((bytes * 100 / COOKIE_LIMIT).min(100)),
+        );
+        v.insert(
+            "data_pretty".into(),
+            json!(serde_json::to_string_pretty(&v["data"]).unwrap_or_default()),
+        );
+        v.insert(
+            "row_pretty".into(),
+            json!(serde_json::to_string_pretty(&v["row"]).unwrap_or_default()),
+        );
+        v.insert("idle_timeout".into(), json!(settings.idle_timeout));
+        v.insert("absolute_timeout".into(), json!(settings.absolute_timeout));
+        v.insert("fast_forward".into(), json!(settings.debug_profile));
+        v.insert("clock_offset".into(), json!(clock.offset()));
+    }
+    page.render("inspector", view).await
+}
+
+#[get("/session.json")]
+async fn inspector_json(session: Session<'_>, sent: SentCookie) -> Result<Json<Value>, AppError> {
+    Ok(Json(inspect(&session, &sent).await?))
+}
+
+#[derive(FromForm)]
+struct FastForward {
+    #[field(validate = range(1..=31_536_000))]
+    seconds: i64,
+}
+
+/// Debug profile only: moves the session layer's clock forward so a student can watch a session
+/// expire without waiting. The route is not mounted in any other profile.
+#[post("/session/fast-forward", data = "<form>")]
+async fn fast_forward(form: CheckedForm<FastForward>, clock: &State<Arc<Clock>>) -> Redirect {
+    clock.advance(form.0.seconds);
+    Redirect::to(uri!(inspector_page))
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    rocket::routes![inspector_page, inspector_json]
+}
+
+/// Mounted only in the debug profile.
+pub fn debug_routes() -> Vec<rocket::Route> {
+    rocket::routes![fast_forward]
+}

@@ -1,0 +1,18 @@
+//! The pages, one module each, every module exposing `routes()`.
+
+pub mod color;
+pub mod health;
+pub mod home;
+pub mod inspector;
+pub mod notes;
+
+pub fn routes() -> Vec<rocket::Route> {
+    [
+        home::routes(),
+        color::routes(),
+        notes::routes(),
+        inspector::routes(),
+        health::routes(),
+    ]
+    .concat()
+}

@@ -1,0 +1,83 @@
+//! `/notes`: a list that grows in the session, to watch the cookie grow with it (and, in cookie
+//! mode, hit the browsers' 4096-byte limit).
+
+use rocket::form::FromForm;
+use rocket::http::Status;
+use rocket::response::Redirect;
+use rocket::{get, post, uri};
+use rocket_dyn_templates::Template;
+use serde_json::json;
+
+use crate::csrf::{CheckedForm, NoFields};
+use crate::error::AppError;
+use crate::page::Page;
+use crate::session::{keys, SessionError};
+
+/// Longest note, in characters.
+const NOTE_MAX_CHARS: usize = 500;
+/// Server mode has no cookie limit; this keeps one session's row from growing without end.
+const NOTES_MAX: usize = 200;
+
+#[derive(FromForm)]
+struct NoteForm {
+    note: String,
+}
+
+type Answer = Result<Result<Redirect, (Status, Template)>, AppError>;
+
+async fn show(page: &Page<'_>, typed: &str, error: Option<String>) -> Result<Template, AppError> {
+    let notes: Vec<String> = page.session.get(keys::NOTES).await?.unwrap_or_default();
+    page.render(
+        "notes",
+        json!({ "notes": notes, "typed": typed, "error": error, "max_chars": NOTE_MAX_CHARS }),
+    )
+    .await
+}
+
+/// Re-shows the form with what was typed and why it was refused.
+async fn refused(page: &Page<'_>, typed: &str, status: Status, why: String) -> Answer {
+    Ok(Err((status, show(page, typed, Some(why)).await?)))
+}
+
+#[get("/notes")]
+async fn notes_page(page: Page<'_>) -> Result<Template, AppError> {
+    show(&page, "", None).await
+}
+
+#[post("/notes", data = "<form>")]
+async fn add_note(page: Page<'_>, form: CheckedForm<NoteForm>) -> Answer {
+    let note = form.0.note;
+    let length = note.trim().chars().count();
+    if length == 0 || note.chars().count() > NOTE_MAX_CHARS {
+        let why = format!("A note is 1 to {NOTE_MAX_CHARS} characters.");
+        return refused(&page, &note, Status::UnprocessableEntity, why).await;
+    }
+    let mut notes: Vec<String> = page.session.get(keys::NOTES).await?.unwrap_or_default();
+    if notes.len() >= NOTES_MAX {
+        let why = format!("The list is full ({NOTES_MAX} notes): clear it to start again.");
+        return refused(&page, &note, Status::PayloadTooLarge, why).await;
+    }
+    notes.push(note.clone());
+    match page.session.insert(keys::NOTES, notes).await {
+        Ok(()) => Ok(Ok(Redirect::to(uri!(notes_page)))),
+        Err(SessionError::TooLarge { bytes, limit }) => {
+            let why = format!(
+                "Refused: with this note the session cookie would be {bytes} bytes, over the \
+                 {limit} bytes a browser keeps for one cookie — it would silently drop it, and \
+                 everything in it. Nothing changed."
+            );
+            refused(&page, &note, Status::PayloadTooLarge, why).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[post("/notes/clear", data = "<_form>")]
+async fn clear_notes(page: Page<'_>, _form: CheckedForm<NoFields>) -> Result<Redirect, AppError> {
+    page.session.remove(keys::NOTES).await?;
+    Ok(Redirect::to(uri!(notes_page)))
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    rocket::routes![notes_page, add_note, clear_notes]
+}

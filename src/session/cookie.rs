@@ -1,0 +1,112 @@
+//! Cookie mode's store: the whole session, as a versioned JSON payload, is the cookie.
+//!
+//! The payload carries its own issued-at and last-seen times because the browser controls the
+//! cookie's Max-Age: a copied cookie can be replayed forever unless the server reads the times from
+//! inside the encryption and refuses old ones. What it cannot do is end a session early — the
+//! server keeps nothing to delete (see the README's "Revoking" section).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use super::store::{Change, Deadlines, Record, SessionError, SessionStore};
+
+/// Bumped when the payload's shape changes; older payloads are then refused, not misread.
+const PAYLOAD_VERSION: u8 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct Payload {
+    v: u8,
+    /// Issued at (creation or login), Unix seconds.
+    iat: i64,
+    /// Last seen (last sliding refresh), Unix seconds.
+    seen: i64,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    rem: bool,
+    data: Map<String, Value>,
+}
+
+pub struct CookieStore;
+
+/// Decodes a cookie-mode payload (already decrypted). Public for the fuzz target: any input
+/// must give `None` or a record, never a panic.
+pub fn decode_payload(plaintext: &str) -> Option<Record> {
+    let p: Payload = serde_json::from_str(plaintext).ok()?;
+    if p.v != PAYLOAD_VERSION {
+        return None;
+    }
+    let created_at = OffsetDateTime::from_unix_timestamp(p.iat).ok()?;
+    let last_seen = OffsetDateTime::from_unix_timestamp(p.seen).ok()?;
+    if last_seen < created_at {
+        return None;
+    }
+    Some(Record {
+        id: None,
+        data: p.data,
+        created_at,
+        last_seen,
+        remember: p.rem,
+        user_agent: None,
+    })
+}
+
+#[rocket::async_trait]
+impl SessionStore for CookieStore {
+    fn new_id(&self) -> Option<String> {
+        None
+    }
+
+    fn cookie_plaintext(&self, record: &Record) -> Result<String, SessionError> {
+        let payload = Payload {
+            v: PAYLOAD_VERSION,
+            iat: record.created_at.unix_timestamp(),
+            seen: record.last_seen.unix_timestamp(),
+            rem: record.remember,
+            data: record.data.clone(),
+        };
+        serde_json::to_string(&payload).map_err(|e| SessionError::Internal(e.to_string()))
+    }
+
+    async fn load(
+        &self,
+        plaintext: &str,
+        _now: OffsetDateTime,
+        _queries: &mut u32,
+    ) -> Result<Option<Record>, SessionError> {
+        // Expiry is checked by the layer, for both modes alike, from the times decoded here.
+        Ok(decode_payload(plaintext))
+    }
+
+    async fn commit(
+        &self,
+        _change: Change<'_>,
+        _deadlines: Deadlines,
+        _queries: &mut u32,
+    ) -> Result<(), SessionError> {
+        // The cookie sent with the response was the write.
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_payload_round_trips_and_junk_is_refused() {
+        let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        let mut r = Record::new(now, None);
+        r.data.insert("color".into(), Value::from("red"));
+        let text = CookieStore.cookie_plaintext(&r).unwrap();
+        assert_eq!(decode_payload(&text), Some(r));
+        for junk in [
+            "",
+            "{}",
+            "null",
+            r#"{"v":2,"iat":1,"seen":1,"data":{}}"#,
+            r#"{"v":1,"iat":5,"seen":1,"data":{}}"#,
+        ] {
+            assert_eq!(decode_payload(junk), None, "{junk}");
+        }
+    }
+}
