@@ -1,0 +1,389 @@
+//! Test harness: a fresh PostgreSQL database per test, the real app built from a changed figment,
+//! and a small `Browser` that keeps cookies the way a browser does (so tests can also steal,
+//! replay and tamper with them).
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use rocket::figment::Figment;
+use rocket::http::{ContentType, Cookie, Header};
+use rocket::local::asynchronous::Client;
+use session_lab::clock::Clock;
+use session_lab::settings::Mode;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+
+pub use session_lab::settings::Mode::{Cookie as CookieMode, Server as ServerMode};
+
+/// The server that holds the test databases; `TEST_DATABASE_URL` may point elsewhere.
+pub fn admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn url_for(db: &str) -> String {
+    let admin = admin_url();
+    let base = admin
+        .rsplit_once('/')
+        .map(|(b, _)| b.to_string())
+        .unwrap_or(admin);
+    format!("{base}/{db}")
+}
+
+pub const SECRET: [u8; 64] = [7u8; 64];
+
+/// One app on its own database, dropped when the test ends (pass or fail).
+pub struct TestApp {
+    pub client: Client,
+    pub mode: Mode,
+    pub db_name: String,
+    pub db_url: String,
+    pub pool: PgPool,
+}
+
+impl TestApp {
+    pub async fn spawn(mode: Mode) -> TestApp {
+        Self::spawn_with(mode, |f| f).await
+    }
+
+    /// Spawns the app with extra settings merged over the test defaults.
+    pub async fn spawn_with(mode: Mode, tweak: impl FnOnce(Figment) -> Figment) -> TestApp {
+        let db_name = format!(
+            "session_lab_test_{}",
+            session_lab::crypto::random_token(9)
+                .to_lowercase()
+                .replace(['-', '_'], "x")
+        );
+        let db_url = url_for(&db_name);
+        let app = Self::spawn_on(mode, &db_name, &db_url, tweak).await;
+        app
+    }
+
+    /// Another instance on the same database as `self` (same key): the way the app scales out.
+    pub async fn spawn_on(
+        mode: Mode,
+        db_name: &str,
+        db_url: &str,
+        tweak: impl FnOnce(Figment) -> Figment,
+    ) -> TestApp {
+        let figment = tweak(
+            session_lab::figment()
+                .merge(("databases.session_lab.url", db_url))
+                .merge(("databases.session_lab.connect_timeout", 2))
+                .merge(("secret_key", SECRET.to_vec()))
+                .merge(("session_mode", mode.as_str()))
+                .merge(("log_level", "off")),
+        );
+        let client = Client::untracked(session_lab::build(figment))
+            .await
+            .expect("the app launches");
+        let pool = PgPoolOptions::new()
+            .max_connections(2)
+            .connect(db_url)
+            .await
+            .expect("test pool");
+        TestApp {
+            client,
+            mode,
+            db_name: db_name.to_string(),
+            db_url: db_url.to_string(),
+            pool,
+        }
+    }
+
+    pub fn clock(&self) -> &Clock {
+        self.client
+            .rocket()
+            .state::<std::sync::Arc<Clock>>()
+            .expect("clock managed")
+    }
+
+    pub fn browser(&self) -> Browser<'_> {
+        Browser {
+            app: self,
+            jar: Mutex::new(BTreeMap::new()),
+            csrf: Mutex::new(None),
+            user_agent: "TestBrowser/1.0".into(),
+        }
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(&self.pool)
+            .await
+            .expect("count query")
+    }
+
+    pub async fn session_rows(&self) -> i64 {
+        self.count("SELECT count(*) FROM sessions").await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let name = self.db_name.clone();
+        // Drop runs outside async context: a thread with its own runtime drops the database.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                if let Ok(pool) = PgPoolOptions::new()
+                    .max_connections(1)
+                    .connect(&admin_url())
+                    .await
+                {
+                    let _ =
+                        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                            .execute(&pool)
+                            .await;
+                }
+            })
+        })
+        .join();
+    }
+}
+
+/// What a browser would see of a response.
+#[derive(Debug)]
+pub struct Res {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Res {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn set_cookies(&self) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// The `Set-Cookie` line for `name`, if the response sent one.
+    pub fn set_cookie(&self, name: &str) -> Option<&str> {
+        self.set_cookies()
+            .into_iter()
+            .find(|c| c.starts_with(&format!("{name}=")))
+    }
+
+    pub fn location(&self) -> Option<&str> {
+        self.header("Location")
+    }
+
+    pub fn trace(&self) -> &str {
+        self.header("Session-Trace").unwrap_or("")
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).expect("a JSON body")
+    }
+}
+
+/// A cookie jar with a browser's rules: `Set-Cookie` replaces, `Max-Age=0` deletes.
+pub struct Browser<'a> {
+    pub app: &'a TestApp,
+    /// name -> value as sent in `Set-Cookie` (percent-encoded).
+    jar: Mutex<BTreeMap<String, String>>,
+    csrf: Mutex<Option<String>>,
+    pub user_agent: String,
+}
+
+impl<'a> Browser<'a> {
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.jar.lock().unwrap().get(name).cloned()
+    }
+
+    pub fn set_cookie(&self, name: &str, encoded_value: &str) {
+        self.jar
+            .lock()
+            .unwrap()
+            .insert(name.to_string(), encoded_value.to_string());
+    }
+
+    pub fn delete_cookie(&self, name: &str) {
+        self.jar.lock().unwrap().remove(name);
+    }
+
+    pub fn cookies(&self) -> BTreeMap<String, String> {
+        self.jar.lock().unwrap().clone()
+    }
+
+    /// The session cookie of the app's mode.
+    pub fn session_cookie(&self) -> Option<String> {
+        self.cookie(self.app.mode.cookie_name())
+    }
+
+    pub fn set_session_cookie(&self, value: &str) {
+        self.set_cookie(self.app.mode.cookie_name(), value)
+    }
+
+    pub async fn get(&self, path: &str) -> Res {
+        self.send(rocket::http::Method::Get, path, None, &[]).await
+    }
+
+    /// GET with extra headers.
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Res {
+        self.send(rocket::http::Method::Get, path, None, headers)
+            .await
+    }
+
+    /// A form POST carrying this browser's CSRF token (fetched from a page first if needed).
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Res {
+        let token = self.csrf_token().await;
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all, &[]).await
+    }
+
+    /// A form POST exactly as given: no token added.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Res {
+        let body = fields
+            .iter()
+            .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        self.send(rocket::http::Method::Post, path, Some(body), headers)
+            .await
+    }
+
+    /// The token the last page showed, or one from a fresh page.
+    pub async fn csrf_token(&self) -> String {
+        if let Some(t) = self.csrf.lock().unwrap().clone() {
+            return t;
+        }
+        self.get("/color").await;
+        self.csrf
+            .lock()
+            .unwrap()
+            .clone()
+            .expect("a page with a csrf_token field")
+    }
+
+    pub fn forget_csrf(&self) {
+        *self.csrf.lock().unwrap() = None;
+    }
+
+    async fn send(
+        &self,
+        method: rocket::http::Method,
+        path: &str,
+        body: Option<String>,
+        headers: &[(&str, &str)],
+    ) -> Res {
+        let client = &self.app.client;
+        let mut req = client.req(method, path.to_string());
+        let jar = self.cookies();
+        if !jar.is_empty() {
+            // Both as a header (what the inspector reads) and into Rocket's jar (what the app reads):
+            // the local client does not parse a `Cookie` header itself.
+            let header = jar
+                .iter()
+                .map(|(n, v)| format!("{n}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            req = req.header(Header::new("Cookie", header));
+            for (n, v) in &jar {
+                if let Ok(c) = Cookie::parse_encoded(format!("{n}={v}")) {
+                    req = req.cookie(Cookie::new(n.clone(), c.value().to_string()));
+                }
+            }
+        }
+        req = req.header(Header::new("User-Agent", self.user_agent.clone()));
+        for (n, v) in headers {
+            req = req.header(Header::new(n.to_string(), v.to_string()));
+        }
+        if let Some(body) = body {
+            req = req.header(ContentType::Form).body(body);
+        }
+        let res = req.dispatch().await;
+        let status = res.status().code;
+        let headers: Vec<(String, String)> = res
+            .headers()
+            .iter()
+            .map(|h| (h.name().to_string(), h.value().to_string()))
+            .collect();
+        let body = res.into_string().await.unwrap_or_default();
+        let out = Res {
+            status,
+            headers,
+            body,
+        };
+        self.absorb(&out);
+        out
+    }
+
+    fn absorb(&self, res: &Res) {
+        let mut jar = self.jar.lock().unwrap();
+        for line in res.set_cookies() {
+            let Ok(c) = Cookie::parse_encoded(line.to_string()) else {
+                continue;
+            };
+            let (name, raw_value) = line
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .split_once('=')
+                .unwrap_or(("", ""));
+            let expired = c.max_age().is_some_and(|m| m.is_zero() || m.is_negative());
+            if expired {
+                jar.remove(name);
+            } else {
+                jar.insert(name.to_string(), raw_value.to_string());
+            }
+        }
+        if let Some(token) = extract_csrf(&res.body) {
+            *self.csrf.lock().unwrap() = Some(token);
+        }
+    }
+}
+
+pub fn extract_csrf(html: &str) -> Option<String> {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('"')?;
+    Some(html[start..start + end].to_string())
+}
+
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Runs each listed `async fn(Mode)` once per mode, as `server::NAME` and `cookie::NAME`.
+#[macro_export]
+macro_rules! both_modes {
+    ($($name:ident),* $(,)?) => {
+        mod server {
+            $( #[rocket::async_test] async fn $name() { super::$name(session_lab::settings::Mode::Server).await } )*
+        }
+        mod cookie {
+            $( #[rocket::async_test] async fn $name() { super::$name(session_lab::settings::Mode::Cookie).await } )*
+        }
+    };
+}
