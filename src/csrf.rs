@@ -4,7 +4,7 @@
 
 use rocket::data::{self, Data, FromData, ToByteUnit};
 use rocket::form::{Form, FromForm};
-use rocket::http::{RawStr, Status};
+use rocket::http::{CookieJar, RawStr, Status};
 use rocket::request::{self, FromRequest, Request};
 
 use crate::crypto::{constant_time_eq, random_token};
@@ -45,11 +45,10 @@ fn cookie_token(req: &Request<'_>, layer: &SessionLayer) -> Option<String> {
 
 /// Issues a new token and its cookie. Called at login and logout, so a token seen before either
 /// no longer works (and by the guard, when there is none yet).
-pub fn renew(req: &Request<'_>, layer: &SessionLayer) -> String {
+pub fn renew(jar: &CookieJar<'_>, layer: &SessionLayer) -> String {
     let token = random_token(32);
     let sealed = layer.keys().seal(CSRF_COOKIE, &token);
-    req.cookies().add(layer.cookie(CSRF_COOKIE, sealed));
-    slot_set(req, &token);
+    jar.add(layer.cookie(CSRF_COOKIE, sealed));
     token
 }
 
@@ -69,7 +68,11 @@ impl<'r> FromRequest<'r> for CsrfToken {
                 slot_set(req, &token);
                 token
             }
-            None => renew(req, layer),
+            None => {
+                let token = renew(req.cookies(), layer);
+                slot_set(req, &token);
+                token
+            }
         };
         request::Outcome::Success(CsrfToken(token))
     }

@@ -1,6 +1,7 @@
 //! Session Lab: one Rocket app, two interchangeable session modes, for learning how web sessions
 //! work. `build()` assembles the app from a figment, so the binary and the tests run the same code.
 
+pub mod auth;
 pub mod clock;
 pub mod crypto;
 pub mod csrf;
@@ -52,8 +53,52 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .attach(Template::fairing())
         .attach(stage())
         .attach(SessionFairing)
+        .attach(AdHoc::on_liftoff("Session cleanup", |rocket| {
+            Box::pin(start_cleanup(rocket))
+        }))
         .mount("/", routes::routes())
         .register("/", error::catchers())
+}
+
+/// Server mode: every `session_cleanup_interval` seconds, delete expired rows in batches, until
+/// the app shuts down. Expired rows are never loaded anyway (`expires_at` is checked in SQL); this
+/// only keeps them from piling up.
+async fn start_cleanup(rocket: &Rocket<rocket::Orbit>) {
+    let (Some(settings), Some(db), Some(clock)) = (
+        rocket.state::<Settings>(),
+        rocket.state::<Db>(),
+        rocket.state::<Arc<Clock>>(),
+    ) else {
+        return;
+    };
+    if settings.mode != Mode::Server {
+        return;
+    }
+    let pool = db.pool().clone();
+    let clock = clock.clone();
+    let period = std::time::Duration::from_secs(settings.cleanup_interval);
+    let mut shutdown = rocket.shutdown();
+    rocket::tokio::spawn(async move {
+        let mut ticks = rocket::tokio::time::interval(period);
+        ticks.tick().await;
+        loop {
+            rocket::tokio::select! {
+                _ = ticks.tick() => {}
+                _ = &mut shutdown => return,
+            }
+            match session::server::delete_expired(
+                &pool,
+                clock.now(),
+                session::server::CLEANUP_BATCH,
+            )
+            .await
+            {
+                Ok(0) => {}
+                Ok(n) => rocket::info!("session cleanup: removed {n} expired sessions"),
+                Err(e) => rocket::warn!("session cleanup failed, will retry: {e}"),
+            }
+        }
+    });
 }
 
 /// Reads the settings, prepares the database and the session layer, and manages them.

@@ -1,14 +1,25 @@
 //! The `session-lab` command: serve the app (the default), create a user, or clear expired sessions.
 
+use std::io::{BufRead, IsTerminal};
+use std::process::ExitCode;
+
 use clap::{Parser, Subcommand};
-use session_lab::settings::Mode;
+use rocket::figment::Figment;
+use session_lab::auth::{self, CreateError};
+use session_lab::db::{Db, DbError};
+use session_lab::session::server::{delete_expired, CLEANUP_BATCH};
+use session_lab::settings::{Mode, Settings};
 
 /// Session Lab: learn how web sessions work by comparing a server-side store with an encrypted
 /// cookie, side by side in your browser's devtools.
+///
+/// Settings come from Rocket.toml and ROCKET_* variables (see the README); the database from
+/// DATABASE_URL or databases.session_lab.url.
 #[derive(Parser)]
-#[command(version, about, long_about = None)]
+#[command(version, about, long_about)]
 struct Cli {
-    /// Session mode; overrides `session_mode` in Rocket.toml and ROCKET_SESSION_MODE.
+    /// Session mode: `server` (a row in PostgreSQL per session) or `cookie` (the whole session
+    /// in an encrypted cookie). Overrides session_mode in Rocket.toml and ROCKET_SESSION_MODE.
     #[arg(long, value_enum, global = true)]
     mode: Option<Mode>,
 
@@ -20,31 +31,146 @@ struct Cli {
 enum Command {
     /// Serve the app (what runs when no command is given).
     Serve,
+    /// Create an account. Asks for the password on a terminal; otherwise reads one line from
+    /// standard input. Exit codes: 0 created, 1 database error, 2 invalid name or password,
+    /// 3 name taken.
+    CreateUser {
+        /// 3 to 32 of a-z, 0-9, _ . - (stored lower-case).
+        name: String,
+    },
+    /// Delete expired server-side sessions now, in batches, and print how many were removed.
+    ClearSessions,
 }
 
 #[rocket::main]
-async fn main() {
+async fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut figment = session_lab::figment();
     if let Some(mode) = cli.mode {
         figment = figment.merge(("session_mode", mode.as_str()));
     }
-    let code = match cli.command.unwrap_or(Command::Serve) {
+    ExitCode::from(match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(figment).await,
-    };
-    std::process::exit(code);
+        Command::CreateUser { name } => create_user(&figment, &name).await,
+        Command::ClearSessions => clear_sessions(&figment).await,
+    })
 }
 
-async fn serve(figment: rocket::figment::Figment) -> i32 {
+async fn serve(figment: Figment) -> u8 {
     match session_lab::build(figment).launch().await {
         Ok(_) => 0,
         Err(e) => {
-            // The failing stage has already printed what was wrong; Rocket's own message for the
-            // other kinds (a taken port, a bad key in release) follows.
+            // A failing stage has already said what was wrong; Rocket's other errors (a port in
+            // use, no secret key outside debug) are named here.
             match e.kind() {
                 rocket::error::ErrorKind::FailedFairings(_) => {}
                 other => eprintln!("session-lab: {other}"),
             }
+            1
+        }
+    }
+}
+
+/// The database, created and migrated, or a message and exit code 1.
+async fn database(figment: &Figment) -> Result<Db, u8> {
+    let settings = Settings::from_figment(figment).map_err(|e| {
+        eprintln!("session-lab: bad setting: {e}");
+        1
+    })?;
+    let db = Db::connect_lazy(&settings.database).map_err(|e| {
+        eprintln!("session-lab: {e}");
+        1
+    })?;
+    match db.ready().await {
+        Ok(_) => Ok(db),
+        Err(e) => {
+            eprintln!("{}", session_lab::db::unreachable_message(db.url(), &e));
+            Err(1)
+        }
+    }
+}
+
+fn read_password() -> Result<String, String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ").map_err(|e| e.to_string())?;
+        let again = rpassword::prompt_password("Again: ").map_err(|e| e.to_string())?;
+        if first != again {
+            return Err("the two passwords differ".into());
+        }
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
+    // Only the line ending goes: the password itself is never trimmed.
+    let end = line
+        .strip_suffix("\r\n")
+        .or_else(|| line.strip_suffix('\n'))
+        .unwrap_or(&line);
+    Ok(end.to_string())
+}
+
+async fn create_user(figment: &Figment, name: &str) -> u8 {
+    let name = match auth::normalise_username(name) {
+        Ok(name) => name,
+        Err(why) => {
+            eprintln!("session-lab: {why}");
+            return 2;
+        }
+    };
+    let password = match read_password() {
+        Ok(p) => p,
+        Err(why) => {
+            eprintln!("session-lab: could not read the password: {why}");
+            return 2;
+        }
+    };
+    if let Err(why) = auth::check_password(&password) {
+        eprintln!("session-lab: {why}");
+        return 2;
+    }
+    let db = match database(figment).await {
+        Ok(db) => db,
+        Err(code) => return code,
+    };
+    match auth::create_user(db.pool(), &name, password).await {
+        Ok(user) => {
+            println!("created user {} (id {})", user.username, user.id);
+            0
+        }
+        Err(CreateError::Taken) => {
+            eprintln!("session-lab: the name {name} is taken");
+            3
+        }
+        Err(CreateError::Db(e)) => {
+            eprintln!("session-lab: {e}");
+            1
+        }
+        Err(CreateError::Hash(e)) => {
+            eprintln!("session-lab: could not hash the password: {e}");
+            1
+        }
+    }
+}
+
+async fn clear_sessions(figment: &Figment) -> u8 {
+    let db = match database(figment).await {
+        Ok(db) => db,
+        Err(code) => return code,
+    };
+    let now = time::OffsetDateTime::now_utc();
+    match delete_expired(db.pool(), now, CLEANUP_BATCH).await {
+        Ok(n) => {
+            println!(
+                "removed {n} expired session{}",
+                if n == 1 { "" } else { "s" }
+            );
+            0
+        }
+        Err(e) => {
+            eprintln!("session-lab: {}", DbError::from(e));
             1
         }
     }

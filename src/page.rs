@@ -31,6 +31,11 @@ impl<'r> FromRequest<'r> for Page<'r> {
 }
 
 impl Page<'_> {
+    /// A new CSRF token (login, logout): forms shown before no longer post.
+    pub fn renew_csrf(&self) {
+        crate::csrf::renew(self.session.cookies(), self.session.layer());
+    }
+
     /// Renders `template` inside the layout. `context` must be a JSON object; the layout's own
     /// keys (`mode`, `user`, `csrf_token`, `path`) are added to it.
     ///

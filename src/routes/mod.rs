@@ -1,5 +1,7 @@
 //! The pages, one module each, every module exposing `routes()`.
 
+pub mod account;
+pub mod auth;
 pub mod color;
 pub mod health;
 pub mod home;
@@ -13,6 +15,8 @@ pub fn routes() -> Vec<rocket::Route> {
         notes::routes(),
         inspector::routes(),
         health::routes(),
+        auth::routes(),
+        account::routes(),
     ]
     .concat()
 }

@@ -233,6 +233,10 @@ impl<'r> Session<'r> {
         self.layer
     }
 
+    pub fn cookies(&self) -> &'r CookieJar<'r> {
+        self.cookies
+    }
+
     /// A typed value; `None` when absent or of another type.
     ///
     /// # Errors

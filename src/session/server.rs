@@ -166,3 +166,35 @@ fn insert<'q>(r: &'q Record, deadlines: Deadlines, replacing: Option<&'q str>) -
         None => query,
     }
 }
+
+/// Deletes expired rows, `batch` per statement so no statement holds its locks for long, and
+/// returns how many went. `SKIP LOCKED` lets two instances clean at once without waiting on
+/// each other.
+///
+/// # Errors
+/// The database's error; rows already deleted stay deleted.
+pub async fn delete_expired(
+    pool: &PgPool,
+    now: OffsetDateTime,
+    batch: i64,
+) -> Result<u64, sqlx::Error> {
+    let mut total = 0;
+    loop {
+        let deleted = sqlx::query(
+            "DELETE FROM sessions WHERE id IN \
+             (SELECT id FROM sessions WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
+        )
+        .bind(now)
+        .bind(batch)
+        .execute(pool)
+        .await?
+        .rows_affected();
+        total += deleted;
+        if deleted < batch as u64 {
+            return Ok(total);
+        }
+    }
+}
+
+/// Rows per cleanup statement.
+pub const CLEANUP_BATCH: i64 = 1000;

@@ -1,0 +1,208 @@
+//! Accounts: the `users` table, argon2id password hashing, the rules for names and passwords,
+//! and the `User` a logged-in session belongs to.
+
+use std::sync::OnceLock;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use rand::rngs::OsRng;
+use sqlx::PgPool;
+use time::OffsetDateTime;
+
+use crate::db::DbError;
+use crate::session::{keys, Session, SessionError};
+
+pub const PASSWORD_MIN_CHARS: usize = 8;
+/// Long enough for any passphrase, short enough that hashing it is no denial of service.
+pub const PASSWORD_MAX_CHARS: usize = 1024;
+
+/// A row of `users`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: i64,
+    pub username: String,
+    pub password_hash: String,
+    pub created_at: OffsetDateTime,
+    pub session_epoch: i32,
+}
+
+/// The user a request's session is logged in as.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+}
+
+/// Usernames are compared without regard to case, so they are stored lower-case.
+/// Returns the normalised name, or what is wrong with it.
+pub fn normalise_username(input: &str) -> Result<String, &'static str> {
+    let name = input.trim().to_lowercase();
+    let len = name.chars().count();
+    if !(3..=32).contains(&len) {
+        return Err("A username is 3 to 32 characters long.");
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-".contains(&b))
+    {
+        return Err("A username uses only letters a–z, digits, and _ . -");
+    }
+    Ok(name)
+}
+
+/// Passwords are taken exactly as typed: never trimmed or truncated.
+pub fn check_password(password: &str) -> Result<(), String> {
+    let len = password.chars().count();
+    if len < PASSWORD_MIN_CHARS {
+        return Err(format!(
+            "A password has at least {PASSWORD_MIN_CHARS} characters."
+        ));
+    }
+    if len > PASSWORD_MAX_CHARS {
+        return Err(format!(
+            "A password has at most {PASSWORD_MAX_CHARS} characters."
+        ));
+    }
+    Ok(())
+}
+
+/// Argon2id at the crate's defaults (m=19456 KiB, t=2, p=1: OWASP's minimum), as a PHC string.
+/// Blocking (~25 ms optimised): call it from `spawn_blocking`.
+fn hash_blocking(password: &str) -> Result<String, String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
+}
+
+fn verify_blocking(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A hash of nothing anyone knows, verified against when the user does not exist, so a wrong
+/// name takes as long as a wrong password and timing does not tell who has an account.
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| hash_blocking(&crate::crypto::random_token(24)).unwrap_or_default())
+}
+
+/// Hashes on the blocking pool, so Rocket's two async workers keep serving other requests.
+///
+/// # Errors
+/// The hasher's error (it has none for valid input) as text.
+pub async fn hash_password(password: String) -> Result<String, String> {
+    tokio::task::spawn_blocking(move || hash_blocking(&password))
+        .await
+        .map_err(|e| e.to_string())?
+}
+
+/// Checks `password` against `phc`, or against the dummy hash when there is no user.
+pub async fn verify_password(password: String, phc: Option<String>) -> bool {
+    tokio::task::spawn_blocking(move || {
+        let found = phc.is_some();
+        let ok = verify_blocking(&password, phc.as_deref().unwrap_or_else(|| dummy_hash()));
+        found && ok
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// Why an account could not be created.
+#[derive(Debug)]
+pub enum CreateError {
+    Taken,
+    Db(DbError),
+    Hash(String),
+}
+
+impl From<sqlx::Error> for CreateError {
+    fn from(e: sqlx::Error) -> Self {
+        CreateError::Db(e.into())
+    }
+}
+
+/// Creates a user. The name must already be normalised and the password checked.
+///
+/// # Errors
+/// [`CreateError::Taken`] when the name exists (also when a parallel signup won the race).
+pub async fn create_user(
+    pool: &PgPool,
+    username: &str,
+    password: String,
+) -> Result<UserRow, CreateError> {
+    let hash = hash_password(password).await.map_err(CreateError::Hash)?;
+    // ON CONFLICT DO NOTHING: of two parallel signups of one name, one inserts and the other
+    // gets no row back — a clean "taken", not a unique-violation error.
+    let row: Option<UserRow> = sqlx::query_as(
+        "INSERT INTO users (username, password_hash) VALUES ($1, $2) \
+         ON CONFLICT (username) DO NOTHING \
+         RETURNING id, username, password_hash, created_at, session_epoch",
+    )
+    .bind(username)
+    .bind(hash)
+    .fetch_optional(pool)
+    .await?;
+    row.ok_or(CreateError::Taken)
+}
+
+/// # Errors
+/// [`DbError`] when the database cannot be reached.
+pub async fn find_by_name(pool: &PgPool, username: &str) -> Result<Option<UserRow>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT id, username, password_hash, created_at, session_epoch FROM users WHERE username = $1",
+    )
+    .bind(username)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// # Errors
+/// [`DbError`] when the database cannot be reached.
+pub async fn find_by_id(pool: &PgPool, id: i64) -> Result<Option<UserRow>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT id, username, password_hash, created_at, session_epoch FROM users WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// Logs `user` in on this session: a user other than the one the session holds starts from an
+/// empty session; the id is cycled either way (so an id planted before login is worthless).
+///
+/// # Errors
+/// As the session's writes.
+pub async fn log_in(
+    session: &Session<'_>,
+    user: &UserRow,
+    remember: bool,
+) -> Result<(), SessionError> {
+    let current: Option<i64> = session.get(keys::USER_ID).await?;
+    if current.is_some_and(|id| id != user.id) {
+        session.flush().await?;
+    }
+    session.cycle_id().await?;
+    session.insert(keys::USER_ID, user.id).await?;
+    session.insert(keys::USERNAME, &user.username).await?;
+    session
+        .insert(keys::SESSION_EPOCH, user.session_epoch)
+        .await?;
+    session.set_remember(remember).await
+}
+
+/// The user this session is logged in as, from the session alone (no query).
+///
+/// # Errors
+/// As the session's reads.
+pub async fn session_user(session: &Session<'_>) -> Result<Option<User>, SessionError> {
+    let id: Option<i64> = session.get(keys::USER_ID).await?;
+    let name: Option<String> = session.get(keys::USERNAME).await?;
+    Ok(id.zip(name).map(|(id, username)| User { id, username }))
+}

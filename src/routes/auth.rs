@@ -1,0 +1,174 @@
+//! Signup, login and logout: what each does to the session is the lesson, so each step is spelled
+//! out — a new id at login, a deleted row or removed cookie at logout, a new CSRF token at both.
+
+use rocket::form::FromForm;
+use rocket::http::Status;
+use rocket::response::Redirect;
+use rocket::{get, post, State};
+use rocket_dyn_templates::Template;
+use serde_json::json;
+
+use crate::auth::{self, check_password, normalise_username, CreateError};
+use crate::csrf::{CheckedForm, NoFields};
+use crate::db::Db;
+use crate::error::AppError;
+use crate::page::Page;
+
+type Answer = Result<Result<Redirect, (Status, Template)>, AppError>;
+
+/// `next` is followed only when it is a path on this site: `/x`, not `//evil.example` or
+/// `/\evil.example` (which browsers treat as another host), nor anything with a scheme.
+pub fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.starts_with("/\\")
+                && !n.chars().any(|c| c.is_control() || c == '\\') =>
+        {
+            n
+        }
+        _ => "/account",
+    }
+}
+
+#[derive(FromForm)]
+struct Credentials {
+    username: String,
+    password: String,
+    remember: bool,
+    next: Option<String>,
+}
+
+async fn form_page(
+    page: &Page<'_>,
+    template: &'static str,
+    status: Status,
+    username: &str,
+    errors: Vec<String>,
+    next: Option<&str>,
+) -> Answer {
+    let body = page
+        .render(
+            template,
+            json!({ "username": username, "errors": errors, "next": next }),
+        )
+        .await?;
+    Ok(Err((status, body)))
+}
+
+#[get("/signup")]
+async fn signup_page(page: Page<'_>) -> Result<Template, AppError> {
+    page.render("signup", json!({ "username": "", "errors": [] }))
+        .await
+}
+
+#[post("/signup", data = "<form>")]
+async fn signup(page: Page<'_>, form: CheckedForm<Credentials>, db: &State<Db>) -> Answer {
+    let f = form.0;
+    let mut errors = Vec::new();
+    let name = normalise_username(&f.username)
+        .map_err(|e| errors.push(e.to_string()))
+        .ok();
+    if let Err(e) = check_password(&f.password) {
+        errors.push(e);
+    }
+    let Some(name) = name.filter(|_| errors.is_empty()) else {
+        return form_page(
+            &page,
+            "signup",
+            Status::UnprocessableEntity,
+            &f.username,
+            errors,
+            None,
+        )
+        .await;
+    };
+    let pool = db.ready().await?;
+    let user = match auth::create_user(pool, &name, f.password).await {
+        Ok(user) => user,
+        Err(CreateError::Taken) => {
+            let why = vec![format!(
+                "The name {name} is taken: choose another, or log in."
+            )];
+            return form_page(&page, "signup", Status::Conflict, &f.username, why, None).await;
+        }
+        Err(CreateError::Db(e)) => return Err(e.into()),
+        Err(CreateError::Hash(e)) => return Err(AppError::Internal(e)),
+    };
+    auth::log_in(&page.session, &user, f.remember).await?;
+    page.renew_csrf();
+    Ok(Ok(Redirect::to("/account")))
+}
+
+#[get("/login?<next>")]
+async fn login_page(page: Page<'_>, next: Option<&str>) -> Result<Template, AppError> {
+    page.render(
+        "login",
+        json!({ "username": "", "errors": [], "next": next }),
+    )
+    .await
+}
+
+#[post("/login", data = "<form>")]
+async fn login(page: Page<'_>, form: CheckedForm<Credentials>, db: &State<Db>) -> Answer {
+    let f = form.0;
+    // A name that breaks the rules cannot exist; it still costs one verify, like any other miss.
+    let name = normalise_username(&f.username).unwrap_or_default();
+    let pool = db.ready().await?;
+    let user = if name.is_empty() {
+        None
+    } else {
+        auth::find_by_name(pool, &name).await?
+    };
+    let ok =
+        auth::verify_password(f.password, user.as_ref().map(|u| u.password_hash.clone())).await;
+    let Some(user) = user.filter(|_| ok) else {
+        // One answer for "no such user" and "wrong password": the page must not tell which.
+        let why = vec!["Wrong username or password.".to_string()];
+        return form_page(
+            &page,
+            "login",
+            Status::Unauthorized,
+            &f.username,
+            why,
+            f.next.as_deref(),
+        )
+        .await;
+    };
+    auth::log_in(&page.session, &user, f.remember).await?;
+    page.renew_csrf();
+    Ok(Ok(Redirect::to(safe_next(f.next.as_deref()).to_string())))
+}
+
+#[post("/logout", data = "<_form>")]
+async fn logout(page: Page<'_>, _form: CheckedForm<NoFields>) -> Result<Redirect, AppError> {
+    page.session.flush().await?;
+    page.renew_csrf();
+    Ok(Redirect::to("/"))
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    rocket::routes![signup_page, signup, login_page, login, logout]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(safe_next(Some("/notes?x=1")), "/notes?x=1");
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "evil",
+            "",
+            "/a\r\nb",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/account", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/account");
+    }
+}
