@@ -93,22 +93,54 @@ fn dummy_hash() -> &'static str {
     DUMMY.get_or_init(|| hash_blocking(&crate::crypto::random_token(24)).unwrap_or_default())
 }
 
+/// Password hashes begun and finished since start. They let a test see that hashing runs off the
+/// async workers: a page can be answered between a hash's start and its end.
+pub mod hash_counts {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    pub static STARTED: AtomicUsize = AtomicUsize::new(0);
+    pub static FINISHED: AtomicUsize = AtomicUsize::new(0);
+
+    pub fn started() -> usize {
+        STARTED.load(Ordering::SeqCst)
+    }
+
+    pub fn finished() -> usize {
+        FINISHED.load(Ordering::SeqCst)
+    }
+
+    /// Runs `work`, counting it.
+    pub(crate) fn count<T>(work: impl FnOnce() -> T) -> T {
+        let out = work();
+        FINISHED.fetch_add(1, Ordering::SeqCst);
+        out
+    }
+
+    pub(crate) fn start() {
+        STARTED.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
 /// Hashes on the blocking pool, so Rocket's two async workers keep serving other requests.
 ///
 /// # Errors
 /// The hasher's error (it has none for valid input) as text.
 pub async fn hash_password(password: String) -> Result<String, String> {
-    tokio::task::spawn_blocking(move || hash_blocking(&password))
+    hash_counts::start();
+    tokio::task::spawn_blocking(move || hash_counts::count(|| hash_blocking(&password)))
         .await
         .map_err(|e| e.to_string())?
 }
 
 /// Checks `password` against `phc`, or against the dummy hash when there is no user.
 pub async fn verify_password(password: String, phc: Option<String>) -> bool {
+    hash_counts::start();
     tokio::task::spawn_blocking(move || {
-        let found = phc.is_some();
-        let ok = verify_blocking(&password, phc.as_deref().unwrap_or_else(|| dummy_hash()));
-        found && ok
+        hash_counts::count(|| {
+            let found = phc.is_some();
+            let ok = verify_blocking(&password, phc.as_deref().unwrap_or_else(|| dummy_hash()));
+            found && ok
+        })
     })
     .await
     .unwrap_or(false)

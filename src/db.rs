@@ -116,7 +116,7 @@ impl Db {
 
 /// Connects to the server's `postgres` database and creates ours if it is not there.
 async fn create_database_if_missing(url: &str) -> Result<(), DbError> {
-    let options = PgConnectOptions::from_str(url).map_err(sqlx::Error::from)?;
+    let options = PgConnectOptions::from_str(url)?;
     let name = options.get_database().unwrap_or("postgres").to_string();
     let mut conn = options.clone().database("postgres").connect().await?;
     let exists: bool =

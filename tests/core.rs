@@ -446,10 +446,11 @@ async fn server_mode_refuses_to_start_without_the_database() {
         .merge(("secret_key", SECRET.to_vec()))
         .merge(("session_mode", "server"))
         .merge(("log_level", "off"));
-    let err = rocket::local::asynchronous::Client::untracked(session_lab::build(figment))
-        .await
-        .err()
-        .expect("ignite fails");
+    let Err(err) =
+        rocket::local::asynchronous::Client::untracked(session_lab::build(figment)).await
+    else {
+        panic!("server mode started without its database");
+    };
     assert!(matches!(
         err.kind(),
         rocket::error::ErrorKind::FailedFairings(_)

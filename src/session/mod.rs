@@ -324,7 +324,7 @@ impl<'r> Session<'r> {
             .await?
             .current
             .as_ref()
-            .map_or(true, |r| r.data.is_empty()))
+            .is_none_or(|r| r.data.is_empty()))
     }
 
     /// The whole session as it stands, for the inspector and the header's login state.
@@ -368,11 +368,13 @@ impl<'r> Session<'r> {
             }
         };
         let Some(mut record) = record else {
-            return Ok(self.reject(inner, "unknown, malformed or expired"));
+            self.reject(inner, "unknown, malformed or expired");
+            return Ok(());
         };
         let deadlines = layer.deadlines(&record);
         if now >= deadlines.expires_at() {
-            return Ok(self.reject(inner, "expired"));
+            self.reject(inner, "expired");
+            return Ok(());
         }
         inner.load = LoadTrace::Hit;
         inner.stored = Some(record.clone());

@@ -15,6 +15,7 @@ use session_lab::settings::Mode;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
+#[allow(unused_imports)]
 pub use session_lab::settings::Mode::{Cookie as CookieMode, Server as ServerMode};
 
 /// The server that holds the test databases; `TEST_DATABASE_URL` may point elsewhere.
@@ -348,8 +349,12 @@ impl<'a> Browser<'a> {
                 jar.insert(name.to_string(), raw_value.to_string());
             }
         }
-        if let Some(token) = extract_csrf(&res.body) {
-            *self.csrf.lock().unwrap() = Some(token);
+        // A page shows the current token; a new CSRF cookie without a page (a redirect after
+        // login or logout) makes the cached token stale, as a browser would find on its next page.
+        match extract_csrf(&res.body) {
+            Some(token) => *self.csrf.lock().unwrap() = Some(token),
+            None if res.set_cookie("csrf_token").is_some() => *self.csrf.lock().unwrap() = None,
+            None => {}
         }
     }
 }
