@@ -17,7 +17,9 @@ CREATE TABLE sessions (
     absolute_expires_at TIMESTAMPTZ NOT NULL,
     -- "Remember me": the cookie is persistent instead of ending with the browser.
     remember            BOOLEAN NOT NULL DEFAULT false,
-    user_agent          TEXT
+    user_agent          TEXT,
+    -- A name for the row that is safe to show in a page ("sign out this one"): the id never is.
+    handle              BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE
 );
 
 -- The cleanup task deletes by expiry in batches.

@@ -238,3 +238,17 @@ pub async fn session_user(session: &Session<'_>) -> Result<Option<User>, Session
     let name: Option<String> = session.get(keys::USERNAME).await?;
     Ok(id.zip(name).map(|(id, username)| User { id, username }))
 }
+
+/// "Sign out everywhere" for cookie sessions: a new epoch makes every cookie sealed with an older
+/// one refused where the user is loaded. Returns the new epoch, for the session that asked.
+///
+/// # Errors
+/// [`DbError`] when the database cannot be reached.
+pub async fn bump_epoch(pool: &PgPool, user_id: i64) -> Result<i32, DbError> {
+    Ok(sqlx::query_scalar(
+        "UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1 RETURNING session_epoch",
+    )
+    .bind(user_id)
+    .fetch_one(pool)
+    .await?)
+}

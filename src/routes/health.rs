@@ -1,7 +1,9 @@
-//! `GET /healthz`: whether the app can reach PostgreSQL, for scripts and load balancers.
+//! `GET /healthz`: whether the app can reach PostgreSQL, for scripts and load balancers; and the
+//! benchmark's no-session floor.
 
 use rocket::get;
 use rocket::http::Status;
+use rocket::response::content::RawHtml;
 use rocket::serde::json::Json;
 use rocket::State;
 use serde_json::{json, Value};
@@ -25,6 +27,13 @@ async fn healthz(db: &State<Db>) -> (Status, Json<Value>) {
     }
 }
 
+/// The benchmark's floor: a constant page that touches neither the session nor the database, so
+/// `bench/run` can say what the session layer costs on top of Rocket itself.
+#[get("/bench/plain")]
+fn plain() -> RawHtml<&'static str> {
+    RawHtml("<!doctype html><title>plain</title><p>No session was touched for this page.</p>")
+}
+
 pub fn routes() -> Vec<rocket::Route> {
-    rocket::routes![healthz]
+    rocket::routes![healthz, plain]
 }

@@ -7,6 +7,7 @@ pub mod health;
 pub mod home;
 pub mod inspector;
 pub mod notes;
+pub mod sessions;
 
 pub fn routes() -> Vec<rocket::Route> {
     [
@@ -17,6 +18,7 @@ pub fn routes() -> Vec<rocket::Route> {
         health::routes(),
         auth::routes(),
         account::routes(),
+        sessions::routes(),
     ]
     .concat()
 }

@@ -198,3 +198,68 @@ pub async fn delete_expired(
 
 /// Rows per cleanup statement.
 pub const CLEANUP_BATCH: i64 = 1000;
+
+/// A user's live session, as "your sessions" lists it.
+#[derive(Debug, sqlx::FromRow, serde::Serialize)]
+pub struct SessionSummary {
+    pub handle: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    pub user_agent: Option<String>,
+    pub current: bool,
+}
+
+/// The user's sessions that have not expired, most recently used first.
+///
+/// # Errors
+/// The database's error.
+pub async fn list_for_user(
+    pool: &PgPool,
+    user_id: i64,
+    current_id: &str,
+    now: OffsetDateTime,
+) -> Result<Vec<SessionSummary>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT handle, created_at, updated_at, user_agent, id = $2 AS current FROM sessions \
+         WHERE user_id = $1 AND expires_at > $3 ORDER BY updated_at DESC",
+    )
+    .bind(user_id)
+    .bind(current_id)
+    .bind(now)
+    .fetch_all(pool)
+    .await
+}
+
+/// Ends one of the user's sessions by its handle, returning the id it had; a handle of someone
+/// else's session does nothing.
+///
+/// # Errors
+/// The database's error.
+pub async fn delete_by_handle(
+    pool: &PgPool,
+    user_id: i64,
+    handle: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("DELETE FROM sessions WHERE user_id = $1 AND handle = $2 RETURNING id")
+        .bind(user_id)
+        .bind(handle)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Ends every session of the user except `keep`.
+///
+/// # Errors
+/// The database's error.
+pub async fn delete_others(pool: &PgPool, user_id: i64, keep: &str) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+            .bind(user_id)
+            .bind(keep)
+            .execute(pool)
+            .await?
+            .rows_affected(),
+    )
+}

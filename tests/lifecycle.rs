@@ -1,0 +1,405 @@
+//! Session lifecycle in both modes, on the injected clock: idle and absolute expiry, sliding
+//! refresh without a write per read, cleanup, revoking, key rotation.
+
+mod common;
+
+use common::*;
+use rocket::figment::Figment;
+use session_lab::settings::Mode;
+
+const PW: &str = "correct horse battery";
+
+both_modes![
+    an_idle_session_expires,
+    the_absolute_deadline_holds_despite_steady_activity,
+    a_captured_cookie_replayed_after_expiry_is_refused,
+    a_read_writes_only_once_half_the_idle_window_is_gone,
+    bumping_the_epoch_refuses_older_cookies,
+    a_fallback_key_keeps_users_logged_in_and_the_next_write_reseals,
+    without_a_matching_key_everyone_is_anonymous,
+    the_fast_forward_control_exists_only_in_the_debug_profile,
+];
+
+fn short(f: Figment) -> Figment {
+    f.merge(("session_idle_timeout", 100))
+        .merge(("session_absolute_timeout", 300))
+}
+
+async fn an_idle_session_expires(mode: Mode) {
+    let app = TestApp::spawn_with(mode, short).await;
+    let b = app.browser();
+    b.post("/color", &[("color", "red")]).await;
+    app.clock().advance(99);
+    assert!(
+        b.get("/color").await.body.contains("<strong>red</strong>"),
+        "still alive one second before"
+    );
+    app.clock().advance(100);
+    let res = b.get("/color").await;
+    assert!(res.body.contains("You have not picked a color yet"));
+    assert!(res.trace().contains("load=miss"), "{}", res.trace());
+    assert!(
+        res.set_cookie(mode.cookie_name())
+            .unwrap()
+            .contains("Max-Age=0"),
+        "the expired cookie is removed"
+    );
+    assert!(b.session_cookie().is_none());
+}
+
+async fn the_absolute_deadline_holds_despite_steady_activity(mode: Mode) {
+    let app = TestApp::spawn_with(mode, short).await;
+    let b = app.browser();
+    b.post("/color", &[("color", "red")]).await;
+    // A request every 40 s keeps the idle deadline (100 s) from ever passing...
+    for _ in 0..7 {
+        app.clock().advance(40);
+        assert!(b.get("/color").await.body.contains("<strong>red</strong>"));
+    }
+    // ...but 320 s after creation the absolute deadline (300 s) has.
+    app.clock().advance(40);
+    let res = b.get("/color").await;
+    assert!(
+        res.body.contains("You have not picked a color yet"),
+        "{}",
+        res.trace()
+    );
+    assert!(res.trace().contains("load=miss"));
+}
+
+async fn a_captured_cookie_replayed_after_expiry_is_refused(mode: Mode) {
+    let app = TestApp::spawn_with(mode, short).await;
+    let b = app.browser();
+    signup(&b, "alice").await;
+    let captured = b.session_cookie().unwrap();
+    app.clock().advance(150);
+    // The browser would have dropped nothing (it is a session cookie); the thief re-sends it.
+    let thief = app.browser();
+    thief.set_session_cookie(&captured);
+    let res = thief.get("/account").await;
+    assert_eq!(res.status, 303, "an expired cookie does not log in");
+    assert!(res.trace().contains("load=miss"), "{}", res.trace());
+    let res = thief.get("/session.json").await;
+    assert_eq!(res.json()["data"], serde_json::json!({}));
+}
+
+async fn a_read_writes_only_once_half_the_idle_window_is_gone(mode: Mode) {
+    let app = TestApp::spawn_with(mode, short).await;
+    let b = app.browser();
+    b.post("/color", &[("color", "red")]).await;
+    let q = if mode == Mode::Server { 1 } else { 0 };
+    app.clock().advance(40);
+    let res = b.get("/color").await;
+    assert_eq!(
+        res.trace(),
+        format!("mode={mode}; load=hit; save=none; queries={q}")
+    );
+    assert!(res.set_cookie(mode.cookie_name()).is_none());
+    let before = b.get("/session.json").await.json();
+    app.clock().advance(20); // 60 s since the last refresh: under half of the window is left.
+    let res = b.get("/color").await;
+    let q2 = if mode == Mode::Server { 2 } else { 0 };
+    assert_eq!(
+        res.trace(),
+        format!("mode={mode}; load=hit; save=write; queries={q2}")
+    );
+    match mode {
+        Mode::Cookie => assert!(
+            res.set_cookie("session_data").is_some(),
+            "the cookie is re-issued"
+        ),
+        Mode::Server => assert!(
+            res.set_cookie("session_id").is_none(),
+            "the id cookie need not change"
+        ),
+    }
+    let after = b.get("/session.json").await.json();
+    assert_ne!(before["idle_expires_at"], after["idle_expires_at"]);
+    assert_eq!(
+        before["absolute_expires_at"], after["absolute_expires_at"],
+        "never extended"
+    );
+    if mode == Mode::Server {
+        assert_eq!(before["row"]["updated_at"], before["issued_at"]);
+        assert_ne!(after["row"]["updated_at"], before["row"]["updated_at"]);
+    }
+    // And the next read writes nothing again.
+    let res = b.get("/color").await;
+    assert!(res.trace().contains("save=none"), "{}", res.trace());
+    // The refresh really moved the deadline: 60 s later the session is still alive.
+    app.clock().advance(60);
+    assert!(b.get("/color").await.body.contains("<strong>red</strong>"));
+}
+
+async fn signup(b: &Browser<'_>, name: &str) {
+    let res = b
+        .post("/signup", &[("username", name), ("password", PW)])
+        .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+}
+
+async fn login(b: &Browser<'_>, name: &str) {
+    let res = b
+        .post("/login", &[("username", name), ("password", PW)])
+        .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+}
+
+async fn bumping_the_epoch_refuses_older_cookies(mode: Mode) {
+    let app = TestApp::spawn(mode).await;
+    let (laptop, phone) = (app.browser(), app.browser());
+    signup(&laptop, "alice").await;
+    login(&phone, "alice").await;
+    let stolen = phone.session_cookie().unwrap();
+    assert_eq!(phone.get("/account").await.status, 200);
+    let res = laptop.post("/account/sessions/end-others", &[]).await;
+    assert_eq!(res.status, 303);
+    assert_eq!(res.location(), Some("/account/sessions"));
+    assert_eq!(
+        laptop.get("/account").await.status,
+        200,
+        "the browser that asked stays in"
+    );
+    let res = phone.get("/account").await;
+    assert_eq!(res.status, 303, "the other browser is out");
+    let thief = app.browser();
+    thief.set_session_cookie(&stolen);
+    assert_eq!(
+        thief.get("/account").await.status,
+        303,
+        "and so is any copy of its cookie"
+    );
+    let epoch: i32 = sqlx::query_scalar("SELECT session_epoch FROM users")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    match mode {
+        Mode::Cookie => assert_eq!(epoch, 1),
+        Mode::Server => assert_eq!(epoch, 0, "server mode deletes rows instead"),
+    }
+}
+
+async fn a_fallback_key_keeps_users_logged_in_and_the_next_write_reseals(mode: Mode) {
+    let old = TestApp::spawn(mode).await;
+    let b = old.browser();
+    signup(&b, "alice").await;
+    b.post("/color", &[("color", "red")]).await;
+    let old_cookie = b.session_cookie().unwrap();
+    let old_key = base64_of(&SECRET);
+    let rotated = TestApp::spawn_on(mode, &old.db_name, &old.db_url, |f| {
+        f.merge(("secret_key", vec![42u8; 64]))
+            .merge(("secret_key_fallbacks", vec![old_key.clone()]))
+    })
+    .await;
+    let b2 = rotated.browser();
+    b2.set_session_cookie(&old_cookie);
+    let res = b2.get("/account").await;
+    assert_eq!(res.status, 200, "still logged in under the new key");
+    assert!(res.body.contains("<td>alice</td>"));
+    let res = b2.post("/color", &[("color", "blue")]).await;
+    assert_eq!(res.status, 303);
+    let resealed = res
+        .set_cookie(mode.cookie_name())
+        .expect("the write re-seals the cookie");
+    assert!(!resealed.contains("Max-Age=0"));
+    let new_cookie = b2.session_cookie().unwrap();
+    assert_ne!(new_cookie, old_cookie);
+    // Sealed with the new key: an app with only the new key reads it.
+    let only_new = TestApp::spawn_on(mode, &old.db_name, &old.db_url, |f| {
+        f.merge(("secret_key", vec![42u8; 64]))
+    })
+    .await;
+    let b3 = only_new.browser();
+    b3.set_session_cookie(&new_cookie);
+    assert_eq!(
+        b3.get("/session.json").await.json()["data"]["color"],
+        "blue"
+    );
+}
+
+fn base64_of(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+async fn without_a_matching_key_everyone_is_anonymous(mode: Mode) {
+    let old = TestApp::spawn(mode).await;
+    let b = old.browser();
+    signup(&b, "alice").await;
+    let cookie = b.session_cookie().unwrap();
+    let other = TestApp::spawn_on(mode, &old.db_name, &old.db_url, |f| {
+        f.merge(("secret_key", vec![42u8; 64]))
+    })
+    .await;
+    let b2 = other.browser();
+    b2.set_session_cookie(&cookie);
+    let res = b2.get("/").await;
+    assert_eq!(res.status, 200);
+    assert!(res.body.contains("Not logged in"));
+    assert!(res.trace().contains("load=miss"));
+    assert_eq!(b2.get("/account").await.status, 303);
+}
+
+async fn the_fast_forward_control_exists_only_in_the_debug_profile(mode: Mode) {
+    let app = TestApp::spawn(mode).await;
+    let b = app.browser();
+    assert!(b
+        .get("/session")
+        .await
+        .body
+        .contains("Fast-forward the clock"));
+    let res = b
+        .post("/session/fast-forward", &[("seconds", "3600")])
+        .await;
+    assert_eq!(res.status, 303);
+    assert_eq!(app.clock().offset(), 3600);
+    assert_eq!(
+        b.post("/session/fast-forward", &[("seconds", "-5")])
+            .await
+            .status,
+        422
+    );
+    let release = TestApp::spawn_with(mode, |f| f.select("release")).await;
+    let b = release.browser();
+    assert!(!b
+        .get("/session")
+        .await
+        .body
+        .contains("Fast-forward the clock"));
+    assert_eq!(
+        b.post("/session/fast-forward", &[("seconds", "3600")])
+            .await
+            .status,
+        404
+    );
+    assert_eq!(release.clock().offset(), 0);
+}
+
+#[rocket::async_test]
+async fn sign_out_all_others_ends_only_the_others() {
+    let app = TestApp::spawn(ServerMode).await;
+    let browsers: Vec<Browser<'_>> = (0..3).map(|_| app.browser()).collect();
+    signup(&browsers[0], "alice").await;
+    login(&browsers[1], "alice").await;
+    login(&browsers[2], "alice").await;
+    let bob = app.browser();
+    signup(&bob, "bob").await;
+    let page = browsers[0].get("/account/sessions").await;
+    assert_eq!(
+        page.body
+            .matches("action=\"/account/sessions/end\"")
+            .count(),
+        3
+    );
+    assert_eq!(page.body.matches("(this one)").count(), 1);
+    assert!(
+        page.body.contains("TestBrowser&#x2F;1.0"),
+        "the user agent is listed, escaped"
+    );
+    let res = browsers[0].post("/account/sessions/end-others", &[]).await;
+    assert_eq!(res.status, 303);
+    assert_eq!(browsers[0].get("/account").await.status, 200);
+    assert_eq!(browsers[1].get("/account").await.status, 303);
+    assert_eq!(browsers[2].get("/account").await.status, 303);
+    assert_eq!(bob.get("/account").await.status, 200);
+    assert_eq!(app.count("SELECT count(*) FROM sessions").await, 2);
+}
+
+#[rocket::async_test]
+async fn sign_out_this_one_or_another_by_its_handle() {
+    let app = TestApp::spawn(ServerMode).await;
+    let (a, b) = (app.browser(), app.browser());
+    signup(&a, "alice").await;
+    login(&b, "alice").await;
+    let bob = app.browser();
+    signup(&bob, "bob").await;
+    let handles: Vec<(i64, String)> =
+        sqlx::query_as("SELECT handle, data->>'username' FROM sessions ORDER BY handle")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    let bobs = handles
+        .iter()
+        .find(|(_, u)| u == "bob")
+        .unwrap()
+        .0
+        .to_string();
+    // Someone else's handle does nothing.
+    assert_eq!(
+        a.post("/account/sessions/end", &[("handle", &bobs)])
+            .await
+            .status,
+        303
+    );
+    assert_eq!(bob.get("/account").await.status, 200);
+    // b's own handle, from b: b is logged out.
+    let page = b.get("/account/sessions").await;
+    let handle = extract_handle(&page.body, true).expect("a form for this session");
+    let res = b
+        .post("/account/sessions/end", &[("handle", &handle)])
+        .await;
+    assert_eq!(res.location(), Some("/"));
+    assert_eq!(b.get("/account").await.status, 303);
+    assert_eq!(a.get("/account").await.status, 200);
+}
+
+/// The handle in the "sign out" form of the current session (or of another one).
+fn extract_handle(html: &str, current: bool) -> Option<String> {
+    for row in html.split("<tr>").skip(2) {
+        if row.contains("(this one)") == current {
+            let marker = "name=\"handle\" value=\"";
+            let start = row.find(marker)? + marker.len();
+            return Some(row[start..].split('"').next()?.to_string());
+        }
+    }
+    None
+}
+
+#[rocket::async_test]
+async fn the_cleanup_task_and_clear_sessions_delete_only_expired_rows() {
+    let app = TestApp::spawn_with(ServerMode, |f| {
+        short(f).merge(("session_cleanup_interval", 1))
+    })
+    .await;
+    let (early, late) = (app.browser(), app.browser());
+    early.post("/color", &[("color", "red")]).await;
+    app.clock().advance(60);
+    late.post("/color", &[("color", "blue")]).await;
+    app.clock().advance(60); // early: 120 s idle (expired); late: 60 s (alive)
+    assert_eq!(app.session_rows().await, 2);
+    // The task runs every second on the real clock; wait for its next pass (bounded).
+    let mut rows = 2;
+    for _ in 0..50 {
+        rows = app.session_rows().await;
+        if rows == 1 {
+            break;
+        }
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(rows, 1, "the background task removed the expired row");
+    assert!(late
+        .get("/color")
+        .await
+        .body
+        .contains("<strong>blue</strong>"));
+
+    // clear-sessions, on the wall clock: expire one of two rows by hand.
+    let other = app.browser();
+    other.post("/color", &[("color", "green")]).await;
+    sqlx::query("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE data->>'color' = 'green'").execute(&app.pool).await.unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_session-lab"))
+        .arg("clear-sessions")
+        .env("DATABASE_URL", &app.db_url)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "removed 1 expired session"
+    );
+    let left: Vec<String> = sqlx::query_scalar("SELECT data->>'color' FROM sessions")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(left, ["blue"]);
+}
