@@ -47,11 +47,22 @@ impl std::error::Error for DbError {}
 impl From<sqlx::Error> for DbError {
     fn from(e: sqlx::Error) -> Self {
         match e {
+            // A broken or refused connection, whichever layer noticed it first.
             sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
             | sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::WorkerCrashed => DbError::Unavailable(e.to_string()),
+            // The server said it cannot serve now: connection exceptions (08…), shutting down
+            // (57P01–57P03), too many connections (53300).
+            sqlx::Error::Database(ref db)
+                if db.code().is_some_and(|c| {
+                    c.starts_with("08") || c.starts_with("57P") || c == "53300"
+                }) =>
+            {
+                DbError::Unavailable(e.to_string())
+            }
             other => DbError::Query(other),
         }
     }

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
@@ -33,6 +35,14 @@ fn url_for(db: &str) -> String {
     format!("{base}/{db}")
 }
 
+/// A database name no other test uses (the app creates and migrates it at start).
+fn fresh_db_name() -> String {
+    let tag = session_lab::crypto::random_token(9)
+        .to_lowercase()
+        .replace(['-', '_'], "x");
+    format!("session_lab_test_{tag}")
+}
+
 pub const SECRET: [u8; 64] = [7u8; 64];
 
 /// One app on its own database, dropped when the test ends (pass or fail).
@@ -51,18 +61,31 @@ impl TestApp {
 
     /// Spawns the app with extra settings merged over the test defaults.
     pub async fn spawn_with(mode: Mode, tweak: impl FnOnce(Figment) -> Figment) -> TestApp {
-        let db_name = format!(
-            "session_lab_test_{}",
-            session_lab::crypto::random_token(9)
-                .to_lowercase()
-                .replace(['-', '_'], "x")
-        );
+        let db_name = fresh_db_name();
         let db_url = url_for(&db_name);
-        let app = Self::spawn_on(mode, &db_name, &db_url, tweak).await;
-        app
+        Self::spawn_on(mode, &db_name, &db_url, tweak).await
     }
 
     /// Another instance on the same database as `self` (same key): the way the app scales out.
+    /// The app reaching its own fresh database through `proxy`.
+    pub async fn spawn_behind(
+        mode: Mode,
+        proxy: &proxy::Proxy,
+        tweak: impl FnOnce(Figment) -> Figment,
+    ) -> TestApp {
+        let db_name = fresh_db_name();
+        let app_url = proxy.url(&db_name);
+        let mut app = Self::spawn_on(mode, &db_name, &app_url, tweak).await;
+        // The test's own pool goes around the proxy, so cutting it does not blind the test.
+        app.db_url = url_for(&db_name);
+        app.pool = PgPoolOptions::new()
+            .max_connections(2)
+            .connect(&app.db_url)
+            .await
+            .expect("test pool");
+        app
+    }
+
     pub async fn spawn_on(
         mode: Mode,
         db_name: &str,

@@ -1,0 +1,321 @@
+//! The claims behind the benchmark, as properties: query budgets counted on the wire, database
+//! faults, concurrency on one session, and two instances sharing sessions.
+
+mod common;
+
+use common::proxy::Proxy;
+use common::*;
+use session_lab::settings::Mode;
+
+const PW: &str = "correct horse battery";
+
+both_modes![
+    query_budgets_hold_on_the_wire,
+    a_database_cut_gives_503s_and_everything_recovers,
+    fifty_parallel_writes_on_one_session_leave_one_row_with_a_sent_value,
+    two_instances_serve_each_others_sessions,
+];
+
+/// Runs one request and returns its response and the statements the proxy saw for it.
+async fn counted(proxy: &Proxy, request: impl std::future::Future<Output = Res>) -> (Res, u64) {
+    let before = proxy.statements();
+    let res = request.await;
+    (res, proxy.statements() - before)
+}
+
+fn trace_queries(res: &Res) -> u64 {
+    res.trace()
+        .rsplit("queries=")
+        .next()
+        .and_then(|q| q.parse().ok())
+        .expect("a Session-Trace header")
+}
+
+async fn query_budgets_hold_on_the_wire(mode: Mode) {
+    let proxy = Proxy::start().await;
+    let app = TestApp::spawn_behind(mode, &proxy, |f| f).await;
+    let b = app.browser();
+    let server = mode == Mode::Server;
+
+    // No session cookie: nothing to load, nothing sent to the database.
+    let (res, n) = counted(&proxy, b.get("/color")).await;
+    assert_eq!((n, trace_queries(&res)), (0, 0), "cookie-less read");
+
+    // A write: at most two (load + write); a new session is one INSERT.
+    let (res, n) = counted(&proxy, b.post("/color", &[("color", "red")])).await;
+    assert_eq!(res.status, 303);
+    assert_eq!(
+        (n, trace_queries(&res)),
+        if server { (1, 1) } else { (0, 0) },
+        "first write"
+    );
+    let (res, n) = counted(&proxy, b.post("/color", &[("color", "blue")])).await;
+    assert_eq!(
+        (n, trace_queries(&res)),
+        if server { (2, 2) } else { (0, 0) },
+        "update"
+    );
+
+    // A read: one.
+    let (res, n) = counted(&proxy, b.get("/color")).await;
+    assert_eq!(
+        (n, trace_queries(&res)),
+        if server { (1, 1) } else { (0, 0) },
+        "read"
+    );
+
+    // A route that never touches the session, with a session cookie: none.
+    let (res, n) = counted(&proxy, b.get("/bench/plain")).await;
+    assert_eq!(res.status, 200);
+    assert_eq!(n, 0, "untouched session");
+    assert!(res.trace().contains("load=none"));
+
+    // Login: one user lookup (not the session layer's) + the session's load and its move.
+    let signup = app.browser();
+    signup
+        .post("/signup", &[("username", "alice"), ("password", PW)])
+        .await;
+    let (res, n) = counted(
+        &proxy,
+        b.post("/login", &[("username", "alice"), ("password", PW)]),
+    )
+    .await;
+    assert_eq!(res.status, 303);
+    let layer = trace_queries(&res);
+    assert_eq!(
+        layer,
+        if server { 2 } else { 0 },
+        "login: load + one statement moving the row"
+    );
+    assert_eq!(n, layer + 1, "plus the user lookup");
+
+    // Logged in, cookie mode reads no database on ordinary pages.
+    let (res, n) = counted(&proxy, b.get("/notes")).await;
+    assert_eq!(
+        (n, trace_queries(&res)),
+        if server { (1, 1) } else { (0, 0) },
+        "logged-in read"
+    );
+}
+
+async fn a_database_cut_gives_503s_and_everything_recovers(mode: Mode) {
+    let proxy = Proxy::start().await;
+    let app = TestApp::spawn_behind(mode, &proxy, |f| {
+        f.merge(("databases.session_lab.connect_timeout", 1))
+    })
+    .await;
+    let b = app.browser();
+    b.post("/signup", &[("username", "alice"), ("password", PW)])
+        .await;
+    b.post("/color", &[("color", "red")]).await;
+    let other = app.browser();
+    other.csrf_token().await;
+
+    proxy.cut();
+    let health = b.get("/healthz").await;
+    assert_eq!(health.status, 503);
+    assert_eq!(health.json()["database"], "unavailable");
+    let login = other
+        .post("/login", &[("username", "alice"), ("password", PW)])
+        .await;
+    assert_eq!(
+        login.status, 503,
+        "never 'wrong password' when the database is down"
+    );
+    assert!(!login.body.contains("Wrong username"));
+    assert!(login.body.contains("Database unavailable"));
+    let color = b.get("/color").await;
+    match mode {
+        Mode::Server => {
+            assert_eq!(color.status, 503);
+            assert!(color.body.contains("Nothing you stored was lost"));
+            assert_eq!(b.post("/color", &[("color", "blue")]).await.status, 503);
+        }
+        Mode::Cookie => {
+            assert_eq!(
+                color.status, 200,
+                "cookie mode needs no database to read its session"
+            );
+            assert!(color.body.contains("<strong>red</strong>"));
+            assert_eq!(b.post("/color", &[("color", "blue")]).await.status, 303);
+            assert_eq!(
+                b.get("/account").await.status,
+                503,
+                "but the account pages need the users table"
+            );
+        }
+    }
+    assert!(
+        b.session_cookie().is_some(),
+        "a 503 does not remove the session cookie"
+    );
+
+    proxy.restore();
+    assert_eq!(b.get("/healthz").await.status, 200);
+    let color = b.get("/color").await;
+    assert_eq!(color.status, 200);
+    let expected = if mode == Mode::Server { "red" } else { "blue" };
+    assert!(
+        color.body.contains(&format!("<strong>{expected}</strong>")),
+        "nothing stored was lost"
+    );
+    assert_eq!(b.get("/account").await.status, 200, "still logged in");
+    assert_eq!(
+        other
+            .post("/login", &[("username", "alice"), ("password", PW)])
+            .await
+            .status,
+        303
+    );
+}
+
+async fn fifty_parallel_writes_on_one_session_leave_one_row_with_a_sent_value(mode: Mode) {
+    let app = TestApp::spawn(mode).await;
+    let b = app.browser();
+    b.post("/color", &[("color", "#000000")]).await;
+    let colors: Vec<String> = (1..=50).map(|i| format!("#0000{i:02x}")).collect();
+    let writes = colors
+        .iter()
+        .map(|c| async { b.post("/color", &[("color", c.as_str())]).await });
+    let answers = futures::future::join_all(writes).await;
+    assert!(
+        answers.iter().all(|r| r.status == 303),
+        "{:?}",
+        answers.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    let final_color = b.get("/session.json").await.json()["data"]["color"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(colors.contains(&final_color), "{final_color}");
+    if mode == Mode::Server {
+        assert_eq!(app.session_rows().await, 1);
+        let stored: String = sqlx::query_scalar("SELECT data->>'color' FROM sessions")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+        assert_eq!(stored, final_color);
+    } else {
+        assert_eq!(app.session_rows().await, 0);
+    }
+}
+
+async fn two_instances_serve_each_others_sessions(mode: Mode) {
+    let first = TestApp::spawn(mode).await;
+    let second = TestApp::spawn_on(mode, &first.db_name, &first.db_url, |f| f).await;
+    let on_first = first.browser();
+    on_first
+        .post("/signup", &[("username", "alice"), ("password", PW)])
+        .await;
+    on_first.post("/color", &[("color", "red")]).await;
+    // The same browser (same cookies), now routed to the other instance.
+    let on_second = second.browser();
+    for (name, value) in on_first.cookies() {
+        on_second.set_cookie(&name, &value);
+    }
+    let res = on_second.get("/color").await;
+    assert!(res.body.contains("<strong>red</strong>"));
+    assert!(res.body.contains("Logged in as <strong>alice</strong>"));
+    // A form shown by one instance posts to the other: the CSRF cookie is sealed with the shared key.
+    assert_eq!(
+        on_second.post("/color", &[("color", "blue")]).await.status,
+        303
+    );
+    for (name, value) in on_second.cookies() {
+        on_first.set_cookie(&name, &value);
+    }
+    assert!(on_first
+        .get("/color")
+        .await
+        .body
+        .contains("<strong>blue</strong>"));
+    assert_eq!(on_first.post("/logout", &[]).await.status, 303);
+    if mode == Mode::Server {
+        // Logged out on one instance means logged out on both.
+        assert_eq!(on_second.get("/account").await.status, 303);
+    }
+}
+
+#[rocket::async_test]
+async fn a_logout_racing_a_write_never_brings_the_session_back() {
+    let app = TestApp::spawn(ServerMode).await;
+    app.browser()
+        .post("/signup", &[("username", "alice"), ("password", PW)])
+        .await;
+    sqlx::query("DELETE FROM sessions")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    for round in 0..10 {
+        let b = app.browser();
+        b.post("/login", &[("username", "alice"), ("password", PW)])
+            .await;
+        b.csrf_token().await;
+        let id: String = sqlx::query_scalar("SELECT id FROM sessions")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+        let (write, logout) = rocket::tokio::join!(
+            b.post("/color", &[("color", "blue")]),
+            b.post("/logout", &[])
+        );
+        assert_eq!((write.status, logout.status), (303, 303), "round {round}");
+        let old = app
+            .count(&format!("SELECT count(*) FROM sessions WHERE id = '{id}'"))
+            .await;
+        assert_eq!(
+            old, 0,
+            "round {round}: the write brought the logged-out row back"
+        );
+        let logged_in = app
+            .count("SELECT count(*) FROM sessions WHERE user_id IS NOT NULL")
+            .await;
+        assert_eq!(
+            logged_in, 0,
+            "round {round}: a logged-in session survived the logout"
+        );
+        // A write that lost the race to the logout found no session and started a new, anonymous
+        // one — as any request after a logout would. Clear it for the next round.
+        sqlx::query("DELETE FROM sessions")
+            .execute(&app.pool)
+            .await
+            .unwrap();
+    }
+}
+
+#[rocket::async_test]
+async fn two_parallel_logins_from_one_anonymous_session_get_two_ids() {
+    let app = TestApp::spawn(ServerMode).await;
+    app.browser()
+        .post("/signup", &[("username", "alice"), ("password", PW)])
+        .await;
+    let b = app.browser();
+    b.post("/color", &[("color", "red")]).await;
+    let before: String = sqlx::query_scalar("SELECT id FROM sessions WHERE user_id IS NULL")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let login = || b.post("/login", &[("username", "alice"), ("password", PW)]);
+    let (one, two) = rocket::tokio::join!(login(), login());
+    assert_eq!((one.status, two.status), (303, 303));
+    assert_ne!(one.set_cookie("session_id"), two.set_cookie("session_id"));
+    let sent: Vec<String> = [&one, &two]
+        .iter()
+        .map(|r| r.set_cookie("session_id").unwrap().to_string())
+        .collect();
+    assert_ne!(sent[0], sent[1], "two distinct cookies");
+    // Three rows of alice: the signup's, and one per login — never one shared by both logins.
+    let ids: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM sessions WHERE data->>'username' = 'alice'")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(ids.len(), 3);
+    assert!(!ids.contains(&before), "the anonymous row is gone");
+    // Whichever login loaded the anonymous session first carried its color over; the other found
+    // it already moved (a fresh session), which is the point of a one-time move.
+    let with_color = app
+        .count("SELECT count(*) FROM sessions WHERE data ? 'color'")
+        .await;
+    assert!((1..=2).contains(&with_color));
+}
