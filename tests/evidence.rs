@@ -319,3 +319,59 @@ async fn two_parallel_logins_from_one_anonymous_session_get_two_ids() {
         .await;
     assert!((1..=2).contains(&with_color));
 }
+
+#[rocket::async_test]
+async fn cookie_mode_started_without_a_database_recovers_when_it_comes_back() {
+    let proxy = Proxy::start().await;
+    proxy.cut();
+    let db = format!(
+        "session_lab_test_late_{}",
+        session_lab::crypto::random_token(6)
+            .to_lowercase()
+            .replace(['-', '_'], "x")
+    );
+    let figment = session_lab::figment()
+        .merge(("databases.session_lab.url", proxy.url(&db)))
+        .merge(("databases.session_lab.connect_timeout", 1))
+        .merge(("secret_key", SECRET.to_vec()))
+        .merge(("session_mode", "cookie"))
+        .merge(("log_level", "off"));
+    {
+        let client = rocket::local::asynchronous::Client::untracked(session_lab::build(figment))
+            .await
+            .expect("cookie mode starts");
+        let signup = |token: String, cookie: Option<String>| {
+            let mut req = client
+                .post("/signup")
+                .header(rocket::http::ContentType::Form)
+                .body(format!(
+                    "csrf_token={token}&username=alice&password=correct+horse"
+                ));
+            if let Some(c) = cookie {
+                req = req.cookie(rocket::http::Cookie::new("csrf_token", c));
+            }
+            req
+        };
+        let page = client.get("/signup").dispatch().await;
+        assert_eq!(page.status().code, 200, "the form itself needs no database");
+        let cookie = page
+            .cookies()
+            .get("csrf_token")
+            .map(|c| c.value().to_string());
+        let token = extract_csrf(&page.into_string().await.unwrap()).unwrap();
+        let res = signup(token.clone(), cookie.clone()).dispatch().await;
+        assert_eq!(res.status().code, 503, "the users table is out of reach");
+        proxy.restore();
+        let res = signup(token, cookie).dispatch().await;
+        assert_eq!(
+            res.status().code,
+            303,
+            "created and migrated on first use, without a restart"
+        );
+    }
+    let admin = sqlx::PgPool::connect(&admin_url()).await.unwrap();
+    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"))
+        .execute(&admin)
+        .await
+        .unwrap();
+}

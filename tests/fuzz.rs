@@ -49,56 +49,101 @@ fn apply(valid: &str, m: &Mutation) -> (String, Option<String>) {
 }
 
 fn run(mode: Mode) {
-    let rt = rocket::tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = rocket::tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let app = rt.block_on(TestApp::spawn(mode));
     let valid = rt.block_on(async {
         let b = app.browser();
-        b.post("/signup", &[("username", "alice"), ("password", "correct horse")]).await;
+        b.post(
+            "/signup",
+            &[("username", "alice"), ("password", "correct horse")],
+        )
+        .await;
         b.post("/notes", &[("note", "a note")]).await;
         b.session_cookie().unwrap()
     });
-    let decoded_valid = Cookie::parse_encoded(format!("x={valid}")).unwrap().value().to_string();
+    let decoded_valid = Cookie::parse_encoded(format!("x={valid}"))
+        .unwrap()
+        .value()
+        .to_string();
     let name = mode.cookie_name();
-    let paths = ["/", "/color", "/notes", "/session", "/session.json", "/account", "/account/sessions"];
-    let mut runner = TestRunner::new(Config { cases: 160, failure_persistence: None, ..Config::default() });
+    let paths = [
+        "/",
+        "/color",
+        "/notes",
+        "/session",
+        "/session.json",
+        "/account",
+        "/account/sessions",
+    ];
+    let mut runner = TestRunner::new(Config {
+        cases: 160,
+        failure_persistence: None,
+        ..Config::default()
+    });
     runner
-        .run(&(mutation(), 0..paths.len(), any::<bool>()), |(m, path, post)| {
-            let (value, duplicate) = apply(&decoded_valid, &m);
-            let status = rt.block_on(async {
-                let client = &app.client;
-                let path = paths[path];
-                let mut req = if post { client.post("/color").header(rocket::http::ContentType::Form).body("color=red&csrf_token=x") } else { client.get(path) };
-                let mut header = format!("{name}={value}");
-                if let Some(other) = &duplicate {
-                    header.push_str(&format!("; {name}={other}"));
-                }
-                req = req.header(Header::new("Cookie", header)).cookie(Cookie::new(name, value.clone()));
-                if let Some(other) = duplicate {
-                    req = req.cookie(Cookie::new(name, other));
-                }
-                req.dispatch().await.status().code
-            });
-            prop_assert!(status < 500, "{m:?} on {} gave {status}", paths[path]);
-            Ok(())
-        })
+        .run(
+            &(mutation(), 0..paths.len(), any::<bool>()),
+            |(m, path, post)| {
+                let (value, duplicate) = apply(&decoded_valid, &m);
+                let status = rt.block_on(async {
+                    let client = &app.client;
+                    let path = paths[path];
+                    let mut req = if post {
+                        client
+                            .post("/color")
+                            .header(rocket::http::ContentType::Form)
+                            .body("color=red&csrf_token=x")
+                    } else {
+                        client.get(path)
+                    };
+                    let mut header = format!("{name}={value}");
+                    if let Some(other) = &duplicate {
+                        header.push_str(&format!("; {name}={other}"));
+                    }
+                    req = req
+                        .header(Header::new("Cookie", header))
+                        .cookie(Cookie::new(name, value.clone()));
+                    if let Some(other) = duplicate {
+                        req = req.cookie(Cookie::new(name, other));
+                    }
+                    req.dispatch().await.status().code
+                });
+                prop_assert!(status < 500, "{m:?} on {} gave {status}", paths[path]);
+                Ok(())
+            },
+        )
         .unwrap();
     // Random cookies under every name the app reads, as raw headers.
-    let mut runner = TestRunner::new(Config { cases: 80, failure_persistence: None, ..Config::default() });
+    let mut runner = TestRunner::new(Config {
+        cases: 80,
+        failure_persistence: None,
+        ..Config::default()
+    });
     runner
-        .run(&("[ -~]{0,3000}", prop::sample::select(vec!["session_id", "session_data", "csrf_token"])), |(raw, cookie_name)| {
-            let status = rt.block_on(async {
-                app.client
-                    .get("/session")
-                    .header(Header::new("Cookie", format!("{cookie_name}={raw}")))
-                    .cookie(Cookie::new(cookie_name, raw.clone()))
-                    .dispatch()
-                    .await
-                    .status()
-                    .code
-            });
-            prop_assert!(status < 500, "{cookie_name}={raw:?} gave {status}");
-            Ok(())
-        })
+        .run(
+            &(
+                "[ -~]{0,3000}",
+                prop::sample::select(vec!["session_id", "session_data", "csrf_token"]),
+            ),
+            |(raw, cookie_name)| {
+                let status = rt.block_on(async {
+                    app.client
+                        .get("/session")
+                        .header(Header::new("Cookie", format!("{cookie_name}={raw}")))
+                        .cookie(Cookie::new(cookie_name, raw.clone()))
+                        .dispatch()
+                        .await
+                        .status()
+                        .code
+                });
+                prop_assert!(status < 500, "{cookie_name}={raw:?} gave {status}");
+                Ok(())
+            },
+        )
         .unwrap();
     drop(app);
 }
