@@ -18,7 +18,8 @@ CREATE TABLE sessions (
     -- "Remember me": the cookie is persistent instead of ending with the browser.
     remember            BOOLEAN NOT NULL DEFAULT false,
     user_agent          TEXT,
-    -- A name for the row that is safe to show in a page ("sign out this one"): the id never is.
+    -- A name for the row that is safe to put in another page's form ("sign out this one"): the id
+    -- is the credential, shown only to its owner, in the inspector.
     handle              BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE
 );
 

@@ -9,7 +9,10 @@ use rand::rngs::OsRng;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
-use crate::db::DbError;
+use rocket::request::{FromRequest, Outcome, Request};
+
+use crate::db::{Db, DbError};
+use crate::error::AppError;
 use crate::session::{keys, Session, SessionError};
 
 pub const PASSWORD_MIN_CHARS: usize = 8;
@@ -26,11 +29,69 @@ pub struct UserRow {
     pub session_epoch: i32,
 }
 
-/// The user a request's session is logged in as.
+/// The user a request's session is logged in as, checked against `users`. As a request guard
+/// (take `Result<User, AppError>` and `?` it) it answers an anonymous visitor with a 303 to the
+/// login page, and ends a session whose account is gone or whose epoch is out of date.
 #[derive(Debug, Clone)]
 pub struct User {
     pub id: i64,
     pub username: String,
+    pub created_at: OffsetDateTime,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for User {
+    type Error = AppError;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, AppError> {
+        // Cached: every guard and handler of one request shares one load of the user.
+        match req.local_cache_async(load_user(req)).await {
+            Ok(user) => Outcome::Success(user.clone()),
+            Err(e) => Outcome::Error((e.status(), e.clone())),
+        }
+    }
+}
+
+/// The one place a cookie-mode request reads the database for its session: the price of being
+/// able to revoke it ("sign out everywhere" bumps the epoch the cookie must match).
+async fn load_user(req: &Request<'_>) -> Result<User, AppError> {
+    // After logging in, come back here — unless this was a form post, which cannot be replayed.
+    let next = match req.method() {
+        rocket::http::Method::Get => req.uri().to_string(),
+        _ => "/account".to_string(),
+    };
+    let session = match req.guard::<Session<'_>>().await {
+        Outcome::Success(s) => s,
+        _ => {
+            return Err(AppError::Internal(
+                "the session layer is not attached".into(),
+            ))
+        }
+    };
+    let id: Option<i64> = session.get(keys::USER_ID).await?;
+    let Some(id) = id else {
+        return Err(AppError::LoginRequired { next });
+    };
+    let db = req
+        .rocket()
+        .state::<Db>()
+        .ok_or_else(|| AppError::Internal("no database".into()))?;
+    let row = find_by_id(db.ready().await?, id).await?;
+    let epoch: i32 = session.get(keys::SESSION_EPOCH).await?.unwrap_or(0);
+    match row {
+        Some(row) if row.session_epoch == epoch => Ok(User {
+            id: row.id,
+            username: row.username,
+            created_at: row.created_at,
+        }),
+        _ => {
+            rocket::info!(
+                "session: user {id} was signed out everywhere or deleted; ending this session"
+            );
+            session.flush().await?;
+            Err(AppError::LoginRequired { next })
+        }
+    }
 }
 
 /// Usernames are compared without regard to case, so they are stored lower-case.
@@ -91,6 +152,12 @@ fn verify_blocking(password: &str, phc: &str) -> bool {
 fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
     DUMMY.get_or_init(|| hash_blocking(&crate::crypto::random_token(24)).unwrap_or_default())
+}
+
+/// Computes the dummy hash once, at start, so the first unknown-user login does not pay for it
+/// (which would make that one miss slower than a wrong password).
+pub async fn warm_up() {
+    let _ = tokio::task::spawn_blocking(dummy_hash).await;
 }
 
 /// Password hashes begun and finished since start. They let a test see that hashing runs off the
@@ -227,16 +294,6 @@ pub async fn log_in(
         .insert(keys::SESSION_EPOCH, user.session_epoch)
         .await?;
     session.set_remember(remember).await
-}
-
-/// The user this session is logged in as, from the session alone (no query).
-///
-/// # Errors
-/// As the session's reads.
-pub async fn session_user(session: &Session<'_>) -> Result<Option<User>, SessionError> {
-    let id: Option<i64> = session.get(keys::USER_ID).await?;
-    let name: Option<String> = session.get(keys::USERNAME).await?;
-    Ok(id.zip(name).map(|(id, username)| User { id, username }))
 }
 
 /// "Sign out everywhere" for cookie sessions: a new epoch makes every cookie sealed with an older

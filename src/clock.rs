@@ -19,10 +19,16 @@ impl Clock {
             .unwrap_or(now)
     }
 
-    /// Moves the clock forward by `seconds` (negative values are ignored: time does not go back).
+    /// Moves the clock forward by `seconds` (negative values are ignored: time does not go back),
+    /// at most a hundred years in all, far from where date arithmetic would overflow.
     pub fn advance(&self, seconds: i64) {
-        self.offset_seconds
-            .fetch_add(seconds.max(0), Ordering::Relaxed);
+        const LIMIT: i64 = 100 * 366 * 24 * 3600;
+        let step = seconds.clamp(0, LIMIT);
+        let _ = self
+            .offset_seconds
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |now| {
+                Some(now.saturating_add(step).min(LIMIT))
+            });
     }
 
     /// How far this clock runs ahead of the wall clock, in seconds.

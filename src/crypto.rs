@@ -88,6 +88,12 @@ fn decode_key_text(text: &str) -> Option<Vec<u8>> {
 
 fn key_from_bytes(bytes: Option<Vec<u8>>) -> Option<cookie::Key> {
     let bytes = bytes?;
+    // All zeros is what Rocket reads as "no key" (and refuses outside the debug profile): seal
+    // with a random key rather than one everyone knows.
+    if bytes.iter().all(|b| *b == 0) {
+        rocket::warn!("secret_key is all zeros: using a random key; sessions end at restart");
+        return Some(cookie::Key::generate());
+    }
     match bytes.len() {
         n if n >= 64 => cookie::Key::try_from(&bytes[..]).ok(),
         n if n >= 32 => Some(cookie::Key::derive_from(&bytes)),

@@ -1,6 +1,10 @@
 //! Cross-site request forgery defences for every POST: a token paired with an encrypted cookie
 //! (so viewing a page never needs a session row), plus a same-origin check on `Origin` and
 //! `Sec-Fetch-Site`.
+//!
+//! The pair is not bound to the session: a site that could set cookies for this host (a sibling
+//! subdomain) could plant a pair of its own. The `Origin` / `Sec-Fetch-Site` check narrows that;
+//! binding the token to the session would close it, at the cost of a session for every visitor.
 
 use rocket::data::{self, Data, FromData, ToByteUnit};
 use rocket::form::{Form, FromForm};
@@ -10,9 +14,6 @@ use rocket::request::{self, FromRequest, Request};
 use crate::crypto::{constant_time_eq, random_token};
 use crate::error::refuse;
 use crate::session::SessionLayer;
-
-pub const CSRF_COOKIE: &str = "csrf_token";
-pub const CSRF_FIELD: &str = "csrf_token";
 
 /// The token this browser's forms must carry. Issued (with its cookie) on first use.
 #[derive(Debug, Clone)]
@@ -38,8 +39,9 @@ fn slot_set(req: &Request<'_>, token: &str) {
 
 /// The token in this request's CSRF cookie, if it decrypts.
 fn cookie_token(req: &Request<'_>, layer: &SessionLayer) -> Option<String> {
-    let cookie = req.cookies().get(CSRF_COOKIE)?;
-    let opened = layer.keys().open(CSRF_COOKIE, cookie.value())?;
+    let name = layer.mode().csrf_cookie_name();
+    let cookie = req.cookies().get(name)?;
+    let opened = layer.keys().open(name, cookie.value())?;
     (opened.plaintext.len() == 43).then_some(opened.plaintext)
 }
 
@@ -47,8 +49,9 @@ fn cookie_token(req: &Request<'_>, layer: &SessionLayer) -> Option<String> {
 /// no longer works (and by the guard, when there is none yet).
 pub fn renew(jar: &CookieJar<'_>, layer: &SessionLayer) -> String {
     let token = random_token(32);
-    let sealed = layer.keys().seal(CSRF_COOKIE, &token);
-    jar.add(layer.cookie(CSRF_COOKIE, sealed));
+    let name = layer.mode().csrf_cookie_name();
+    let sealed = layer.keys().seal(name, &token);
+    jar.add(layer.cookie(name, sealed));
     token
 }
 
@@ -107,11 +110,6 @@ fn check_same_origin(req: &Request<'_>) -> Result<(), String> {
     Ok(())
 }
 
-#[derive(FromForm)]
-struct TokenOnly {
-    csrf_token: Option<String>,
-}
-
 /// A form that carries only its CSRF token (logout, clear): the token was checked already.
 #[derive(Debug, FromForm)]
 pub struct NoFields {
@@ -135,8 +133,12 @@ impl<'r, T: for<'a> FromForm<'a> + Send + 'static> FromData<'r> for CheckedForm<
         if let Err(why) = check_same_origin(req) {
             return fail(Status::Forbidden, why);
         }
+        // The token can only come in a form body: anything else carries none.
         if !req.content_type().is_some_and(|ct| ct.is_form()) {
-            return fail(Status::UnsupportedMediaType, "expected an HTML form".into());
+            return fail(
+                Status::Forbidden,
+                "the request is not an HTML form, so it has no CSRF token".into(),
+            );
         }
         let limit = req.limits().get("form").unwrap_or_else(|| 32.kibibytes());
         let body = match data.open(limit).into_string().await {
@@ -150,7 +152,7 @@ impl<'r, T: for<'a> FromForm<'a> + Send + 'static> FromData<'r> for CheckedForm<
             Err(e) => return fail(Status::BadRequest, format!("could not read the form: {e}")),
         };
         let raw = RawStr::new(&body);
-        let sent = Form::<TokenOnly>::parse_encoded(raw)
+        let sent = Form::<NoFields>::parse_encoded(raw)
             .ok()
             .and_then(|t| t.csrf_token);
         let expected = req

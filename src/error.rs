@@ -2,17 +2,19 @@
 //! that says what went wrong — never SQL, never a backtrace.
 
 use rocket::http::{ContentType, Status};
-use rocket::response::{self, Responder};
+use rocket::response::{self, Redirect, Responder};
 use rocket::{Request, Response};
 use rocket_dyn_templates::Template;
 use serde_json::json;
 
 use crate::db::DbError;
-use crate::session::SessionError;
+use crate::session::{SessionError, SessionLayer};
 
 /// What a handler can fail with. Each answers with its own status and a page.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum AppError {
+    /// The page needs a login: 303 to the login page, coming back to `next` afterwards.
+    LoginRequired { next: String },
     /// PostgreSQL is down or the pool timed out: 503.
     Unavailable,
     /// The session would no longer fit in a cookie: 413.
@@ -89,14 +91,46 @@ fn explain(status: Status) -> (&'static str, &'static str) {
 }
 
 /// The error page's template context.
-pub fn context(status: Status, detail: Option<String>) -> serde_json::Value {
+pub fn context(req: &Request<'_>, status: Status, detail: Option<String>) -> serde_json::Value {
     let (title, message) = explain(status);
-    json!({ "status": status.code, "title": title, "message": message, "detail": detail })
+    // The header shows the mode on every page, error pages included.
+    let mode = req
+        .rocket()
+        .state::<SessionLayer>()
+        .map(|l| l.mode().as_str());
+    json!({ "status": status.code, "title": title, "message": message, "detail": detail, "mode": mode })
+}
+
+/// The login page, with `next` percent-encoded so it survives as one query value.
+pub fn login_redirect(next: &str) -> Redirect {
+    let next: String = next
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    Redirect::to(format!("/login?next={next}"))
+}
+
+impl AppError {
+    /// The status this error answers with.
+    pub fn status(&self) -> Status {
+        match self {
+            AppError::LoginRequired { .. } => Status::SeeOther,
+            AppError::Unavailable => Status::ServiceUnavailable,
+            AppError::TooLarge { .. } => Status::PayloadTooLarge,
+            AppError::Internal(_) => Status::InternalServerError,
+        }
+    }
 }
 
 impl<'r> Responder<'r, 'static> for AppError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         let (status, detail) = match self {
+            AppError::LoginRequired { next } => return login_redirect(&next).respond_to(req),
             AppError::Unavailable => (Status::ServiceUnavailable, None),
             AppError::TooLarge { bytes, limit } => (
                 Status::PayloadTooLarge,
@@ -109,7 +143,11 @@ impl<'r> Responder<'r, 'static> for AppError {
                 (Status::InternalServerError, None)
             }
         };
-        (status, Template::render("error", context(status, detail))).respond_to(req)
+        (
+            status,
+            Template::render("error", context(req, status, detail)),
+        )
+            .respond_to(req)
     }
 }
 
@@ -117,7 +155,7 @@ impl<'r> Responder<'r, 'static> for AppError {
 /// the handler ran. Its cookies are dropped too, since they describe a state that was not saved.
 pub fn replace_with_unavailable(req: &Request<'_>, res: &mut Response<'_>) {
     let status = Status::ServiceUnavailable;
-    let body = Template::show(req.rocket(), "error", context(status, None))
+    let body = Template::show(req.rocket(), "error", context(req, status, None))
         .unwrap_or_else(|| explain(status).1.to_string());
     res.set_status(status);
     res.remove_header("Set-Cookie");
@@ -144,7 +182,10 @@ fn any(status: Status, req: &Request<'_>) -> (Status, Template) {
         .lock()
         .ok()
         .and_then(|s| s.clone());
-    (status, Template::render("error", context(status, detail)))
+    (
+        status,
+        Template::render("error", context(req, status, detail)),
+    )
 }
 
 pub fn catchers() -> Vec<rocket::Catcher> {

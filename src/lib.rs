@@ -136,13 +136,14 @@ fn stage() -> AdHoc {
                  database and answers the others with 503 until it comes back."
             ),
         }
+        auth::warm_up().await;
         let store: Box<dyn SessionStore> = match settings.mode {
             Mode::Server => Box::new(ServerStore::new(db.pool().clone())),
             Mode::Cookie => Box::new(CookieStore),
         };
         let clock = Arc::new(Clock::default());
         let layer = SessionLayer::new(&settings, keys, clock.clone(), store);
-        let debug = settings.debug_profile && cfg!(debug_assertions);
+        let debug = settings.fast_forward;
         let rocket = rocket
             .manage(layer)
             .manage(clock)

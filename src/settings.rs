@@ -34,6 +34,15 @@ impl Mode {
             Mode::Cookie => "session_data",
         }
     }
+
+    /// The CSRF cookie's name: per mode too, so two apps side by side (each with its own key in
+    /// the debug profile) do not overwrite each other's token.
+    pub fn csrf_cookie_name(self) -> &'static str {
+        match self {
+            Mode::Server => "csrf_server",
+            Mode::Cookie => "csrf_cookie",
+        }
+    }
 }
 
 impl fmt::Display for Mode {
@@ -68,8 +77,9 @@ pub struct Settings {
     /// Older secret keys, base64, still accepted when reading cookies.
     #[serde(skip)]
     pub secret_key_fallbacks: Vec<String>,
-    /// True in the debug profile: enables the inspector's clock fast-forward.
-    pub debug_profile: bool,
+    /// A debug build running the debug profile: the inspector's clock fast-forward is offered
+    /// (its route is not even compiled into release builds).
+    pub fast_forward: bool,
     pub database: DatabaseSettings,
 }
 
@@ -120,12 +130,14 @@ impl Settings {
             None => Mode::Server,
         };
         let debug_profile = *figment.profile() == Config::DEBUG_PROFILE;
+        // Ten years at most: past any sensible session, and far from where date arithmetic ends.
+        const MAX_TIMEOUT: i64 = 10 * 366 * 24 * 3600;
         let positive = |name: &str, v: i64| {
-            if v > 0 {
+            if (1..=MAX_TIMEOUT).contains(&v) {
                 Ok(v)
             } else {
                 Err(format!(
-                    "{name} must be a positive number of seconds, not {v}"
+                    "{name} must be 1 to {MAX_TIMEOUT} seconds, not {v}"
                 ))
             }
         };
@@ -147,7 +159,7 @@ impl Settings {
             cleanup_interval: raw.session_cleanup_interval.unwrap_or(300).max(1),
             trace: raw.session_trace.unwrap_or(true),
             secret_key_fallbacks: raw.secret_key_fallbacks.unwrap_or_default(),
-            debug_profile,
+            fast_forward: debug_profile && cfg!(debug_assertions),
             database: DatabaseSettings {
                 url,
                 max_connections: db.max_connections.unwrap_or(10).max(1),

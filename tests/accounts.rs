@@ -45,6 +45,7 @@ async fn signup_account_logout_then_account_redirects(mode: Mode) {
     assert_eq!(account.status, 200);
     assert!(account.body.contains("<td>alice</td>"));
     assert!(account.body.contains(&format!("<td>{mode}</td>")));
+    let token_before_logout = b.csrf_token().await;
     let res = b.post("/logout", &[]).await;
     assert_eq!(res.status, 303);
     assert_eq!(res.location(), Some("/"));
@@ -60,13 +61,24 @@ async fn signup_account_logout_then_account_redirects(mode: Mode) {
     );
     assert!(res.trace().contains("save=delete"), "{}", res.trace());
     assert!(
-        res.set_cookie("csrf_token").is_some(),
+        res.set_cookie(mode.csrf_cookie_name()).is_some(),
         "logout renews the CSRF token"
     );
     assert_eq!(app.session_rows().await, 0);
     let res = b.get("/account").await;
     assert_eq!(res.status, 303);
     assert_eq!(res.location(), Some("/login?next=/account"));
+    let res = b
+        .post_raw(
+            "/color",
+            &[("csrf_token", &token_before_logout), ("color", "red")],
+            &[],
+        )
+        .await;
+    assert_eq!(
+        res.status, 403,
+        "a form from before the logout no longer posts"
+    );
 }
 
 async fn wrong_password_and_unknown_user_get_the_same_answer(mode: Mode) {
@@ -292,6 +304,8 @@ async fn next_is_followed_only_to_local_paths(mode: Mode) {
         ("//evil.example/x", "/account"),
         ("https://evil.example", "/account"),
         ("/\\evil.example", "/account"),
+        ("/a b", "/account"),
+        ("/café", "/account"),
     ] {
         let b = app.browser();
         let res = b
@@ -379,7 +393,7 @@ async fn login_renews_the_csrf_token(mode: Mode) {
     let b = app.browser();
     let old = b.csrf_token().await;
     let res = login(&b, "alice", PW).await;
-    assert!(res.set_cookie("csrf_token").is_some());
+    assert!(res.set_cookie(mode.csrf_cookie_name()).is_some());
     let res = b
         .post_raw("/color", &[("csrf_token", &old), ("color", "red")], &[])
         .await;

@@ -36,7 +36,13 @@ async fn a_color_set_is_shown_back(mode: Mode) {
         page.body
     );
     assert!(page.trace().contains("load=hit"));
-    assert_eq!(page.header("Cache-Control"), Some("no-store"));
+    for path in ["/", "/color", "/notes", "/session", "/session.json"] {
+        assert_eq!(
+            b.get(path).await.header("Cache-Control"),
+            Some("no-store"),
+            "{path}"
+        );
+    }
     let json = b.get("/session.json").await.json();
     assert_eq!(json["data"]["color"], "rebeccapurple");
     assert_eq!(json["mode"], mode.as_str());
@@ -137,11 +143,11 @@ async fn the_session_cookie_has_every_attribute(mode: Mode) {
         line.ends_with("; HttpOnly; SameSite=Lax; Secure; Path=/"),
         "{line}"
     );
-    let csrf = res.set_cookie("csrf_token").map(str::to_string);
+    let csrf = res.set_cookie(mode.csrf_cookie_name()).map(str::to_string);
     // The CSRF cookie was set on the page before the POST; it carries the same attributes.
     let page = secure.browser().get("/color").await;
     let csrf = csrf
-        .or(page.set_cookie("csrf_token").map(str::to_string))
+        .or(page.set_cookie(mode.csrf_cookie_name()).map(str::to_string))
         .expect("a csrf cookie");
     assert!(
         csrf.ends_with("; HttpOnly; SameSite=Lax; Secure; Path=/"),
@@ -221,7 +227,12 @@ async fn tampered_truncated_junk_renamed_and_wrong_key_cookies_start_a_fresh_ses
     let wrong_key = foreign.session_cookie().unwrap();
     let mut flipped = good.clone().into_bytes();
     flipped[10] = if flipped[10] == b'A' { b'B' } else { b'A' };
+    // A value this app sealed, but for another cookie: names are bound into the encryption.
+    let csrf_value = owner
+        .cookie(mode.csrf_cookie_name())
+        .expect("a csrf cookie");
     let cases = [
+        ("sealed for another name", csrf_value),
         ("tampered", String::from_utf8(flipped).unwrap()),
         ("truncated", good[..good.len() - 5].to_string()),
         ("junk", "not-a-cookie-at-all".to_string()),
@@ -488,4 +499,46 @@ async fn a_cross_site_post_is_403() {
         )
         .await;
     assert_eq!(ok.status, 303);
+}
+
+#[test]
+fn server_mode_without_the_database_exits_1_with_a_message_and_no_panic() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_session-lab"))
+        .env("DATABASE_URL", "postgres://postgres@127.0.0.1:1/nowhere")
+        .env("ROCKET_PORT", "0")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot reach PostgreSQL at postgres://postgres@127.0.0.1:1/nowhere"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("pg_ctlcluster"), "{stderr}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("backtrace"),
+        "{stderr}"
+    );
+}
+
+#[rocket::async_test]
+async fn a_color_that_no_longer_fits_re_shows_the_form_with_413() {
+    let app = TestApp::spawn(CookieMode).await;
+    let b = app.browser();
+    let note = "y".repeat(480);
+    while b.post("/notes", &[("note", &note)]).await.status == 303 {}
+    let before = b.session_cookie();
+    let mut status = 303;
+    // Fill to the brim with short notes, then a long color name cannot fit.
+    while status == 303 {
+        status = b.post("/notes", &[("note", "z")]).await.status;
+    }
+    let res = b.post("/color", &[("color", "lightgoldenrodyellow")]).await;
+    assert_eq!(res.status, 413);
+    assert!(res.body.contains("Clear some notes first"), "{}", res.body);
+    assert!(
+        res.body.contains("value=\"lightgoldenrodyellow\""),
+        "the form is re-shown"
+    );
+    assert!(b.session_cookie().is_some() && b.session_cookie() != before);
 }

@@ -348,7 +348,7 @@ async fn cookie_mode_started_without_a_database_recovers_when_it_comes_back() {
                     "csrf_token={token}&username=alice&password=correct+horse"
                 ));
             if let Some(c) = cookie {
-                req = req.cookie(rocket::http::Cookie::new("csrf_token", c));
+                req = req.cookie(rocket::http::Cookie::new("csrf_cookie", c));
             }
             req
         };
@@ -356,7 +356,7 @@ async fn cookie_mode_started_without_a_database_recovers_when_it_comes_back() {
         assert_eq!(page.status().code, 200, "the form itself needs no database");
         let cookie = page
             .cookies()
-            .get("csrf_token")
+            .get("csrf_cookie")
             .map(|c| c.value().to_string());
         let token = extract_csrf(&page.into_string().await.unwrap()).unwrap();
         let res = signup(token.clone(), cookie.clone()).dispatch().await;

@@ -127,7 +127,12 @@ fn run(mode: Mode) {
         .run(
             &(
                 "[ -~]{0,3000}",
-                prop::sample::select(vec!["session_id", "session_data", "csrf_token"]),
+                prop::sample::select(vec![
+                    "session_id",
+                    "session_data",
+                    "csrf_server",
+                    "csrf_cookie",
+                ]),
             ),
             |(raw, cookie_name)| {
                 let status = rt.block_on(async {

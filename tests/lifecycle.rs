@@ -403,3 +403,33 @@ async fn the_cleanup_task_and_clear_sessions_delete_only_expired_rows() {
         .unwrap();
     assert_eq!(left, ["blue"]);
 }
+
+#[rocket::async_test]
+async fn clear_sessions_deletes_in_batches_past_one_thousand() {
+    let app = TestApp::spawn(ServerMode).await;
+    let keep = app.browser();
+    keep.post("/color", &[("color", "red")]).await;
+    sqlx::query(
+        "INSERT INTO sessions (id, data, created_at, updated_at, expires_at, absolute_expires_at) \
+         SELECT 'expired-' || g, '{}', now() - interval '2 days', now() - interval '2 days', \
+                now() - interval '1 day', now() - interval '1 day' FROM generate_series(1, 2500) g",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_session-lab"))
+        .arg("clear-sessions")
+        .env("DATABASE_URL", &app.db_url)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "removed 2500 expired sessions"
+    );
+    assert_eq!(app.session_rows().await, 1);
+    assert!(keep
+        .get("/color")
+        .await
+        .body
+        .contains("<strong>red</strong>"));
+}

@@ -24,7 +24,9 @@ pub fn safe_next(next: Option<&str>) -> &str {
             if n.starts_with('/')
                 && !n.starts_with("//")
                 && !n.starts_with("/\\")
-                && !n.chars().any(|c| c.is_control() || c == '\\') =>
+                && !n.chars().any(|c| c.is_control() || c == '\\')
+                // Anything Rocket could not send as a Location (spaces, raw non-ASCII) is refused.
+                && rocket::http::uri::Origin::parse(n).is_ok() =>
         {
             n
         }
@@ -113,14 +115,11 @@ async fn login_page(page: Page<'_>, next: Option<&str>) -> Result<Template, AppE
 #[post("/login", data = "<form>")]
 async fn login(page: Page<'_>, form: CheckedForm<Credentials>, db: &State<Db>) -> Answer {
     let f = form.0;
-    // A name that breaks the rules cannot exist; it still costs one verify, like any other miss.
-    let name = normalise_username(&f.username).unwrap_or_default();
+    // A name that breaks the rules cannot exist, but it is looked up and verified all the same:
+    // every miss costs the same query and the same hash.
+    let name = normalise_username(&f.username).unwrap_or_else(|_| f.username.clone());
     let pool = db.ready().await?;
-    let user = if name.is_empty() {
-        None
-    } else {
-        auth::find_by_name(pool, &name).await?
-    };
+    let user = auth::find_by_name(pool, &name).await?;
     let ok =
         auth::verify_password(f.password, user.as_ref().map(|u| u.password_hash.clone())).await;
     let Some(user) = user.filter(|_| ok) else {
@@ -163,6 +162,8 @@ mod tests {
             "//evil.example",
             "/\\evil.example",
             "https://evil.example",
+            "/a b",
+            "/café",
             "evil",
             "",
             "/a\r\nb",

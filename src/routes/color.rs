@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::csrf::CheckedForm;
 use crate::error::AppError;
 use crate::page::Page;
-use crate::session::keys;
+use crate::session::{keys, SessionError};
 
 /// The 148 named colors of CSS Color Module Level 4.
 const CSS_COLOR_NAMES: &[&str] = &[
@@ -195,18 +195,38 @@ async fn set_color(
 ) -> Result<Result<Redirect, (Status, Template)>, AppError> {
     let typed = form.0.color;
     let Some(color) = parse_color(&typed) else {
-        let current: Option<String> = page.session.get(keys::COLOR).await?;
         let error = "Use a CSS color name (like rebeccapurple) or a hex color like #ff8800.";
-        let body = page
-            .render(
-                "color",
-                json!({ "color": current, "typed": typed, "error": error }),
-            )
-            .await?;
-        return Ok(Err((Status::UnprocessableEntity, body)));
+        return refused(&page, &typed, Status::UnprocessableEntity, error.into()).await;
     };
-    page.session.insert(keys::COLOR, color).await?;
-    Ok(Ok(Redirect::to(uri!(color_page))))
+    match page.session.insert(keys::COLOR, color).await {
+        Ok(()) => Ok(Ok(Redirect::to(uri!(color_page)))),
+        // A cookie-mode session already full of notes has no room for even a color.
+        Err(SessionError::TooLarge { bytes, limit }) => {
+            let why = format!(
+                "Refused: the session cookie would be {bytes} bytes, over the {limit} a browser \
+                 keeps. Clear some notes first. Nothing changed."
+            );
+            refused(&page, &typed, Status::PayloadTooLarge, why).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Re-shows the form with what was typed and why it was refused; the session is untouched.
+async fn refused(
+    page: &Page<'_>,
+    typed: &str,
+    status: Status,
+    why: String,
+) -> Result<Result<Redirect, (Status, Template)>, AppError> {
+    let current: Option<String> = page.session.get(keys::COLOR).await?;
+    let body = page
+        .render(
+            "color",
+            json!({ "color": current, "typed": typed, "error": why }),
+        )
+        .await?;
+    Ok(Err((status, body)))
 }
 
 pub fn routes() -> Vec<rocket::Route> {

@@ -12,7 +12,16 @@ use crate::db::Db;
 
 #[get("/healthz")]
 async fn healthz(db: &State<Db>) -> (Status, Json<Value>) {
-    match sqlx::query("SELECT 1").execute(db.pool()).await {
+    // `ready()` first: a cookie-mode app started without PostgreSQL creates and migrates its
+    // database here too once the server is back, so "ok" means every page can be served.
+    let checked = match db.ready().await {
+        Ok(pool) => sqlx::query("SELECT 1")
+            .execute(pool)
+            .await
+            .map_err(crate::db::DbError::from),
+        Err(e) => Err(e),
+    };
+    match checked {
         Ok(_) => (
             Status::Ok,
             Json(json!({ "status": "ok", "database": "ok" })),

@@ -117,7 +117,7 @@ async fn inspector_page(
         );
         v.insert("idle_timeout".into(), json!(settings.idle_timeout));
         v.insert("absolute_timeout".into(), json!(settings.absolute_timeout));
-        v.insert("fast_forward".into(), json!(settings.debug_profile));
+        v.insert("fast_forward".into(), json!(settings.fast_forward));
         v.insert("clock_offset".into(), json!(clock.offset()));
     }
     page.render("inspector", view).await
@@ -128,6 +128,7 @@ async fn inspector_json(session: Session<'_>, sent: SentCookie) -> Result<Json<V
     Ok(Json(inspect(&session, &sent).await?))
 }
 
+#[cfg(debug_assertions)]
 #[derive(FromForm)]
 struct FastForward {
     #[field(validate = range(1..=31_536_000))]
@@ -135,7 +136,8 @@ struct FastForward {
 }
 
 /// Debug profile only: moves the session layer's clock forward so a student can watch a session
-/// expire without waiting. The route is not mounted in any other profile.
+/// expire without waiting. Not compiled into release builds, and mounted only in the debug profile.
+#[cfg(debug_assertions)]
 #[post("/session/fast-forward", data = "<form>")]
 async fn fast_forward(form: CheckedForm<FastForward>, clock: &State<Arc<Clock>>) -> Redirect {
     clock.advance(form.0.seconds);
@@ -146,7 +148,10 @@ pub fn routes() -> Vec<rocket::Route> {
     rocket::routes![inspector_page, inspector_json]
 }
 
-/// Mounted only in the debug profile.
+/// Mounted only in the debug profile of a debug build.
 pub fn debug_routes() -> Vec<rocket::Route> {
-    rocket::routes![fast_forward]
+    #[cfg(debug_assertions)]
+    return rocket::routes![fast_forward];
+    #[cfg(not(debug_assertions))]
+    return Vec::new();
 }

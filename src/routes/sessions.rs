@@ -9,25 +9,21 @@ use rocket::{get, post, State};
 use rocket_dyn_templates::Template;
 use serde_json::json;
 
-use crate::auth;
+use crate::auth::{self, User};
 use crate::csrf::{CheckedForm, NoFields};
 use crate::db::Db;
 use crate::error::AppError;
 use crate::page::Page;
-use crate::routes::account::{login_redirect, require_user};
 use crate::session::{keys, server};
 use crate::settings::Mode;
-
-type Answer = Result<Redirect, AppError>;
 
 #[get("/account/sessions")]
 async fn sessions_page(
     page: Page<'_>,
+    user: Result<User, AppError>,
     db: &State<Db>,
-) -> Result<Result<Template, Redirect>, AppError> {
-    let Some((user, _)) = require_user(&page, db).await? else {
-        return Ok(Err(login_redirect(&page.path)));
-    };
+) -> Result<Template, AppError> {
+    let user = user?;
     let sessions = match page.session.mode() {
         Mode::Server => {
             let current = page
@@ -42,9 +38,8 @@ async fn sessions_page(
         Mode::Cookie => Vec::new(),
     };
     let epoch: Option<i32> = page.session.get(keys::SESSION_EPOCH).await?;
-    Ok(Ok(page
-        .render("sessions", json!({ "sessions": sessions, "epoch": epoch }))
-        .await?))
+    page.render("sessions", json!({ "sessions": sessions, "epoch": epoch }))
+        .await
 }
 
 #[derive(FromForm)]
@@ -54,10 +49,13 @@ struct Which {
 
 /// Server mode: end one session, maybe this one.
 #[post("/account/sessions/end", data = "<form>")]
-async fn end_session(page: Page<'_>, db: &State<Db>, form: CheckedForm<Which>) -> Answer {
-    let Some((user, _)) = require_user(&page, db).await? else {
-        return Ok(login_redirect("/account/sessions"));
-    };
+async fn end_session(
+    page: Page<'_>,
+    user: Result<User, AppError>,
+    db: &State<Db>,
+    form: CheckedForm<Which>,
+) -> Result<Redirect, AppError> {
+    let user = user?;
     if page.session.mode() == Mode::Server {
         let current = page.session.record().await?.and_then(|r| r.id);
         let ended = server::delete_by_handle(db.pool(), user.id, form.0.handle).await?;
@@ -74,10 +72,13 @@ async fn end_session(page: Page<'_>, db: &State<Db>, form: CheckedForm<Which>) -
 /// Server mode: delete every other row of this user. Cookie mode: bump the epoch, so every other
 /// cookie of this user is refused, and re-stamp this session with the new epoch.
 #[post("/account/sessions/end-others", data = "<_form>")]
-async fn end_others(page: Page<'_>, db: &State<Db>, _form: CheckedForm<NoFields>) -> Answer {
-    let Some((user, _)) = require_user(&page, db).await? else {
-        return Ok(login_redirect("/account/sessions"));
-    };
+async fn end_others(
+    page: Page<'_>,
+    user: Result<User, AppError>,
+    db: &State<Db>,
+    _form: CheckedForm<NoFields>,
+) -> Result<Redirect, AppError> {
+    let user = user?;
     match page.session.mode() {
         Mode::Server => {
             let current = page

@@ -3,7 +3,7 @@
 //! The payload carries its own issued-at and last-seen times because the browser controls the
 //! cookie's Max-Age: a copied cookie can be replayed forever unless the server reads the times from
 //! inside the encryption and refuses old ones. What it cannot do is end a session early — the
-//! server keeps nothing to delete (see the README's "Revoking" section).
+//! server keeps nothing to delete (README: "Session lifetime, and ending sessions early").
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

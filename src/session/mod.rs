@@ -113,8 +113,8 @@ impl SessionLayer {
 
     pub fn deadlines(&self, record: &Record) -> Deadlines {
         Deadlines {
-            idle: record.last_seen + self.idle,
-            absolute: record.created_at + self.absolute,
+            idle: record.last_seen.saturating_add(self.idle),
+            absolute: record.created_at.saturating_add(self.absolute),
         }
     }
 
@@ -190,7 +190,6 @@ struct Inner {
     /// A session cookie came with the request, or was sent back by it.
     cookie_present: bool,
     load: LoadTrace,
-    save: SaveTrace,
     queries: u32,
     /// This request's handler touched the session (so the page shows session data).
     accessed: bool,
@@ -279,6 +278,14 @@ impl<'r> Session<'r> {
             self.change(|r| old = r.data.remove(key)).await?;
         }
         Ok(old)
+    }
+
+    /// Removes every key. An empty session is no session, so this ends it like [`Session::flush`].
+    ///
+    /// # Errors
+    /// [`SessionError::Unavailable`].
+    pub async fn clear(&self) -> Result<(), SessionError> {
+        self.flush().await
     }
 
     /// Ends the session: the row is deleted (server mode) and the cookie removed (both).
@@ -385,16 +392,16 @@ impl<'r> Session<'r> {
             refreshed.last_seen = now;
             if layer.mode == Mode::Cookie || inner.reseal {
                 // A refresh that no longer fits keeps the old cookie, which works until its deadline.
-                if let Ok(c) = layer.seal(&refreshed) {
-                    self.cookies.add(c);
-                    inner.save = SaveTrace::Write;
-                    inner.reseal = false;
-                    record = refreshed;
-                    inner.touched = true;
+                match layer.seal(&refreshed) {
+                    Ok(c) => {
+                        self.cookies.add(c);
+                        inner.reseal = false;
+                        (record, inner.touched) = (refreshed, true);
+                    }
+                    Err(e) => rocket::info!("session: not refreshed: {e}"),
                 }
             } else {
-                record = refreshed;
-                inner.touched = true;
+                (record, inner.touched) = (refreshed, true);
             }
         }
         inner.current = Some(record);
@@ -408,7 +415,6 @@ impl<'r> Session<'r> {
             self.layer.mode.cookie_name()
         );
         inner.load = LoadTrace::Miss;
-        inner.save = SaveTrace::Delete;
         inner.cookie_present = false;
         self.layer
             .remove_cookie(self.cookies, self.layer.mode.cookie_name());
@@ -431,6 +437,9 @@ impl<'r> Session<'r> {
             r
         });
         edit(&mut next);
+        // A write is a request like any other: it restarts the idle countdown, since the row (or
+        // cookie) is written anyway.
+        next.last_seen = now;
         self.replace(&mut inner, Some(next))
     }
 
@@ -443,7 +452,6 @@ impl<'r> Session<'r> {
             if inner.cookie_present {
                 layer.remove_cookie(self.cookies, layer.mode.cookie_name());
                 inner.cookie_present = false;
-                inner.save = SaveTrace::Delete;
             }
             inner.dirty = inner.current.is_some() || inner.dirty;
             inner.current = None;
@@ -465,7 +473,6 @@ impl<'r> Session<'r> {
             self.cookies.add(layer.seal(&next)?);
             inner.cookie_present = true;
             inner.reseal = false;
-            inner.save = SaveTrace::Write;
         }
         inner.current = Some(next);
         inner.dirty = true;
@@ -508,10 +515,13 @@ impl Fairing for SessionFairing {
         };
         let state = req.local_cache(RequestState::default);
         let mut inner = state.inner.lock().await;
-        // Nothing is persisted for a failed request: its handler may have stopped half-way.
-        if layer.mode == Mode::Server && res.status().code < 500 {
-            let change = inner.change();
-            if let Some(change) = change {
+        let name = layer.mode.cookie_name();
+        let mut save = SaveTrace::None;
+        if res.status().code >= 500 {
+            // Nothing is persisted for a failed request: its handler may have stopped half-way.
+            drop_cookie_from(res, name);
+        } else if layer.mode == Mode::Server {
+            if let Some(change) = inner.change() {
                 let is_delete = matches!(change, Change::Delete(_));
                 let deadlines = match &inner.current {
                     Some(r) => layer.deadlines(r),
@@ -524,20 +534,19 @@ impl Fairing for SessionFairing {
                 let result = layer.store.commit(change, deadlines, &mut queries).await;
                 inner.queries += queries;
                 match result {
-                    Ok(()) => {
-                        inner.save = if is_delete {
-                            SaveTrace::Delete
-                        } else {
-                            SaveTrace::Write
-                        }
-                    }
+                    Ok(()) if is_delete => save = SaveTrace::Delete,
+                    Ok(()) => save = SaveTrace::Write,
                     Err(e) => {
                         rocket::error!("session: could not save the session: {e}");
-                        inner.save = SaveTrace::None;
                         crate::error::replace_with_unavailable(req, res);
                     }
                 }
             }
+        }
+        // Then what the browser is told, read from the response itself: a catcher's response,
+        // for one, carries none of the cookies the handler set.
+        if save == SaveTrace::None {
+            save = cookie_sent(res, name);
         }
         if inner.accessed {
             res.set_header(Header::new("Cache-Control", "no-store"));
@@ -546,23 +555,52 @@ impl Fairing for SessionFairing {
             }
         }
         if layer.trace {
+            let load = match inner.load {
+                LoadTrace::None => "none",
+                LoadTrace::Hit => "hit",
+                LoadTrace::Miss => "miss",
+            };
+            let save = match save {
+                SaveTrace::None => "none",
+                SaveTrace::Write => "write",
+                SaveTrace::Delete => "delete",
+            };
             let trace = format!(
-                "mode={}; load={}; save={}; queries={}",
-                layer.mode,
-                match inner.load {
-                    LoadTrace::None => "none",
-                    LoadTrace::Hit => "hit",
-                    LoadTrace::Miss => "miss",
-                },
-                match inner.save {
-                    SaveTrace::None => "none",
-                    SaveTrace::Write => "write",
-                    SaveTrace::Delete => "delete",
-                },
-                inner.queries
+                "mode={}; load={load}; save={save}; queries={}",
+                layer.mode, inner.queries
             );
             res.set_header(Header::new("Session-Trace", trace));
         }
+    }
+}
+
+/// Whether the response sets (`Write`) or removes (`Delete`) the cookie called `name`.
+fn cookie_sent(res: &Response<'_>, name: &str) -> SaveTrace {
+    res.headers()
+        .get("Set-Cookie")
+        .filter_map(|line| Cookie::parse(line).ok())
+        .filter(|c| c.name() == name)
+        .last()
+        .map_or(SaveTrace::None, |c| {
+            if c.max_age().is_some_and(|age| age.is_zero()) {
+                SaveTrace::Delete
+            } else {
+                SaveTrace::Write
+            }
+        })
+}
+
+/// Takes the `Set-Cookie` for `name` out of a response, keeping the others.
+fn drop_cookie_from(res: &mut Response<'_>, name: &str) {
+    let keep: Vec<String> = res
+        .headers()
+        .get("Set-Cookie")
+        .filter(|line| !line.starts_with(&format!("{name}=")))
+        .map(str::to_string)
+        .collect();
+    res.remove_header("Set-Cookie");
+    for line in keep {
+        res.adjoin_raw_header("Set-Cookie", line);
     }
 }
 

@@ -140,17 +140,15 @@ impl SessionStore for ServerStore {
 type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
 
 fn insert<'q>(r: &'q Record, deadlines: Deadlines, replacing: Option<&'q str>) -> PgQuery<'q> {
-    const COLUMNS: &str = "INSERT INTO sessions (id, data, user_id, created_at, updated_at, \
+    // The same INSERT; the login's form also deletes the old row, in the same statement.
+    const INSERT: &str = "INSERT INTO sessions (id, data, user_id, created_at, updated_at, \
          expires_at, absolute_expires_at, remember, user_agent) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-    let sql = if replacing.is_some() {
-        const REPLACE: &str = "WITH gone AS (DELETE FROM sessions WHERE id = $10) ";
-        // Built once per process: the statement text must be 'static for sqlx's cache.
-        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-        SQL.get_or_init(|| format!("{REPLACE}{COLUMNS}")).as_str()
-    } else {
-        COLUMNS
-    };
+    const REPLACE: &str = "WITH gone AS (DELETE FROM sessions WHERE id = $10) \
+         INSERT INTO sessions (id, data, user_id, created_at, updated_at, \
+         expires_at, absolute_expires_at, remember, user_agent) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    let sql = if replacing.is_some() { REPLACE } else { INSERT };
     let query = sqlx::query(sql)
         .bind(&r.id)
         .bind(Json(&r.data))

@@ -35,7 +35,7 @@ impl Record {
         }
     }
 
-    /// The user id the session is logged in as, if any (see `crate::auth` for the key).
+    /// The user id the session is logged in as, if any (under `session::keys::USER_ID`).
     pub fn user_id(&self) -> Option<i64> {
         self.data.get(super::keys::USER_ID).and_then(Value::as_i64)
     }

@@ -376,7 +376,9 @@ impl<'a> Browser<'a> {
         // login or logout) makes the cached token stale, as a browser would find on its next page.
         match extract_csrf(&res.body) {
             Some(token) => *self.csrf.lock().unwrap() = Some(token),
-            None if res.set_cookie("csrf_token").is_some() => *self.csrf.lock().unwrap() = None,
+            None if res.set_cookie(self.app.mode.csrf_cookie_name()).is_some() => {
+                *self.csrf.lock().unwrap() = None
+            }
             None => {}
         }
     }
