@@ -91,7 +91,9 @@ fn key_from_bytes(bytes: Option<Vec<u8>>) -> Option<cookie::Key> {
     // All zeros is what Rocket reads as "no key" (and refuses outside the debug profile): seal
     // with a random key rather than one everyone knows.
     if bytes.iter().all(|b| *b == 0) {
-        rocket::warn!("secret_key is all zeros: using a random key; sessions end at restart");
+        rocket::warn!(
+            "no secret_key (or an all-zero one): using a random key; sessions end at restart"
+        );
         return Some(cookie::Key::generate());
     }
     match bytes.len() {

@@ -151,8 +151,16 @@ async fn create_database_if_missing(url: &str) -> Result<(), DbError> {
     Ok(())
 }
 
-/// The paragraph server mode prints before exiting when PostgreSQL cannot be reached.
+/// The paragraph server mode prints before exiting when the database cannot be used.
 pub fn unreachable_message(url: &str, error: &DbError) -> String {
+    if let DbError::Query(e) = error {
+        // Reached, but refused: say so rather than suggest starting a server that runs.
+        return format!(
+            "session-lab: PostgreSQL at {url} answered, but the database could not be prepared: \
+             {e}. If a migration was changed after it was applied, drop the development database \
+             (`dropdb -h 127.0.0.1 -U postgres <name>`) and start again; the app recreates it."
+        );
+    }
     format!(
         "session-lab: cannot reach PostgreSQL at {url} ({error}). Server mode keeps every session \
          in the `sessions` table, so it cannot start without the database. Start PostgreSQL (on \
