@@ -160,8 +160,8 @@ pub async fn warm_up() {
     let _ = tokio::task::spawn_blocking(dummy_hash).await;
 }
 
-/// Password hashes begun and finished since start. They let a test see that hashing runs off the
-/// async workers: a page can be answered between a hash's start and its end.
+/// Password hashes asked for and finished since start. They let a test see that hashing runs off
+/// the async workers: a page can be answered between a hash's start and its end.
 pub mod hash_counts {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -188,26 +188,41 @@ pub mod hash_counts {
     }
 }
 
-/// Hashes on the blocking pool, so Rocket's two async workers keep serving other requests.
+/// Runs one argon2 computation on the blocking pool, so Rocket's async workers keep serving
+/// other requests — but no more at once than there are cores. Each computation holds 19 MiB:
+/// unbounded, 32 concurrent logins held gigabytes, and beyond one per core they only queue for
+/// the CPU anyway.
+async fn hash_off_the_workers<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    static SLOTS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    hash_counts::start();
+    let slots = SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(cores)
+    });
+    let _slot = slots.acquire().await.ok()?;
+    tokio::task::spawn_blocking(move || hash_counts::count(work))
+        .await
+        .ok()
+}
+
+/// Hashes a new password.
 ///
 /// # Errors
 /// The hasher's error (it has none for valid input) as text.
 pub async fn hash_password(password: String) -> Result<String, String> {
-    hash_counts::start();
-    tokio::task::spawn_blocking(move || hash_counts::count(|| hash_blocking(&password)))
+    hash_off_the_workers(move || hash_blocking(&password))
         .await
-        .map_err(|e| e.to_string())?
+        .unwrap_or_else(|| Err("the hashing task failed".into()))
 }
 
 /// Checks `password` against `phc`, or against the dummy hash when there is no user.
 pub async fn verify_password(password: String, phc: Option<String>) -> bool {
-    hash_counts::start();
-    tokio::task::spawn_blocking(move || {
-        hash_counts::count(|| {
-            let found = phc.is_some();
-            let ok = verify_blocking(&password, phc.as_deref().unwrap_or_else(|| dummy_hash()));
-            found && ok
-        })
+    hash_off_the_workers(move || {
+        let found = phc.is_some();
+        let ok = verify_blocking(&password, phc.as_deref().unwrap_or_else(|| dummy_hash()));
+        found && ok
     })
     .await
     .unwrap_or(false)

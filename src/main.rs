@@ -42,8 +42,25 @@ enum Command {
     ClearSessions,
 }
 
-#[rocket::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    return_large_blocks_to_the_os();
+    rocket::execute(run())
+}
+
+/// Each argon2 hash allocates one 19 MiB block. glibc's malloc raises its mmap threshold after
+/// the first such block is freed, and from then on keeps every later one in a per-thread arena:
+/// a few dozen logins left the process holding gigabytes. A fixed threshold keeps large blocks
+/// on mmap, so each is handed back to the OS when its hash ends.
+fn return_large_blocks_to_the_os() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator parameters; it is called before any other thread
+    // exists, and 1 MiB is a valid M_MMAP_THRESHOLD (at most HEAP_MAX_SIZE / 2).
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1024 * 1024);
+    }
+}
+
+async fn run() -> ExitCode {
     let cli = Cli::parse();
     let mut figment = session_lab::figment();
     if let Some(mode) = cli.mode {

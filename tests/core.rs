@@ -225,7 +225,13 @@ async fn tampered_truncated_junk_renamed_and_wrong_key_cookies_start_a_fresh_ses
     let foreign = other.browser();
     foreign.post("/color", &[("color", "blue")]).await;
     let wrong_key = foreign.session_cookie().unwrap();
-    let mut flipped = good.clone().into_bytes();
+    // Work on the value as the server sees it (percent-decoding undone), so the cookie still
+    // parses as a cookie and only the encryption can notice what changed.
+    let raw = rocket::http::Cookie::parse_encoded(format!("x={good}"))
+        .unwrap()
+        .value()
+        .to_string();
+    let mut flipped = raw.clone().into_bytes();
     flipped[10] = if flipped[10] == b'A' { b'B' } else { b'A' };
     // A value this app sealed, but for another cookie: names are bound into the encryption.
     let csrf_value = owner
@@ -234,7 +240,7 @@ async fn tampered_truncated_junk_renamed_and_wrong_key_cookies_start_a_fresh_ses
     let cases = [
         ("sealed for another name", csrf_value),
         ("tampered", String::from_utf8(flipped).unwrap()),
-        ("truncated", good[..good.len() - 5].to_string()),
+        ("truncated", raw[..raw.len() - 5].to_string()),
         ("junk", "not-a-cookie-at-all".to_string()),
         ("empty", String::new()),
         ("wrong key", wrong_key),

@@ -3,18 +3,15 @@
 
 use std::sync::Arc;
 
-use rocket::form::FromForm;
 use rocket::request::{FromRequest, Outcome, Request};
-use rocket::response::Redirect;
 use rocket::serde::json::Json;
-use rocket::{get, post, uri, State};
+use rocket::{get, State};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::clock::Clock;
-use crate::csrf::CheckedForm;
 use crate::error::AppError;
 use crate::page::Page;
 use crate::session::{data_of, Session, SessionLayer, COOKIE_LIMIT};
@@ -128,22 +125,6 @@ async fn inspector_json(session: Session<'_>, sent: SentCookie) -> Result<Json<V
     Ok(Json(inspect(&session, &sent).await?))
 }
 
-#[cfg(debug_assertions)]
-#[derive(FromForm)]
-struct FastForward {
-    #[field(validate = range(1..=31_536_000))]
-    seconds: i64,
-}
-
-/// Debug profile only: moves the session layer's clock forward so a student can watch a session
-/// expire without waiting. Not compiled into release builds, and mounted only in the debug profile.
-#[cfg(debug_assertions)]
-#[post("/session/fast-forward", data = "<form>")]
-async fn fast_forward(form: CheckedForm<FastForward>, clock: &State<Arc<Clock>>) -> Redirect {
-    clock.advance(form.0.seconds);
-    Redirect::to(uri!(inspector_page))
-}
-
 pub fn routes() -> Vec<rocket::Route> {
     rocket::routes![inspector_page, inspector_json]
 }
@@ -151,7 +132,36 @@ pub fn routes() -> Vec<rocket::Route> {
 /// Mounted only in the debug profile of a debug build.
 pub fn debug_routes() -> Vec<rocket::Route> {
     #[cfg(debug_assertions)]
-    return rocket::routes![fast_forward];
+    return rocket::routes![fast_forward::fast_forward];
     #[cfg(not(debug_assertions))]
     return Vec::new();
+}
+
+/// Moves the session layer's clock forward so a student can watch a session expire without
+/// waiting. Not compiled into release builds.
+#[cfg(debug_assertions)]
+mod fast_forward {
+    use std::sync::Arc;
+
+    use rocket::form::FromForm;
+    use rocket::response::Redirect;
+    use rocket::{post, State};
+
+    use crate::clock::Clock;
+    use crate::csrf::CheckedForm;
+
+    #[derive(FromForm)]
+    pub struct FastForward {
+        #[field(validate = range(1..=31_536_000))]
+        seconds: i64,
+    }
+
+    #[post("/session/fast-forward", data = "<form>")]
+    pub async fn fast_forward(
+        form: CheckedForm<FastForward>,
+        clock: &State<Arc<Clock>>,
+    ) -> Redirect {
+        clock.advance(form.0.seconds);
+        Redirect::to("/session")
+    }
 }
