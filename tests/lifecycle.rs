@@ -433,3 +433,27 @@ async fn clear_sessions_deletes_in_batches_past_one_thousand() {
         .body
         .contains("<strong>red</strong>"));
 }
+
+#[rocket::async_test]
+async fn a_write_moves_the_idle_deadline_only_by_the_half_window_rule() {
+    let app = TestApp::spawn_with(ServerMode, short).await;
+    let b = app.browser();
+    b.post("/color", &[("color", "red")]).await;
+    let expires = || async {
+        sqlx::query_scalar::<_, time::OffsetDateTime>("SELECT expires_at FROM sessions")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
+    };
+    let first = expires().await;
+    app.clock().advance(10);
+    b.post("/color", &[("color", "blue")]).await;
+    // The data changed, the indexed deadline did not: PostgreSQL can update the row in place.
+    assert_eq!(expires().await, first);
+    app.clock().advance(50);
+    b.post("/color", &[("color", "green")]).await;
+    assert!(
+        expires().await > first,
+        "past half the window, the write refreshes it"
+    );
+}

@@ -436,10 +436,10 @@ impl<'r> Session<'r> {
             r.id = self.layer.store.new_id();
             r
         });
+        // The idle deadline moves only by the half-window rule applied at load, not with every
+        // write: that keeps `expires_at` (indexed) unchanged on most updates, so PostgreSQL can
+        // update the row in place (a HOT update) instead of adding an entry to every index.
         edit(&mut next);
-        // A write is a request like any other: it restarts the idle countdown, since the row (or
-        // cookie) is written anyway.
-        next.last_seen = now;
         self.replace(&mut inner, Some(next))
     }
 
