@@ -25,16 +25,6 @@ both_modes![
     every_page_header_shows_the_login_state,
 ];
 
-async fn signup(b: &Browser<'_>, name: &str, pw: &str) -> Res {
-    b.post("/signup", &[("username", name), ("password", pw)])
-        .await
-}
-
-async fn login(b: &Browser<'_>, name: &str, pw: &str) -> Res {
-    b.post("/login", &[("username", name), ("password", pw)])
-        .await
-}
-
 async fn signup_account_logout_then_account_redirects(mode: Mode) {
     let app = TestApp::spawn(mode).await;
     let b = app.browser();

@@ -433,15 +433,8 @@ async fn a_note_that_would_overflow_the_cookie_is_413_and_the_old_cookie_still_w
 async fn cookie_mode_serves_color_with_the_database_unreachable() {
     // Port 1 on loopback: nothing listens there, so every connection is refused at once.
     let app = TestApp::spawn(CookieMode).await;
-    let figment = session_lab::figment()
-        .merge((
-            "databases.session_lab.url",
-            "postgres://postgres@127.0.0.1:1/nowhere",
-        ))
-        .merge(("databases.session_lab.connect_timeout", 1))
-        .merge(("secret_key", SECRET.to_vec()))
-        .merge(("session_mode", "cookie"))
-        .merge(("log_level", "off"));
+    let figment = test_figment(CookieMode, "postgres://postgres@127.0.0.1:1/nowhere")
+        .merge(("databases.session_lab.connect_timeout", 1));
     let client = rocket::local::asynchronous::Client::untracked(session_lab::build(figment))
         .await
         .expect("cookie mode starts without a database");

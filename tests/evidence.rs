@@ -330,12 +330,8 @@ async fn cookie_mode_started_without_a_database_recovers_when_it_comes_back() {
             .to_lowercase()
             .replace(['-', '_'], "x")
     );
-    let figment = session_lab::figment()
-        .merge(("databases.session_lab.url", proxy.url(&db)))
-        .merge(("databases.session_lab.connect_timeout", 1))
-        .merge(("secret_key", SECRET.to_vec()))
-        .merge(("session_mode", "cookie"))
-        .merge(("log_level", "off"));
+    let figment = test_figment(CookieMode, &proxy.url(&db))
+        .merge(("databases.session_lab.connect_timeout", 1));
     {
         let client = rocket::local::asynchronous::Client::untracked(session_lab::build(figment))
             .await

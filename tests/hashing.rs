@@ -7,16 +7,6 @@ use common::*;
 
 const PW: &str = "correct horse battery";
 
-async fn signup(b: &Browser<'_>, name: &str, pw: &str) -> Res {
-    b.post("/signup", &[("username", name), ("password", pw)])
-        .await
-}
-
-async fn login(b: &Browser<'_>, name: &str, pw: &str) -> Res {
-    b.post("/login", &[("username", name), ("password", pw)])
-        .await
-}
-
 /// One async worker, the tightest Rocket can run on: were hashing done on it, each hash would run
 /// to its end inside the poll that started it, so all eight would be finished by the time the page
 /// is asked for.

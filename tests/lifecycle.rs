@@ -70,7 +70,7 @@ async fn the_absolute_deadline_holds_despite_steady_activity(mode: Mode) {
 async fn a_captured_cookie_replayed_after_expiry_is_refused(mode: Mode) {
     let app = TestApp::spawn_with(mode, short).await;
     let b = app.browser();
-    signup(&b, "alice").await;
+    sign_up_ok(&b, "alice").await;
     let captured = b.session_cookie().unwrap();
     app.clock().advance(150);
     // The browser would have dropped nothing (it is a session cookie); the thief re-sends it.
@@ -131,14 +131,14 @@ async fn a_read_writes_only_once_half_the_idle_window_is_gone(mode: Mode) {
     assert!(b.get("/color").await.body.contains("<strong>red</strong>"));
 }
 
-async fn signup(b: &Browser<'_>, name: &str) {
+async fn sign_up_ok(b: &Browser<'_>, name: &str) {
     let res = b
         .post("/signup", &[("username", name), ("password", PW)])
         .await;
     assert_eq!(res.status, 303, "{}", res.body);
 }
 
-async fn login(b: &Browser<'_>, name: &str) {
+async fn log_in_ok(b: &Browser<'_>, name: &str) {
     let res = b
         .post("/login", &[("username", name), ("password", PW)])
         .await;
@@ -148,8 +148,8 @@ async fn login(b: &Browser<'_>, name: &str) {
 async fn bumping_the_epoch_refuses_older_cookies(mode: Mode) {
     let app = TestApp::spawn(mode).await;
     let (laptop, phone) = (app.browser(), app.browser());
-    signup(&laptop, "alice").await;
-    login(&phone, "alice").await;
+    sign_up_ok(&laptop, "alice").await;
+    log_in_ok(&phone, "alice").await;
     let stolen = phone.session_cookie().unwrap();
     assert_eq!(phone.get("/account").await.status, 200);
     let res = laptop.post("/account/sessions/end-others", &[]).await;
@@ -182,7 +182,7 @@ async fn bumping_the_epoch_refuses_older_cookies(mode: Mode) {
 async fn a_fallback_key_keeps_users_logged_in_and_the_next_write_reseals(mode: Mode) {
     let old = TestApp::spawn(mode).await;
     let b = old.browser();
-    signup(&b, "alice").await;
+    sign_up_ok(&b, "alice").await;
     b.post("/color", &[("color", "red")]).await;
     let old_cookie = b.session_cookie().unwrap();
     let old_key = base64_of(&SECRET);
@@ -225,7 +225,7 @@ fn base64_of(bytes: &[u8]) -> String {
 async fn without_a_matching_key_everyone_is_anonymous(mode: Mode) {
     let old = TestApp::spawn(mode).await;
     let b = old.browser();
-    signup(&b, "alice").await;
+    sign_up_ok(&b, "alice").await;
     let cookie = b.session_cookie().unwrap();
     let other = TestApp::spawn_on(mode, &old.db_name, &old.db_url, |f| {
         f.merge(("secret_key", vec![42u8; 64]))
@@ -279,11 +279,11 @@ async fn the_fast_forward_control_exists_only_in_the_debug_profile(mode: Mode) {
 async fn sign_out_all_others_ends_only_the_others() {
     let app = TestApp::spawn(ServerMode).await;
     let browsers: Vec<Browser<'_>> = (0..3).map(|_| app.browser()).collect();
-    signup(&browsers[0], "alice").await;
-    login(&browsers[1], "alice").await;
-    login(&browsers[2], "alice").await;
+    sign_up_ok(&browsers[0], "alice").await;
+    log_in_ok(&browsers[1], "alice").await;
+    log_in_ok(&browsers[2], "alice").await;
     let bob = app.browser();
-    signup(&bob, "bob").await;
+    sign_up_ok(&bob, "bob").await;
     let page = browsers[0].get("/account/sessions").await;
     assert_eq!(
         page.body
@@ -309,10 +309,10 @@ async fn sign_out_all_others_ends_only_the_others() {
 async fn sign_out_this_one_or_another_by_its_handle() {
     let app = TestApp::spawn(ServerMode).await;
     let (a, b) = (app.browser(), app.browser());
-    signup(&a, "alice").await;
-    login(&b, "alice").await;
+    sign_up_ok(&a, "alice").await;
+    log_in_ok(&b, "alice").await;
     let bob = app.browser();
-    signup(&bob, "bob").await;
+    sign_up_ok(&bob, "bob").await;
     let handles: Vec<(i64, String)> =
         sqlx::query_as("SELECT handle, data->>'username' FROM sessions ORDER BY handle")
             .fetch_all(&app.pool)

@@ -43,6 +43,28 @@ fn fresh_db_name() -> String {
     format!("session_lab_test_{tag}")
 }
 
+/// The app's settings for a test: its database, a short connect timeout, a fixed key, quiet logs.
+pub fn test_figment(mode: Mode, db_url: &str) -> Figment {
+    session_lab::figment()
+        .merge(("databases.session_lab.url", db_url))
+        .merge(("databases.session_lab.connect_timeout", 2))
+        .merge(("secret_key", SECRET.to_vec()))
+        .merge(("session_mode", mode.as_str()))
+        .merge(("log_level", "off"))
+}
+
+/// Signs up through the form (which also logs in).
+pub async fn signup(b: &Browser<'_>, name: &str, pw: &str) -> Res {
+    b.post("/signup", &[("username", name), ("password", pw)])
+        .await
+}
+
+/// Logs in through the form.
+pub async fn login(b: &Browser<'_>, name: &str, pw: &str) -> Res {
+    b.post("/login", &[("username", name), ("password", pw)])
+        .await
+}
+
 pub const SECRET: [u8; 64] = [7u8; 64];
 
 /// One app on its own database, dropped when the test ends (pass or fail).
@@ -92,14 +114,7 @@ impl TestApp {
         db_url: &str,
         tweak: impl FnOnce(Figment) -> Figment,
     ) -> TestApp {
-        let figment = tweak(
-            session_lab::figment()
-                .merge(("databases.session_lab.url", db_url))
-                .merge(("databases.session_lab.connect_timeout", 2))
-                .merge(("secret_key", SECRET.to_vec()))
-                .merge(("session_mode", mode.as_str()))
-                .merge(("log_level", "off")),
-        );
+        let figment = tweak(test_figment(mode, db_url));
         let client = Client::untracked(session_lab::build(figment))
             .await
             .expect("the app launches");
