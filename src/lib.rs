@@ -131,9 +131,13 @@ fn stage() -> AdHoc {
                 eprintln!("{}", db::unreachable_message(db.url(), &e));
                 return Err(rocket);
             }
-            (Err(e), Mode::Cookie) => rocket::warn!(
+            (Err(e @ db::DbError::Unavailable(_)), Mode::Cookie) => rocket::warn!(
                 "PostgreSQL is not reachable ({e}); cookie mode serves the pages that need no \
                  database and answers the others with 503 until it comes back."
+            ),
+            (Err(e), Mode::Cookie) => rocket::error!(
+                "{} Cookie mode serves the pages that need no database meanwhile.",
+                db::unreachable_message(db.url(), &e)
             ),
         }
         auth::warm_up().await;
