@@ -90,7 +90,7 @@ fn key_from_bytes(bytes: Option<Vec<u8>>) -> Option<cookie::Key> {
     let bytes = bytes?;
     // All zeros is what Rocket reads as "no key" (and refuses outside the debug profile): seal
     // with a random key rather than one everyone knows.
-    if bytes.iter().all(|b| *b == 0) {
+    if !bytes.is_empty() && bytes.iter().all(|b| *b == 0) {
         rocket::warn!(
             "no secret_key (or an all-zero one): using a random key; sessions end at restart"
         );

@@ -151,10 +151,13 @@ impl<'r> Responder<'r, 'static> for AppError {
     }
 }
 
-/// Turns an already built response into the 503 page: used when the session's write fails after
-/// the handler ran. Its cookies are dropped too, since they describe a state that was not saved.
-pub fn replace_with_unavailable(req: &Request<'_>, res: &mut Response<'_>) {
-    let status = Status::ServiceUnavailable;
+/// Turns an already built response into an error page — 503 when the store is unreachable, 500
+/// otherwise: used when the session's write fails after the handler ran. Its cookies are dropped too, since they describe a state that was not saved.
+pub fn replace_with_error(req: &Request<'_>, res: &mut Response<'_>, error: &SessionError) {
+    let status = match error {
+        SessionError::Unavailable(_) => Status::ServiceUnavailable,
+        _ => Status::InternalServerError,
+    };
     let body = Template::show(req.rocket(), "error", context(req, status, None))
         .unwrap_or_else(|| explain(status).1.to_string());
     res.set_status(status);

@@ -163,7 +163,8 @@ impl Settings {
             database: DatabaseSettings {
                 url,
                 max_connections: db.max_connections.unwrap_or(10).max(1),
-                connect_timeout: db.connect_timeout.unwrap_or(5).max(1),
+                // An hour at most: larger values overflow the pool's deadline arithmetic.
+                connect_timeout: db.connect_timeout.unwrap_or(5).clamp(1, 3600),
             },
         })
     }

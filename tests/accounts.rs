@@ -10,6 +10,7 @@ const PW: &str = "correct horse battery";
 both_modes![
     signup_account_logout_then_account_redirects,
     wrong_password_and_unknown_user_get_the_same_answer,
+    a_login_with_an_impossible_name_is_a_plain_401,
     the_id_changes_at_login_and_the_pre_login_cookie_is_worthless,
     a_post_login_cookie_replayed_after_logout,
     the_color_survives_login,
@@ -69,6 +70,16 @@ async fn signup_account_logout_then_account_redirects(mode: Mode) {
         res.status, 403,
         "a form from before the logout no longer posts"
     );
+}
+
+async fn a_login_with_an_impossible_name_is_a_plain_401(mode: Mode) {
+    let app = TestApp::spawn(mode).await;
+    let b = app.browser();
+    for name in ["nul\u{0}name", "ab", "x".repeat(100).as_str()] {
+        let res = login(&b, name, PW).await;
+        assert_eq!(res.status, 401, "{name:?}");
+        assert!(res.body.contains("Wrong username or password."));
+    }
 }
 
 async fn wrong_password_and_unknown_user_get_the_same_answer(mode: Mode) {

@@ -19,6 +19,7 @@ both_modes![
     the_inspector_shows_the_cookie_exactly_as_sent,
     deleting_the_cookie_loses_the_session,
     healthz_reports_the_database,
+    a_note_with_a_control_character_is_422_and_stores_nothing,
 ];
 
 async fn a_color_set_is_shown_back(mode: Mode) {
@@ -526,12 +527,12 @@ async fn a_color_that_no_longer_fits_re_shows_the_form_with_413() {
     let b = app.browser();
     let note = "y".repeat(480);
     while b.post("/notes", &[("note", &note)]).await.status == 303 {}
-    let before = b.session_cookie();
     let mut status = 303;
     // Fill to the brim with short notes, then a long color name cannot fit.
     while status == 303 {
         status = b.post("/notes", &[("note", "z")]).await.status;
     }
+    let full = b.session_cookie().expect("a full session cookie");
     let res = b.post("/color", &[("color", "lightgoldenrodyellow")]).await;
     assert_eq!(res.status, 413);
     assert!(res.body.contains("Clear some notes first"), "{}", res.body);
@@ -539,5 +540,26 @@ async fn a_color_that_no_longer_fits_re_shows_the_form_with_413() {
         res.body.contains("value=\"lightgoldenrodyellow\""),
         "the form is re-shown"
     );
-    assert!(b.session_cookie().is_some() && b.session_cookie() != before);
+    assert!(
+        res.set_cookie("session_data").is_none(),
+        "a refused write sends no cookie"
+    );
+    assert_eq!(
+        b.session_cookie(),
+        Some(full),
+        "the browser keeps the full session"
+    );
+    assert!(b.get("/session.json").await.json()["data"]["color"].is_null());
+}
+
+async fn a_note_with_a_control_character_is_422_and_stores_nothing(mode: Mode) {
+    let app = TestApp::spawn(mode).await;
+    let b = app.browser();
+    for bad in ["nul\u{0}byte", "two\nlines", "bell\u{7}"] {
+        let res = b.post("/notes", &[("note", bad)]).await;
+        assert_eq!(res.status, 422, "{bad:?}");
+        assert!(res.body.contains("without control characters"));
+    }
+    assert!(b.session_cookie().is_none());
+    assert_eq!(app.session_rows().await, 0);
 }

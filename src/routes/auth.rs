@@ -117,7 +117,9 @@ async fn login(page: Page<'_>, form: CheckedForm<Credentials>, db: &State<Db>) -
     let f = form.0;
     // A name that breaks the rules cannot exist, but it is looked up and verified all the same:
     // every miss costs the same query and the same hash.
-    let name = normalise_username(&f.username).unwrap_or_else(|_| f.username.clone());
+    // The empty name stands in for any impossible one: the CHECK constraint keeps it out of
+    // `users`, and unlike the raw input it is always valid text for PostgreSQL (a NUL is not).
+    let name = normalise_username(&f.username).unwrap_or_default();
     let pool = db.ready().await?;
     let user = auth::find_by_name(pool, &name).await?;
     let ok =

@@ -52,6 +52,11 @@ async fn add_note(page: Page<'_>, form: CheckedForm<NoteForm>) -> Answer {
         let why = format!("A note is 1 to {NOTE_MAX_CHARS} characters.");
         return refused(&page, &note, Status::UnprocessableEntity, why).await;
     }
+    // Control characters have no place in a one-line note (and PostgreSQL's JSONB cannot hold NUL).
+    if note.chars().any(char::is_control) {
+        let why = "A note is one line of text, without control characters.".to_string();
+        return refused(&page, &note, Status::UnprocessableEntity, why).await;
+    }
     let mut notes: Vec<String> = page.session.get(keys::NOTES).await?.unwrap_or_default();
     if notes.len() >= NOTES_MAX {
         let why = format!("The list is full ({NOTES_MAX} notes): clear it to start again.");

@@ -538,7 +538,7 @@ impl Fairing for SessionFairing {
                     Ok(()) => save = SaveTrace::Write,
                     Err(e) => {
                         rocket::error!("session: could not save the session: {e}");
-                        crate::error::replace_with_unavailable(req, res);
+                        crate::error::replace_with_error(req, res, &e);
                     }
                 }
             }
