@@ -26,12 +26,7 @@ async fn sessions_page(
     let user = user?;
     let sessions = match page.session.mode() {
         Mode::Server => {
-            let current = page
-                .session
-                .record()
-                .await?
-                .and_then(|r| r.id)
-                .unwrap_or_default();
+            let current = page.session.id().await?.unwrap_or_default();
             let now = page.session.layer().now();
             server::list_for_user(db.pool(), user.id, &current, now).await?
         }
@@ -57,7 +52,7 @@ async fn end_session(
 ) -> Result<Redirect, AppError> {
     let user = user?;
     if page.session.mode() == Mode::Server {
-        let current = page.session.record().await?.and_then(|r| r.id);
+        let current = page.session.id().await?;
         let ended = server::delete_by_handle(db.pool(), user.id, form.0.handle).await?;
         // This one? Then this browser is logged out too (its row is gone already).
         if ended.is_some() && ended == current {
@@ -81,12 +76,7 @@ async fn end_others(
     let user = user?;
     match page.session.mode() {
         Mode::Server => {
-            let current = page
-                .session
-                .record()
-                .await?
-                .and_then(|r| r.id)
-                .unwrap_or_default();
+            let current = page.session.id().await?.unwrap_or_default();
             server::delete_others(db.pool(), user.id, &current).await?;
         }
         Mode::Cookie => {

@@ -107,10 +107,6 @@ impl SessionLayer {
         self.clock.now()
     }
 
-    pub fn idle_timeout(&self) -> Duration {
-        self.idle
-    }
-
     pub fn deadlines(&self, record: &Record) -> Deadlines {
         Deadlines {
             idle: record.last_seen.saturating_add(self.idle),
@@ -332,6 +328,19 @@ impl<'r> Session<'r> {
             .current
             .as_ref()
             .is_none_or(|r| r.data.is_empty()))
+    }
+
+    /// Server mode's row id (the credential the cookie carries), without copying the session.
+    ///
+    /// # Errors
+    /// [`SessionError::Unavailable`].
+    pub async fn id(&self) -> Result<Option<String>, SessionError> {
+        Ok(self
+            .loaded()
+            .await?
+            .current
+            .as_ref()
+            .and_then(|r| r.id.clone()))
     }
 
     /// The whole session as it stands, for the inspector and the header's login state.
