@@ -3,17 +3,22 @@
 
 use std::sync::OnceLock;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
-use rand::rngs::OsRng;
-use sqlx::PgPool;
+use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use rocket::request::{FromRequest, Outcome, Request};
+use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 
-use rocket::request::{FromRequest, Outcome, Request};
-
-use crate::db::{Db, DbError};
+use crate::db::{DbConnection, DbError};
 use crate::error::AppError;
-use crate::session::{keys, Session, SessionError};
+use crate::session::{Refusal, Session, SessionError};
+
+/// The keys accounts keep in the session map, beside the login the session layer itself holds.
+pub mod keys {
+    /// The account's name, for the header on every page (no query needed to show it).
+    pub const USERNAME: &str = "username";
+    /// The account's `session_epoch` at login: "sign out everywhere" bumps it (cookie mode).
+    pub const SESSION_EPOCH: &str = "session_epoch";
+}
 
 pub const PASSWORD_MIN_CHARS: usize = 8;
 /// Long enough for any passphrase, short enough that hashing it is no denial of service.
@@ -68,15 +73,15 @@ async fn load_user(req: &Request<'_>) -> Result<User, AppError> {
             ))
         }
     };
-    let id: Option<i64> = session.get(keys::USER_ID).await?;
-    let Some(id) = id else {
+    let Some(id) = session.user_id().await? else {
         return Err(AppError::LoginRequired { next });
     };
-    let db = req
-        .rocket()
-        .state::<Db>()
-        .ok_or_else(|| AppError::Internal("no database".into()))?;
-    let row = find_by_id(db.ready().await?, id).await?;
+    let mut conn = match req.guard::<DbConnection>().await {
+        Outcome::Success(conn) => conn,
+        _ => return Err(AppError::Unavailable),
+    };
+    let row = find_by_id(&mut conn, id).await?;
+    session.count_statements(1).await;
     let epoch: i32 = session.get(keys::SESSION_EPOCH).await?.unwrap_or(0);
     match row {
         Some(row) if row.session_epoch == epoch => Ok(User {
@@ -88,7 +93,7 @@ async fn load_user(req: &Request<'_>) -> Result<User, AppError> {
             rocket::info!(
                 "session: user {id} was signed out everywhere or deleted; ending this session"
             );
-            session.flush().await?;
+            session.refuse(Refusal::OldEpoch).await?;
             Err(AppError::LoginRequired { next })
         }
     }
@@ -129,22 +134,18 @@ pub fn check_password(password: &str) -> Result<(), String> {
 
 /// Argon2id at the crate's defaults (m=19456 KiB, t=2, p=1: OWASP's minimum), as a PHC string.
 /// Blocking (~25 ms optimised): call it from `spawn_blocking`.
+/// The salt is 16 random bytes the hasher draws from the operating system itself.
 fn hash_blocking(password: &str) -> Result<String, String> {
-    let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
+        .hash_password(password.as_bytes())
         .map(|h| h.to_string())
         .map_err(|e| e.to_string())
 }
 
 fn verify_blocking(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
+    Argon2::default()
+        .verify_password(password.as_bytes(), phc)
+        .is_ok()
 }
 
 /// A hash of nothing anyone knows, verified against when the user does not exist, so a wrong
@@ -229,10 +230,13 @@ pub async fn verify_password(password: String, phc: Option<String>) -> bool {
 }
 
 /// Why an account could not be created.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum CreateError {
+    #[error("the name is taken")]
     Taken,
-    Db(DbError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("could not hash the password: {0}")]
     Hash(String),
 }
 
@@ -268,28 +272,31 @@ pub async fn create_user(
 
 /// # Errors
 /// [`DbError`] when the database cannot be reached.
-pub async fn find_by_name(pool: &PgPool, username: &str) -> Result<Option<UserRow>, DbError> {
+pub async fn find_by_name(
+    conn: &mut PgConnection,
+    username: &str,
+) -> Result<Option<UserRow>, DbError> {
     Ok(sqlx::query_as(
         "SELECT id, username, password_hash, created_at, session_epoch FROM users WHERE username = $1",
     )
     .bind(username)
-    .fetch_optional(pool)
+    .fetch_optional(conn)
     .await?)
 }
 
 /// # Errors
 /// [`DbError`] when the database cannot be reached.
-pub async fn find_by_id(pool: &PgPool, id: i64) -> Result<Option<UserRow>, DbError> {
+pub async fn find_by_id(conn: &mut PgConnection, id: i64) -> Result<Option<UserRow>, DbError> {
     Ok(sqlx::query_as(
         "SELECT id, username, password_hash, created_at, session_epoch FROM users WHERE id = $1",
     )
     .bind(id)
-    .fetch_optional(pool)
+    .fetch_optional(conn)
     .await?)
 }
 
-/// Logs `user` in on this session: a user other than the one the session holds starts from an
-/// empty session; the id is cycled either way (so an id planted before login is worthless).
+/// Logs `user` in on this session (a new session id; another user's data is not inherited) and
+/// notes the name and epoch the pages and the `User` guard read back.
 ///
 /// # Errors
 /// As the session's writes.
@@ -298,17 +305,11 @@ pub async fn log_in(
     user: &UserRow,
     remember: bool,
 ) -> Result<(), SessionError> {
-    let current: Option<i64> = session.get(keys::USER_ID).await?;
-    if current.is_some_and(|id| id != user.id) {
-        session.flush().await?;
-    }
-    session.cycle_id().await?;
-    session.insert(keys::USER_ID, user.id).await?;
+    session.log_in(user.id, remember).await?;
     session.insert(keys::USERNAME, &user.username).await?;
     session
         .insert(keys::SESSION_EPOCH, user.session_epoch)
-        .await?;
-    session.set_remember(remember).await
+        .await
 }
 
 /// "Sign out everywhere" for cookie sessions: a new epoch makes every cookie sealed with an older
@@ -316,11 +317,20 @@ pub async fn log_in(
 ///
 /// # Errors
 /// [`DbError`] when the database cannot be reached.
-pub async fn bump_epoch(pool: &PgPool, user_id: i64) -> Result<i32, DbError> {
+pub async fn bump_epoch(conn: &mut PgConnection, user_id: i64) -> Result<i32, DbError> {
     Ok(sqlx::query_scalar(
         "UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1 RETURNING session_epoch",
     )
     .bind(user_id)
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await?)
+}
+
+/// The accounts subsystem's start-up work: the dummy hash, so the first unknown-user login does
+/// not pay for it.
+pub fn stage() -> rocket::fairing::AdHoc {
+    rocket::fairing::AdHoc::on_ignite("Accounts", |rocket| async {
+        warm_up().await;
+        rocket
+    })
 }

@@ -11,9 +11,11 @@ use rocket::form::{Form, FromForm};
 use rocket::http::{CookieJar, RawStr, Status};
 use rocket::request::{self, FromRequest, Request};
 
-use crate::crypto::{constant_time_eq, random_token};
+use subtle::ConstantTimeEq;
+
+use crate::cookies::CookieConfig;
+use crate::crypto::random_token;
 use crate::error::refuse;
-use crate::session::SessionLayer;
 
 /// The token this browser's forms must carry. Issued (with its cookie) on first use.
 #[derive(Debug, Clone)]
@@ -38,20 +40,17 @@ fn slot_set(req: &Request<'_>, token: &str) {
 }
 
 /// The token in this request's CSRF cookie, if it decrypts.
-fn cookie_token(req: &Request<'_>, layer: &SessionLayer) -> Option<String> {
-    let name = layer.mode().csrf_cookie_name();
-    let cookie = req.cookies().get(name)?;
-    let opened = layer.keys().open(name, cookie.value())?;
+fn cookie_token(req: &Request<'_>, config: &CookieConfig) -> Option<String> {
+    let cookie = req.cookies().get(config.csrf)?;
+    let opened = config.keys.open(config.csrf, cookie.value())?;
     (opened.plaintext.len() == 43).then_some(opened.plaintext)
 }
 
 /// Issues a new token and its cookie. Called at login and logout, so a token seen before either
 /// no longer works (and by the guard, when there is none yet).
-pub fn renew(jar: &CookieJar<'_>, layer: &SessionLayer) -> String {
+pub fn renew(jar: &CookieJar<'_>, config: &CookieConfig) -> String {
     let token = random_token(32);
-    let name = layer.mode().csrf_cookie_name();
-    let sealed = layer.keys().seal(name, &token);
-    jar.add(layer.cookie(name, sealed));
+    jar.add(config.sealed(config.csrf, &token));
     token
 }
 
@@ -60,19 +59,22 @@ impl<'r> FromRequest<'r> for CsrfToken {
     type Error = &'static str;
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
-        let Some(layer) = req.rocket().state::<SessionLayer>() else {
-            return request::Outcome::Error((Status::InternalServerError, "no session layer"));
+        let Some(config) = req.rocket().state::<CookieConfig>() else {
+            return request::Outcome::Error((
+                Status::InternalServerError,
+                "no cookie configuration",
+            ));
         };
         if let Some(token) = slot_get(req) {
             return request::Outcome::Success(CsrfToken(token));
         }
-        let token = match cookie_token(req, layer) {
+        let token = match cookie_token(req, config) {
             Some(token) => {
                 slot_set(req, &token);
                 token
             }
             None => {
-                let token = renew(req.cookies(), layer);
+                let token = renew(req.cookies(), config);
                 slot_set(req, &token);
                 token
             }
@@ -157,11 +159,11 @@ impl<'r, T: for<'a> FromForm<'a> + Send + 'static> FromData<'r> for CheckedForm<
             .and_then(|t| t.csrf_token);
         let expected = req
             .rocket()
-            .state::<SessionLayer>()
-            .and_then(|layer| cookie_token(req, layer));
+            .state::<CookieConfig>()
+            .and_then(|config| cookie_token(req, config));
         match (sent, expected) {
             (Some(sent), Some(expected))
-                if constant_time_eq(sent.as_bytes(), expected.as_bytes()) => {}
+                if bool::from(sent.as_bytes().ct_eq(expected.as_bytes())) => {}
             (None, _) => return fail(Status::Forbidden, "the form has no CSRF token".into()),
             (Some(_), None) => {
                 return fail(

@@ -1,69 +1,86 @@
-//! The PostgreSQL pool, the database's creation and migrations, and the start-up rules for when
-//! PostgreSQL cannot be reached.
+//! The database subsystem: a lazily connecting PostgreSQL pool behind `rocket_db_pools`, the
+//! database's creation and migrations, and the start-up rules for when PostgreSQL is down.
 //!
-//! Why not `rocket_db_pools`: version 0.2 connects eagerly at ignite, so the app could not start
-//! with the database down — but SPEC asks cookie mode to start anyway and recover by itself. A
-//! lazily connecting sqlx pool, configured from the same `databases.session_lab` keys, does both.
+//! Why a pool of our own: `rocket_db_pools` 0.2's built-in sqlx pool connects eagerly at ignite
+//! (and pins sqlx 0.7), so the app could not start with the database down — but SPEC asks cookie
+//! mode to start anyway and recover by itself. [`LazyPool`] implements `rocket_db_pools::Pool`
+//! with sqlx's `connect_lazy_with`, so `#[derive(Database)]`, its `Config` for
+//! `databases.session_lab.*` and its `Connection` guard (503 when no connection can be had) all
+//! work as documented, on a pool that connects on first use.
 
-use std::str::FromStr;
 use std::time::Duration;
 
+use rocket::fairing::{self, AdHoc};
+use rocket::figment::Figment;
+use rocket::{Build, Rocket};
+use rocket_db_pools::Database;
+use sqlx::migrate::MigrateDatabase;
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions, Connection, PgPool};
+use sqlx::{ConnectOptions, PgPool, Postgres};
 use tokio::sync::OnceCell;
 
-use crate::settings::DatabaseSettings;
+use crate::settings::Settings;
 
 /// Applied at start (server mode) or at the first page that needs them (cookie mode).
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
 
-/// The shared pool plus whether the schema is known to be in place.
-pub struct Db {
+/// The app's database, `databases.session_lab` in `Rocket.toml`.
+#[derive(Database)]
+#[database("session_lab")]
+pub struct Db(LazyPool);
+
+/// A connection from [`Db`], as handlers take it: `Connection<Db>` answers 503 by itself when
+/// PostgreSQL cannot be reached.
+pub type DbConnection = rocket_db_pools::Connection<Db>;
+
+/// sqlx's pool, connecting on first use, plus whether the schema is known to be in place.
+pub struct LazyPool {
     pool: PgPool,
     url: String,
     ready: OnceCell<()>,
 }
 
-/// Why the database could not be used.
-#[derive(Debug)]
+/// Why the database could not be used. The sqlx error is kept as the source.
+#[derive(Debug, thiserror::Error)]
 pub enum DbError {
     /// PostgreSQL could not be reached, or the pool timed out waiting for a connection.
-    Unavailable(String),
+    #[error("database unavailable")]
+    Unavailable(#[source] sqlx::Error),
     /// The database answered, but with an error we did not expect.
-    Query(sqlx::Error),
+    #[error("database error")]
+    Query(#[source] sqlx::Error),
+    /// The settings under `databases.session_lab` are unusable.
+    #[error("databases.session_lab: {0}")]
+    Config(String),
 }
 
-impl std::fmt::Display for DbError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            DbError::Unavailable(why) => write!(f, "database unavailable: {why}"),
-            DbError::Query(e) => write!(f, "database error: {e}"),
-        }
+/// Whether an error means PostgreSQL cannot serve now (answer 503), rather than a query that
+/// went wrong (a bug: 500).
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        // A broken or refused connection, whichever layer noticed it first.
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        // The server said it cannot serve now: connection exceptions (08…), shutting down
+        // (57P01–57P03), too many connections (53300).
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P") || c == "53300"),
+        _ => false,
     }
 }
 
-impl std::error::Error for DbError {}
-
 impl From<sqlx::Error> for DbError {
     fn from(e: sqlx::Error) -> Self {
-        match e {
-            // A broken or refused connection, whichever layer noticed it first.
-            sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::Protocol(_)
-            | sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::WorkerCrashed => DbError::Unavailable(e.to_string()),
-            // The server said it cannot serve now: connection exceptions (08…), shutting down
-            // (57P01–57P03), too many connections (53300).
-            sqlx::Error::Database(ref db)
-                if db.code().is_some_and(|c| {
-                    c.starts_with("08") || c.starts_with("57P") || c == "53300"
-                }) =>
-            {
-                DbError::Unavailable(e.to_string())
-            }
-            other => DbError::Query(other),
+        if is_unavailable(&e) {
+            DbError::Unavailable(e)
+        } else {
+            DbError::Query(e)
         }
     }
 }
@@ -77,24 +94,77 @@ impl From<sqlx::migrate::MigrateError> for DbError {
     }
 }
 
-impl Db {
-    /// A pool that connects on first use, so building it never fails for a down database.
-    ///
+impl DbError {
+    /// The full chain of causes, for logs and start-up messages (`Display` is only the top).
+    pub fn chain(&self) -> String {
+        crate::error_page::chain(self)
+    }
+}
+
+#[rocket::async_trait]
+impl rocket_db_pools::Pool for LazyPool {
+    type Connection = PoolConnection<Postgres>;
+    type Error = DbError;
+
+    /// Builds the pool from `databases.session_lab` without connecting, so it never fails for a
+    /// database that is down.
+    async fn init(figment: &Figment) -> Result<Self, DbError> {
+        let config: rocket_db_pools::Config = figment
+            .extract()
+            .map_err(|e| DbError::Config(e.to_string()))?;
+        LazyPool::new(&config)
+    }
+
+    /// A connection once the database exists and is migrated.
+    async fn get(&self) -> Result<Self::Connection, DbError> {
+        Ok(self.ready().await?.acquire().await?)
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+impl LazyPool {
     /// # Errors
-    /// An unparsable database URL.
-    pub fn connect_lazy(settings: &DatabaseSettings) -> Result<Db, String> {
-        let options = PgConnectOptions::from_str(&settings.url)
-            .map_err(|e| format!("databases.session_lab.url {:?}: {e}", settings.url))?
-            .disable_statement_logging();
-        let pool = PgPoolOptions::new()
-            .max_connections(settings.max_connections)
-            .acquire_timeout(Duration::from_secs(settings.connect_timeout))
-            .connect_lazy_with(options);
-        Ok(Db {
-            pool,
-            url: settings.url.clone(),
+    /// An unparsable URL, as [`DbError::Config`].
+    pub fn new(config: &rocket_db_pools::Config) -> Result<LazyPool, DbError> {
+        let options: PgConnectOptions = config
+            .url
+            .parse()
+            .map_err(|e| DbError::Config(format!("url {}: {e}", redact(&config.url))))?;
+        // An hour at most: larger values overflow the pool's deadline arithmetic.
+        let timeout = config.connect_timeout.clamp(1, 3600);
+        let mut pool = PgPoolOptions::new()
+            .max_connections(u32::try_from(config.max_connections.max(1)).unwrap_or(u32::MAX))
+            .acquire_timeout(Duration::from_secs(timeout));
+        if let Some(min) = config.min_connections {
+            pool = pool.min_connections(min);
+        }
+        if let Some(idle) = config.idle_timeout {
+            pool = pool.idle_timeout(Duration::from_secs(idle));
+        }
+        Ok(LazyPool {
+            pool: pool.connect_lazy_with(options.disable_statement_logging()),
+            url: config.url.clone(),
             ready: OnceCell::new(),
         })
+    }
+
+    /// A pool for the command-line tools (`create-user`, `clear-sessions`), from the app's figment
+    /// with the defaults `Db::init()` would apply.
+    ///
+    /// # Errors
+    /// Unusable `databases.session_lab` settings.
+    pub fn for_command(figment: &Figment) -> Result<LazyPool, DbError> {
+        let config: rocket_db_pools::Config = figment
+            .focus("databases.session_lab")
+            .join(("url", crate::settings::DEFAULT_DATABASE_URL))
+            .join(("max_connections", 2))
+            .join(("connect_timeout", 5))
+            .extract()
+            .map_err(|e| DbError::Config(e.to_string()))?;
+        LazyPool::new(&config)
     }
 
     /// The pool, once the database exists and is migrated. The first call creates and migrates
@@ -106,7 +176,14 @@ impl Db {
     pub async fn ready(&self) -> Result<&PgPool, DbError> {
         self.ready
             .get_or_try_init(|| async {
-                create_database_if_missing(&self.url).await?;
+                if !Postgres::database_exists(&self.url).await? {
+                    match Postgres::create_database(&self.url).await {
+                        Ok(()) => {}
+                        // Another process created it between our check and our CREATE: fine.
+                        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                }
                 MIGRATOR.run(&self.pool).await?;
                 Ok::<(), DbError>(())
             })
@@ -114,58 +191,98 @@ impl Db {
         Ok(&self.pool)
     }
 
-    /// The pool without the schema check: for the session store in server mode (migrated at
-    /// start) and the health check.
+    /// The pool without the schema check: for the server store (migrated at start) and the
+    /// cleanup task.
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
 
-    pub fn url(&self) -> &str {
-        &self.url
+    /// The URL with any password replaced, fit for logs and messages.
+    pub fn url(&self) -> String {
+        redact(&self.url)
     }
 }
 
-/// Connects to the server's `postgres` database and creates ours if it is not there.
-async fn create_database_if_missing(url: &str) -> Result<(), DbError> {
-    let options = PgConnectOptions::from_str(url)?;
-    let name = options.get_database().unwrap_or("postgres").to_string();
-    let mut conn = options.clone().database("postgres").connect().await?;
-    let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-            .bind(&name)
-            .fetch_one(&mut conn)
-            .await?;
-    if !exists {
-        let quoted = format!("\"{}\"", name.replace('"', "\"\""));
-        match sqlx::query(&format!("CREATE DATABASE {quoted}"))
-            .execute(&mut conn)
-            .await
-        {
-            Ok(_) => {}
-            // Another process created it between our check and our CREATE: fine.
-            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => {}
-            Err(e) => return Err(e.into()),
-        }
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`; anything else unchanged.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_string();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
     }
-    conn.close().await.ok();
-    Ok(())
+}
+
+/// The database subsystem: the pool (`Db::init()`), then the start-up rules — server mode needs
+/// the database ready before it serves; cookie mode starts without it and says so.
+pub fn stage() -> AdHoc {
+    AdHoc::on_ignite("Database", |rocket| async {
+        rocket
+            .attach(Db::init())
+            .attach(AdHoc::try_on_ignite("Database check", check_at_start))
+    })
+}
+
+async fn check_at_start(rocket: Rocket<Build>) -> fairing::Result {
+    let (Some(db), Some(settings)) = (Db::fetch(&rocket), rocket.state::<Settings>()) else {
+        return Err(rocket);
+    };
+    let needs_db = settings.mode.needs_database_to_start();
+    match db.ready().await {
+        Ok(_) => {}
+        Err(e) if needs_db => {
+            eprintln!("{}", unreachable_message(&db.url(), &e));
+            return Err(rocket);
+        }
+        Err(e @ DbError::Unavailable(_)) => rocket::warn!(
+            "PostgreSQL is not reachable ({}); cookie mode serves the pages that need no \
+             database and answers the others with 503 until it comes back.",
+            e.chain()
+        ),
+        Err(e) => rocket::error!(
+            "{} Cookie mode serves the pages that need no database meanwhile.",
+            unreachable_message(&db.url(), &e)
+        ),
+    }
+    Ok(rocket)
 }
 
 /// The paragraph server mode prints before exiting when the database cannot be used.
 pub fn unreachable_message(url: &str, error: &DbError) -> String {
-    if let DbError::Query(e) = error {
+    if let DbError::Query(_) | DbError::Config(_) = error {
         // Reached, but refused: say so rather than suggest starting a server that runs.
         return format!(
             "session-lab: PostgreSQL at {url} answered, but the database could not be prepared: \
-             {e}. If a migration was changed after it was applied, drop the development database \
-             (`dropdb -h 127.0.0.1 -U postgres <name>`) and start again; the app recreates it."
+             {}. If a migration was changed after it was applied, drop the development database \
+             (`dropdb -h 127.0.0.1 -U postgres <name>`) and start again; the app recreates it.",
+            error.chain()
         );
     }
     format!(
-        "session-lab: cannot reach PostgreSQL at {url} ({error}). Server mode keeps every session \
+        "session-lab: cannot reach PostgreSQL at {url} ({}). Server mode keeps every session \
          in the `sessions` table, so it cannot start without the database. Start PostgreSQL (on \
          Debian: `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`), or \
          point DATABASE_URL / databases.session_lab.url in Rocket.toml at a running server, or run \
-         `session-lab --mode cookie`, which starts without a database."
+         `session-lab --mode cookie`, which starts without a database.",
+        error.chain()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_are_redacted_from_urls() {
+        assert_eq!(
+            redact("postgres://u:s3cret@db:5432/x"),
+            "postgres://u:***@db:5432/x"
+        );
+        assert_eq!(redact("postgres://u@db/x"), "postgres://u@db/x");
+        assert_eq!(redact("not a url"), "not a url");
+    }
 }

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use rocket::figment::Figment;
 use session_lab::auth::{self, CreateError};
-use session_lab::db::{Db, DbError};
+use session_lab::db::{DbError, LazyPool};
 use session_lab::session::server::{delete_expired, CLEANUP_BATCH};
-use session_lab::settings::{Mode, Settings};
+use session_lab::settings::Mode;
 
 /// Session Lab: learn how web sessions work by comparing a server-side store with an encrypted
 /// cookie, side by side in your browser's devtools.
@@ -89,19 +89,15 @@ async fn serve(figment: Figment) -> u8 {
 }
 
 /// The database, created and migrated, or a message and exit code 1.
-async fn database(figment: &Figment) -> Result<Db, u8> {
-    let settings = Settings::from_figment(figment).map_err(|e| {
-        eprintln!("session-lab: bad setting: {e}");
-        1
-    })?;
-    let db = Db::connect_lazy(&settings.database).map_err(|e| {
-        eprintln!("session-lab: {e}");
+async fn database(figment: &Figment) -> Result<LazyPool, u8> {
+    let db = LazyPool::for_command(figment).map_err(|e| {
+        eprintln!("session-lab: {}", e.chain());
         1
     })?;
     match db.ready().await {
         Ok(_) => Ok(db),
         Err(e) => {
-            eprintln!("{}", session_lab::db::unreachable_message(db.url(), &e));
+            eprintln!("{}", session_lab::db::unreachable_message(&db.url(), &e));
             Err(1)
         }
     }
@@ -162,7 +158,7 @@ async fn create_user(figment: &Figment, name: &str) -> u8 {
             3
         }
         Err(CreateError::Db(e)) => {
-            eprintln!("session-lab: {e}");
+            eprintln!("session-lab: {}", e.chain());
             1
         }
         Err(CreateError::Hash(e)) => {
@@ -187,7 +183,7 @@ async fn clear_sessions(figment: &Figment) -> u8 {
             0
         }
         Err(e) => {
-            eprintln!("session-lab: {}", DbError::from(e));
+            eprintln!("session-lab: {}", DbError::from(e).chain());
             1
         }
     }

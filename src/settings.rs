@@ -1,14 +1,15 @@
-//! The app's own settings, read from the same figment as Rocket's (`Rocket.toml`, `ROCKET_*`).
+//! The app's own settings, read once from the same figment as Rocket's (`Rocket.toml`,
+//! `ROCKET_*`), with one place for each default.
 
 use std::fmt;
-use std::str::FromStr;
 
+use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
 use rocket::Config;
 use serde::{Deserialize, Serialize};
 
-/// Which session backend runs. Handlers never look at this; the session layer and the
-/// inspector do.
+/// Which session backend runs. Handlers never look at this; the stage that builds the session
+/// store does, once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
@@ -43,6 +44,12 @@ impl Mode {
             Mode::Cookie => "csrf_cookie",
         }
     }
+
+    /// Server mode keeps every session in PostgreSQL, so it refuses to start without it; cookie
+    /// mode serves what it can and waits for the database.
+    pub fn needs_database_to_start(self) -> bool {
+        self == Mode::Server
+    }
 }
 
 impl fmt::Display for Mode {
@@ -51,121 +58,114 @@ impl fmt::Display for Mode {
     }
 }
 
-impl FromStr for Mode {
-    type Err = String;
+/// Ten years at most: past any sensible session, and far from where date arithmetic ends.
+const MAX_TIMEOUT: i64 = 10 * 366 * 24 * 3600;
 
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "server" => Ok(Mode::Server),
-            "cookie" => Ok(Mode::Cookie),
-            other => Err(format!(
-                "unknown session mode {other:?}: use \"server\" or \"cookie\""
-            )),
+/// Everything SPEC.md's settings table names. Each field's default is in `Default` below.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    #[serde(rename = "session_mode")]
+    pub mode: Mode,
+    #[serde(rename = "session_idle_timeout")]
+    pub idle_timeout: i64,
+    #[serde(rename = "session_absolute_timeout")]
+    pub absolute_timeout: i64,
+    /// `None` until resolved: `Secure` everywhere but the debug profile.
+    #[serde(rename = "session_cookie_secure")]
+    pub cookie_secure: Option<bool>,
+    #[serde(rename = "session_cleanup_interval")]
+    pub cleanup_interval: u64,
+    #[serde(rename = "session_trace")]
+    pub trace: bool,
+    /// Older secret keys, base64, still accepted when reading cookies.
+    #[serde(skip_serializing)]
+    pub secret_key_fallbacks: Vec<String>,
+    /// A debug build running the debug profile: the inspector's clock fast-forward is offered
+    /// (its route is not even compiled into release builds). Derived, never read from settings.
+    #[serde(skip)]
+    pub fast_forward: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            mode: Mode::Server,
+            idle_timeout: 1800,
+            absolute_timeout: 14 * 24 * 3600,
+            cookie_secure: None,
+            cleanup_interval: 300,
+            trace: true,
+            secret_key_fallbacks: Vec::new(),
+            fast_forward: false,
         }
     }
 }
 
-/// Everything SPEC.md's settings table names, with its defaults.
-#[derive(Debug, Clone, Serialize)]
-pub struct Settings {
-    pub mode: Mode,
-    pub idle_timeout: i64,
-    pub absolute_timeout: i64,
-    pub cookie_secure: bool,
-    pub cleanup_interval: u64,
-    pub trace: bool,
-    /// Older secret keys, base64, still accepted when reading cookies.
-    #[serde(skip)]
-    pub secret_key_fallbacks: Vec<String>,
-    /// A debug build running the debug profile: the inspector's clock fast-forward is offered
-    /// (its route is not even compiled into release builds).
-    pub fast_forward: bool,
-    pub database: DatabaseSettings,
-}
-
-/// `databases.session_lab.*`, the same keys rocket_db_pools would read.
-#[derive(Debug, Clone, Serialize)]
-pub struct DatabaseSettings {
-    pub url: String,
-    pub max_connections: u32,
-    /// Seconds to wait for a connection before answering 503.
-    pub connect_timeout: u64,
-}
-
+/// The database URL when neither `DATABASE_URL` nor `Rocket.toml` names one.
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/session_lab";
 
-#[derive(Deserialize)]
-struct Raw {
-    session_mode: Option<String>,
-    session_idle_timeout: Option<i64>,
-    session_absolute_timeout: Option<i64>,
-    session_cookie_secure: Option<bool>,
-    session_cleanup_interval: Option<u64>,
-    session_trace: Option<bool>,
-    secret_key_fallbacks: Option<Vec<String>>,
-}
-
-#[derive(Deserialize, Default)]
-struct RawDb {
-    url: Option<String>,
-    max_connections: Option<u32>,
-    connect_timeout: Option<u64>,
-}
-
 impl Settings {
-    /// Reads the settings from a figment, with SPEC's defaults.
+    /// Reads the settings from a figment and checks their bounds.
     ///
     /// # Errors
-    /// A setting of the wrong type or an unknown mode, as a message naming the key.
+    /// A setting of the wrong type, out of bounds, or an unknown mode, as a message naming the key.
     pub fn from_figment(figment: &Figment) -> Result<Settings, String> {
-        let raw: Raw = figment.extract().map_err(|e| e.to_string())?;
-        let db: RawDb = match figment.find_value("databases.session_lab") {
-            Ok(value) => value
-                .deserialize()
-                .map_err(|e| format!("databases.session_lab: {e}"))?,
-            Err(_) => RawDb::default(),
-        };
-        let mode = match raw.session_mode {
-            Some(m) => m.parse().map_err(|e| format!("session_mode: {e}"))?,
-            None => Mode::Server,
-        };
+        let mut s: Settings = figment.extract().map_err(|e| e.to_string())?;
         let debug_profile = *figment.profile() == Config::DEBUG_PROFILE;
-        // Ten years at most: past any sensible session, and far from where date arithmetic ends.
-        const MAX_TIMEOUT: i64 = 10 * 366 * 24 * 3600;
-        let positive = |name: &str, v: i64| {
-            if (1..=MAX_TIMEOUT).contains(&v) {
-                Ok(v)
-            } else {
-                Err(format!(
-                    "{name} must be 1 to {MAX_TIMEOUT} seconds, not {v}"
-                ))
+        for (name, value) in [
+            ("session_idle_timeout", s.idle_timeout),
+            ("session_absolute_timeout", s.absolute_timeout),
+        ] {
+            if !(1..=MAX_TIMEOUT).contains(&value) {
+                return Err(format!(
+                    "{name} must be 1 to {MAX_TIMEOUT} seconds, not {value}"
+                ));
             }
-        };
-        let idle_timeout = positive(
-            "session_idle_timeout",
-            raw.session_idle_timeout.unwrap_or(1800),
-        )?;
-        let absolute_timeout = positive(
-            "session_absolute_timeout",
-            raw.session_absolute_timeout.unwrap_or(1_209_600),
-        )?;
-        // `DATABASE_URL` is merged into this key by `crate::figment()`, so a test's own merge wins.
-        let url = db.url.unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string());
-        Ok(Settings {
-            mode,
-            idle_timeout,
-            absolute_timeout,
-            cookie_secure: raw.session_cookie_secure.unwrap_or(!debug_profile),
-            cleanup_interval: raw.session_cleanup_interval.unwrap_or(300).max(1),
-            trace: raw.session_trace.unwrap_or(true),
-            secret_key_fallbacks: raw.secret_key_fallbacks.unwrap_or_default(),
-            fast_forward: debug_profile && cfg!(debug_assertions),
-            database: DatabaseSettings {
-                url,
-                max_connections: db.max_connections.unwrap_or(10).max(1),
-                // An hour at most: larger values overflow the pool's deadline arithmetic.
-                connect_timeout: db.connect_timeout.unwrap_or(5).clamp(1, 3600),
-            },
+        }
+        s.cookie_secure = Some(s.cookie_secure.unwrap_or(!debug_profile));
+        s.cleanup_interval = s.cleanup_interval.max(1);
+        s.fast_forward = debug_profile && cfg!(debug_assertions);
+        Ok(s)
+    }
+
+    /// Whether cookies carry `Secure`.
+    pub fn secure(&self) -> bool {
+        self.cookie_secure.unwrap_or(true)
+    }
+
+    /// Reads the settings into managed state, or stops the launch with a message naming the key.
+    pub fn stage() -> AdHoc {
+        AdHoc::try_on_ignite("Settings", |rocket| async {
+            match Settings::from_figment(rocket.figment()) {
+                Ok(settings) => Ok(rocket.manage(settings)),
+                Err(e) => {
+                    eprintln!("session-lab: bad setting: {e}");
+                    Err(rocket)
+                }
+            }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_bounds() {
+        let s = Settings::from_figment(&Figment::new()).unwrap();
+        assert_eq!(
+            (s.mode, s.idle_timeout, s.trace),
+            (Mode::Server, 1800, true)
+        );
+        let bad = Figment::new().merge(("session_mode", "both-ways"));
+        assert!(Settings::from_figment(&bad)
+            .unwrap_err()
+            .contains("session_mode"));
+        let bad = Figment::new().merge(("session_idle_timeout", 0));
+        assert!(Settings::from_figment(&bad)
+            .unwrap_err()
+            .contains("session_idle_timeout"));
     }
 }

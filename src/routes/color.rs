@@ -10,7 +10,10 @@ use serde_json::json;
 use crate::csrf::CheckedForm;
 use crate::error::AppError;
 use crate::page::Page;
-use crate::session::{keys, SessionError};
+use crate::session::SessionError;
+
+/// The session key this page keeps its one value under.
+pub const COLOR: &str = "color";
 
 /// The 148 named colors of CSS Color Module Level 4.
 const CSS_COLOR_NAMES: &[&str] = &[
@@ -180,7 +183,7 @@ struct ColorForm {
 
 #[get("/color")]
 async fn color_page(page: Page<'_>) -> Result<Template, AppError> {
-    let color: Option<String> = page.session.get(keys::COLOR).await?;
+    let color: Option<String> = page.session.get(COLOR).await?;
     page.render(
         "color",
         json!({ "color": color, "typed": "", "error": null }),
@@ -198,7 +201,7 @@ async fn set_color(
         let error = "Use a CSS color name (like rebeccapurple) or a hex color like #ff8800.";
         return refused(&page, &typed, Status::UnprocessableEntity, error.into()).await;
     };
-    match page.session.insert(keys::COLOR, color).await {
+    match page.session.insert(COLOR, color).await {
         Ok(()) => Ok(Ok(Redirect::to(uri!(color_page)))),
         // A cookie-mode session already full of notes has no room for even a color.
         Err(SessionError::TooLarge { bytes, limit }) => {
@@ -219,7 +222,7 @@ async fn refused(
     status: Status,
     why: String,
 ) -> Result<Result<Redirect, (Status, Template)>, AppError> {
-    let current: Option<String> = page.session.get(keys::COLOR).await?;
+    let current: Option<String> = page.session.get(COLOR).await?;
     let body = page
         .render(
             "color",

@@ -5,15 +5,15 @@ use rocket::get;
 use rocket::http::Status;
 use rocket::response::content::RawHtml;
 use rocket::serde::json::Json;
-use rocket::State;
 use serde_json::{json, Value};
 
 use crate::db::Db;
 
 #[get("/healthz")]
-async fn healthz(db: &State<Db>) -> (Status, Json<Value>) {
+async fn healthz(db: &Db) -> (Status, Json<Value>) {
     // `ready()` first: a cookie-mode app started without PostgreSQL creates and migrates its
-    // database here too once the server is back, so "ok" means every page can be served.
+    // database here too once the server is back, so "ok" means every page can be served. (Not
+    // the `Connection` guard: its failure would be the 503 page, not this JSON.)
     let checked = match db.ready().await {
         Ok(pool) => sqlx::query("SELECT 1")
             .execute(pool)
@@ -27,7 +27,7 @@ async fn healthz(db: &State<Db>) -> (Status, Json<Value>) {
             Json(json!({ "status": "ok", "database": "ok" })),
         ),
         Err(e) => {
-            rocket::warn!("health check: {e}");
+            rocket::warn!("health check: {}", e.chain());
             (
                 Status::ServiceUnavailable,
                 Json(json!({ "status": "degraded", "database": "unavailable" })),

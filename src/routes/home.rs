@@ -6,12 +6,12 @@ use serde_json::json;
 
 use crate::error::AppError;
 use crate::page::Page;
-use crate::session::data_of;
 
 #[get("/")]
 async fn home(page: Page<'_>) -> Result<Template, AppError> {
     let record = page.session.record().await?;
-    let data = serde_json::to_string_pretty(&data_of(&record)).unwrap_or_default();
+    let data = record.as_ref().map(|r| r.data.clone()).unwrap_or_default();
+    let data = serde_json::to_string_pretty(&data).unwrap_or_default();
     page.render(
         "home",
         json!({ "has_session": record.is_some(), "data": data }),

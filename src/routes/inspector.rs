@@ -12,10 +12,11 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::clock::Clock;
+use crate::cookies::{CookieConfig, COOKIE_LIMIT};
 use crate::error::AppError;
 use crate::page::Page;
-use crate::session::{data_of, Session, SessionLayer, COOKIE_LIMIT};
-use crate::settings::{Mode, Settings};
+use crate::session::Session;
+use crate::settings::Settings;
 
 /// The session cookie's value exactly as it came in the `Cookie` header (still percent-encoded).
 struct SentCookie(Option<String>);
@@ -27,8 +28,8 @@ impl<'r> FromRequest<'r> for SentCookie {
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
         let name = req
             .rocket()
-            .state::<SessionLayer>()
-            .map(|l| l.mode().cookie_name())
+            .state::<CookieConfig>()
+            .map(|c| c.session)
             .unwrap_or("");
         let value = req
             .headers()
@@ -46,21 +47,26 @@ fn rfc3339(t: OffsetDateTime) -> String {
 }
 
 /// The inspector's data, shared by the page and the JSON.
-async fn inspect(session: &Session<'_>, sent: &SentCookie) -> Result<Value, AppError> {
+async fn inspect(
+    session: &Session<'_>,
+    cookies: &CookieConfig,
+    sent: &SentCookie,
+) -> Result<Value, AppError> {
     let layer = session.layer();
-    let mode = layer.mode();
     let record = session.record().await?;
+    // The value came as the browser stores it (percent-encoded), so its size is the browser's.
     let cookie = sent.0.as_ref().map(|value| {
-        let name = mode.cookie_name();
-        json!({ "name": name, "value": value, "bytes": name.len() + 1 + value.len() })
+        let name = cookies.session;
+        json!({ "name": name, "value": value, "bytes": name.len() + value.len() })
     });
     let deadlines = record.as_ref().map(|r| layer.deadlines(r));
-    let row = match (mode, &record) {
-        (Mode::Server, Some(r)) => match deadlines {
+    // A session with an id is a row in `sessions`; the inspector shows it as the table holds it.
+    let row = match &record {
+        Some(r) if r.id.is_some() => match deadlines {
             Some(d) => json!({
                 "id": r.id,
                 "data": r.data,
-                "user_id": r.user_id(),
+                "user_id": r.user_id,
                 "created_at": rfc3339(r.created_at),
                 "updated_at": rfc3339(r.last_seen),
                 "expires_at": rfc3339(d.expires_at()),
@@ -74,9 +80,11 @@ async fn inspect(session: &Session<'_>, sent: &SentCookie) -> Result<Value, AppE
     };
     let now = layer.now();
     Ok(json!({
-        "mode": mode.as_str(),
+        "mode": cookies.mode.as_str(),
         "cookie": cookie,
-        "data": data_of(&record),
+        "data": record.as_ref().map(|r| r.data.clone()).unwrap_or_default(),
+        "user_id": record.as_ref().and_then(|r| r.user_id),
+        "refused": session.refusal().await?.map(|r| r.as_str()),
         "expires_at": deadlines.map(|d| rfc3339(d.expires_at())),
         "idle_expires_at": deadlines.map(|d| rfc3339(d.idle)),
         "absolute_expires_at": deadlines.map(|d| rfc3339(d.absolute)),
@@ -96,7 +104,7 @@ async fn inspector_page(
     settings: &State<Settings>,
     clock: &State<Arc<Clock>>,
 ) -> Result<Template, AppError> {
-    let mut view = inspect(&page.session, &sent).await?;
+    let mut view = inspect(&page.session, page.cookies, &sent).await?;
     let bytes = view["cookie"]["bytes"].as_u64().unwrap_or(0) as usize;
     if let Some(v) = view.as_object_mut() {
         v.insert("limit".into(), json!(COOKIE_LIMIT));
@@ -121,8 +129,12 @@ async fn inspector_page(
 }
 
 #[get("/session.json")]
-async fn inspector_json(session: Session<'_>, sent: SentCookie) -> Result<Json<Value>, AppError> {
-    Ok(Json(inspect(&session, &sent).await?))
+async fn inspector_json(
+    session: Session<'_>,
+    cookies: &State<CookieConfig>,
+    sent: SentCookie,
+) -> Result<Json<Value>, AppError> {
+    Ok(Json(inspect(&session, cookies, &sent).await?))
 }
 
 pub fn routes() -> Vec<rocket::Route> {

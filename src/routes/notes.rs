@@ -11,7 +11,10 @@ use serde_json::json;
 use crate::csrf::{CheckedForm, NoFields};
 use crate::error::AppError;
 use crate::page::Page;
-use crate::session::{keys, SessionError};
+use crate::session::SessionError;
+
+/// The session key the list is kept under.
+pub const NOTES: &str = "notes";
 
 /// Longest note, in characters.
 const NOTE_MAX_CHARS: usize = 500;
@@ -26,7 +29,7 @@ struct NoteForm {
 type Answer = Result<Result<Redirect, (Status, Template)>, AppError>;
 
 async fn show(page: &Page<'_>, typed: &str, error: Option<String>) -> Result<Template, AppError> {
-    let notes: Vec<String> = page.session.get(keys::NOTES).await?.unwrap_or_default();
+    let notes: Vec<String> = page.session.get(NOTES).await?.unwrap_or_default();
     page.render(
         "notes",
         json!({ "notes": notes, "typed": typed, "error": error, "max_chars": NOTE_MAX_CHARS }),
@@ -57,13 +60,21 @@ async fn add_note(page: Page<'_>, form: CheckedForm<NoteForm>) -> Answer {
         let why = "A note is one line of text, without control characters.".to_string();
         return refused(&page, &note, Status::UnprocessableEntity, why).await;
     }
-    let mut notes: Vec<String> = page.session.get(keys::NOTES).await?.unwrap_or_default();
-    if notes.len() >= NOTES_MAX {
+    let count = page
+        .session
+        .get::<Vec<String>>(NOTES)
+        .await?
+        .map_or(0, |n| n.len());
+    if count >= NOTES_MAX {
         let why = format!("The list is full ({NOTES_MAX} notes): clear it to start again.");
         return refused(&page, &note, Status::PayloadTooLarge, why).await;
     }
-    notes.push(note.clone());
-    match page.session.insert(keys::NOTES, notes).await {
+    let added = note.clone();
+    match page
+        .session
+        .update(NOTES, |notes: &mut Vec<String>| notes.push(added))
+        .await
+    {
         Ok(()) => Ok(Ok(Redirect::to(uri!(notes_page)))),
         Err(SessionError::TooLarge { bytes, limit }) => {
             let why = format!(
@@ -79,7 +90,7 @@ async fn add_note(page: Page<'_>, form: CheckedForm<NoteForm>) -> Answer {
 
 #[post("/notes/clear", data = "<_form>")]
 async fn clear_notes(page: Page<'_>, _form: CheckedForm<NoFields>) -> Result<Redirect, AppError> {
-    page.session.remove(keys::NOTES).await?;
+    page.session.remove::<Vec<String>>(NOTES).await?;
     Ok(Redirect::to(uri!(notes_page)))
 }
 

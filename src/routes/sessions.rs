@@ -1,40 +1,36 @@
 //! `/account/sessions`: your sessions, and ending them — where the mode allows it.
 //!
-//! Server mode can list and delete rows. Cookie mode has nothing to list or delete, so it shows
-//! why, and offers the usual remedy: a per-user epoch that older cookies must match.
+//! A store that keeps sessions (server mode) can list and end them. One that keeps nothing
+//! (cookie mode) has nothing to list or delete, so the page shows why, and offers the usual
+//! remedy: a per-user epoch that older cookies must match.
 
 use rocket::form::FromForm;
 use rocket::response::Redirect;
-use rocket::{get, post, State};
+use rocket::{get, post};
 use rocket_dyn_templates::Template;
 use serde_json::json;
 
-use crate::auth::{self, User};
+use crate::auth::{self, keys, User};
 use crate::csrf::{CheckedForm, NoFields};
 use crate::db::Db;
 use crate::error::AppError;
 use crate::page::Page;
-use crate::session::{keys, server};
-use crate::settings::Mode;
+use crate::session::Ended;
 
 #[get("/account/sessions")]
-async fn sessions_page(
-    page: Page<'_>,
-    user: Result<User, AppError>,
-    db: &State<Db>,
-) -> Result<Template, AppError> {
+async fn sessions_page(page: Page<'_>, user: Result<User, AppError>) -> Result<Template, AppError> {
     let user = user?;
-    let sessions = match page.session.mode() {
-        Mode::Server => {
-            let current = page.session.id().await?.unwrap_or_default();
-            let now = page.session.layer().now();
-            server::list_for_user(db.pool(), user.id, &current, now).await?
-        }
-        Mode::Cookie => Vec::new(),
-    };
+    let sessions = page.session.list_user_sessions(user.id).await?;
     let epoch: Option<i32> = page.session.get(keys::SESSION_EPOCH).await?;
-    page.render("sessions", json!({ "sessions": sessions, "epoch": epoch }))
-        .await
+    page.render(
+        "sessions",
+        json!({
+            "can_end_remotely": sessions.is_some(),
+            "sessions": sessions.unwrap_or_default(),
+            "epoch": epoch,
+        }),
+    )
+    .await
 }
 
 #[derive(FromForm)]
@@ -42,47 +38,44 @@ struct Which {
     handle: i64,
 }
 
-/// Server mode: end one session, maybe this one.
+/// End one session, maybe this one (where the store keeps sessions).
 #[post("/account/sessions/end", data = "<form>")]
 async fn end_session(
     page: Page<'_>,
     user: Result<User, AppError>,
-    db: &State<Db>,
     form: CheckedForm<Which>,
 ) -> Result<Redirect, AppError> {
     let user = user?;
-    if page.session.mode() == Mode::Server {
-        let current = page.session.id().await?;
-        let ended = server::delete_by_handle(db.pool(), user.id, form.0.handle).await?;
-        // This one? Then this browser is logged out too (its row is gone already).
-        if ended.is_some() && ended == current {
-            page.session.flush().await?;
-            page.renew_csrf();
-            return Ok(Redirect::to("/"));
-        }
+    if page
+        .session
+        .end_user_session(user.id, form.0.handle)
+        .await?
+        == Some(Ended::ThisOne)
+    {
+        // This browser is logged out too: its row is gone and its cookie goes.
+        page.renew_csrf();
+        return Ok(Redirect::to("/"));
     }
     Ok(Redirect::to("/account/sessions"))
 }
 
-/// Server mode: delete every other row of this user. Cookie mode: bump the epoch, so every other
-/// cookie of this user is refused, and re-stamp this session with the new epoch.
+/// Where the store keeps sessions: delete every other one of this user. Where it does not: bump
+/// the epoch, so every other cookie of this user is refused where the account is loaded, and
+/// re-stamp this session with the new epoch.
 #[post("/account/sessions/end-others", data = "<_form>")]
 async fn end_others(
     page: Page<'_>,
     user: Result<User, AppError>,
-    db: &State<Db>,
+    db: &Db,
     _form: CheckedForm<NoFields>,
 ) -> Result<Redirect, AppError> {
     let user = user?;
-    match page.session.mode() {
-        Mode::Server => {
-            let current = page.session.id().await?.unwrap_or_default();
-            server::delete_others(db.pool(), user.id, &current).await?;
-        }
-        Mode::Cookie => {
-            let epoch = auth::bump_epoch(db.ready().await?, user.id).await?;
-            page.session.insert(keys::SESSION_EPOCH, epoch).await?;
-        }
+    if page.session.end_other_sessions(user.id).await?.is_none() {
+        // A connection only on this path: the other one runs its statement through the store.
+        let mut conn = rocket_db_pools::Pool::get(&**db).await?;
+        let epoch = auth::bump_epoch(&mut conn, user.id).await?;
+        page.session.count_statements(1).await;
+        page.session.insert(keys::SESSION_EPOCH, epoch).await?;
     }
     Ok(Redirect::to("/account/sessions"))
 }

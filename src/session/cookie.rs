@@ -9,21 +9,40 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use super::store::{Change, Deadlines, Record, SessionError, SessionStore};
+use super::store::{
+    Change, Committed, Deadlines, Loaded, Record, Refusal, SessionStore, Statements, StoreError,
+};
 
 /// Bumped when the payload's shape changes; older payloads are then refused, not misread.
-const PAYLOAD_VERSION: u8 = 1;
+/// Version 2 carries the login (`uid`) beside the map.
+const PAYLOAD_VERSION: u8 = 2;
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct Payload {
     v: u8,
     /// Issued at (creation or login), Unix seconds.
     iat: i64,
     /// Last seen (last sliding refresh), Unix seconds.
     seen: i64,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default)]
     rem: bool,
+    /// The account logged in, if any.
+    #[serde(default)]
+    uid: Option<i64>,
     data: Map<String, Value>,
+}
+
+/// The payload as it is written: borrowing the map instead of cloning it for every seal.
+#[derive(Serialize)]
+struct PayloadRef<'a> {
+    v: u8,
+    iat: i64,
+    seen: i64,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    rem: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uid: Option<i64>,
+    data: &'a Map<String, Value>,
 }
 
 pub struct CookieStore;
@@ -43,6 +62,7 @@ pub fn decode_payload(plaintext: &str) -> Option<Record> {
     Some(Record {
         id: None,
         data: p.data,
+        user_id: p.uid,
         created_at,
         last_seen,
         remember: p.rem,
@@ -56,35 +76,44 @@ impl SessionStore for CookieStore {
         None
     }
 
-    fn cookie_plaintext(&self, record: &Record) -> Result<String, SessionError> {
-        let payload = Payload {
+    fn cookie_plaintext(&self, record: &Record) -> Result<String, StoreError> {
+        let payload = PayloadRef {
             v: PAYLOAD_VERSION,
             iat: record.created_at.unix_timestamp(),
             seen: record.last_seen.unix_timestamp(),
             rem: record.remember,
-            data: record.data.clone(),
+            uid: record.user_id,
+            data: &record.data,
         };
-        serde_json::to_string(&payload).map_err(|e| SessionError::Internal(e.to_string()))
+        Ok(serde_json::to_string(&payload)?)
+    }
+
+    /// The cookie is the session: any change to it, even a new last-seen time, is a new cookie.
+    fn cookie_changes(&self, before: &Record, after: &Record) -> bool {
+        before != after
     }
 
     async fn load(
         &self,
         plaintext: &str,
         _now: OffsetDateTime,
-        _queries: &mut u32,
-    ) -> Result<Option<Record>, SessionError> {
+        _statements: &mut Statements,
+    ) -> Result<Loaded, StoreError> {
         // Expiry is checked by the layer, for both modes alike, from the times decoded here.
-        Ok(decode_payload(plaintext))
+        Ok(match decode_payload(plaintext) {
+            Some(record) => Loaded::Found(record),
+            None => Loaded::Refused(Refusal::Malformed),
+        })
     }
 
     async fn commit(
         &self,
         _change: Change<'_>,
         _deadlines: Deadlines,
-        _queries: &mut u32,
-    ) -> Result<(), SessionError> {
-        // The cookie sent with the response was the write.
-        Ok(())
+        _statements: &mut Statements,
+    ) -> Result<Committed, StoreError> {
+        // The cookie sent with the response was the write; there is nothing else to keep.
+        Ok(Committed::Saved)
     }
 }
 
@@ -97,14 +126,15 @@ mod tests {
         let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
         let mut r = Record::new(now, None);
         r.data.insert("color".into(), Value::from("red"));
+        r.user_id = Some(7);
         let text = CookieStore.cookie_plaintext(&r).unwrap();
         assert_eq!(decode_payload(&text), Some(r));
         for junk in [
             "",
             "{}",
             "null",
-            r#"{"v":2,"iat":1,"seen":1,"data":{}}"#,
-            r#"{"v":1,"iat":5,"seen":1,"data":{}}"#,
+            r#"{"v":1,"iat":1,"seen":1,"data":{}}"#,
+            r#"{"v":2,"iat":5,"seen":1,"data":{}}"#,
         ] {
             assert_eq!(decode_payload(junk), None, "{junk}");
         }

@@ -2,14 +2,22 @@
 //!
 //! Every statement touches one row by its primary key, so each costs one index lookup. Writes
 //! update rows in place (`UPDATE … WHERE id`), never upsert: a logout that deleted the row while
-//! another request was still running must not be undone by that request's write.
+//! another request was still running must not be undone by that request's write — and such a
+//! write reports the session gone instead of saved.
 
+use std::sync::Arc;
+
+use rocket::fairing::AdHoc;
 use serde_json::{Map, Value};
 use sqlx::types::Json;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
-use super::store::{Change, Deadlines, Record, SessionError, SessionStore};
+use super::store::{
+    Change, Committed, Deadlines, Loaded, Record, Refusal, SessionStore, SessionSummary,
+    Statements, StoreError, UserSessions,
+};
+use crate::clock::Clock;
 use crate::crypto::random_token;
 
 /// 32 bytes from the OS CSPRNG: 256 bits, far past the 128 OWASP asks for.
@@ -25,12 +33,15 @@ impl ServerStore {
     }
 }
 
+/// What a load reads: the row less its id (the cookie gave it) and the handle.
 #[derive(sqlx::FromRow)]
 struct SessionRow {
-    id: String,
     data: Json<Map<String, Value>>,
+    user_id: Option<i64>,
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
+    expires_at: OffsetDateTime,
+    absolute_expires_at: OffsetDateTime,
     remember: bool,
     user_agent: Option<String>,
 }
@@ -49,36 +60,47 @@ impl SessionStore for ServerStore {
         Some(random_token(ID_BYTES))
     }
 
-    fn cookie_plaintext(&self, record: &Record) -> Result<String, SessionError> {
-        record
-            .id
-            .clone()
-            .ok_or_else(|| SessionError::Internal("server session without an id".into()))
+    fn cookie_plaintext(&self, record: &Record) -> Result<String, StoreError> {
+        id_of(record).map(str::to_string)
+    }
+
+    /// The cookie carries only the id: data, login and deadlines live in the row.
+    fn cookie_changes(&self, before: &Record, after: &Record) -> bool {
+        before.id != after.id
     }
 
     async fn load(
         &self,
         plaintext: &str,
         now: OffsetDateTime,
-        queries: &mut u32,
-    ) -> Result<Option<Record>, SessionError> {
+        statements: &mut Statements,
+    ) -> Result<Loaded, StoreError> {
         if !looks_like_id(plaintext) {
-            return Ok(None);
+            return Ok(Loaded::Refused(Refusal::Malformed));
         }
-        *queries += 1;
-        // The deadline is checked here, in SQL, so an expired row is never adopted even before
-        // the cleanup task has removed it. `now` comes from the injectable clock, not `now()`.
+        statements.add(1);
         let row: Option<SessionRow> = sqlx::query_as(
-            "SELECT id, data, created_at, updated_at, remember, user_agent \
-             FROM sessions WHERE id = $1 AND expires_at > $2",
+            "SELECT data, user_id, created_at, updated_at, expires_at, absolute_expires_at, \
+             remember, user_agent FROM sessions WHERE id = $1",
         )
         .bind(plaintext)
-        .bind(now)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|r| Record {
-            id: Some(r.id),
+        let Some(r) = row else {
+            return Ok(Loaded::Refused(Refusal::Unknown));
+        };
+        // The row's own deadlines decide, so an expired row is never adopted even before the
+        // cleanup task has removed it. `now` comes from the injectable clock, not `now()`.
+        if now >= r.absolute_expires_at {
+            return Ok(Loaded::Refused(Refusal::ExpiredAbsolute));
+        }
+        if now >= r.expires_at {
+            return Ok(Loaded::Refused(Refusal::ExpiredIdle));
+        }
+        Ok(Loaded::Found(Record {
+            id: Some(plaintext.to_string()),
             data: r.data.0,
+            user_id: r.user_id,
             created_at: r.created_at,
             last_seen: r.updated_at,
             remember: r.remember,
@@ -90,33 +112,40 @@ impl SessionStore for ServerStore {
         &self,
         change: Change<'_>,
         deadlines: Deadlines,
-        queries: &mut u32,
-    ) -> Result<(), SessionError> {
-        *queries += 1;
-        match change {
-            Change::Insert(r) => {
-                // A plain INSERT: an id collision is an error, never a merge into someone else's row.
-                insert(r, deadlines, None).execute(&self.pool).await?;
-            }
+        statements: &mut Statements,
+    ) -> Result<Committed, StoreError> {
+        statements.add(1);
+        let changed = match change {
+            // A plain INSERT: an id collision is an error, never a merge into someone else's row.
+            Change::Insert(r) => insert(r, deadlines, None).execute(&self.pool).await?,
+            // One statement, so the old id cannot outlive the new one, or vice versa. Should the
+            // old row be gone already, the login still stands: it starts a new session.
             Change::Replace { old, new } => {
-                // One statement, so the old id cannot outlive the new one, or vice versa.
-                insert(new, deadlines, Some(old))
+                insert(new, deadlines, Some(id_of(old)?))
+                    .execute(&self.pool)
+                    .await?
+            }
+            // A row already gone is as deleted as it gets.
+            Change::Delete(old) => {
+                sqlx::query("DELETE FROM sessions WHERE id = $1")
+                    .bind(id_of(old)?)
                     .execute(&self.pool)
                     .await?;
+                return Ok(Committed::Saved);
             }
             Change::Update(r) => {
                 sqlx::query(
-                    "UPDATE sessions SET data = $2, user_id = $3, updated_at = $4, expires_at = $5, \
-                     remember = $6 WHERE id = $1",
+                    "UPDATE sessions SET data = $2, user_id = $3, updated_at = $4, \
+                     expires_at = $5, remember = $6 WHERE id = $1",
                 )
                 .bind(&r.id)
                 .bind(Json(&r.data))
-                .bind(r.user_id())
+                .bind(r.user_id)
                 .bind(r.last_seen)
                 .bind(deadlines.expires_at())
                 .bind(r.remember)
                 .execute(&self.pool)
-                .await?;
+                .await?
             }
             Change::Touch(r) => {
                 sqlx::query("UPDATE sessions SET updated_at = $2, expires_at = $3 WHERE id = $1")
@@ -124,17 +153,27 @@ impl SessionStore for ServerStore {
                     .bind(r.last_seen)
                     .bind(deadlines.expires_at())
                     .execute(&self.pool)
-                    .await?;
+                    .await?
             }
-            Change::Delete(id) => {
-                sqlx::query("DELETE FROM sessions WHERE id = $1")
-                    .bind(id)
-                    .execute(&self.pool)
-                    .await?;
-            }
-        }
-        Ok(())
+        };
+        // An UPDATE that found no row: the session was deleted while this request ran.
+        Ok(if changed.rows_affected() == 0 {
+            Committed::Gone
+        } else {
+            Committed::Saved
+        })
     }
+
+    fn user_sessions(&self) -> Option<&dyn UserSessions> {
+        Some(self)
+    }
+}
+
+fn id_of(record: &Record) -> Result<&str, StoreError> {
+    record
+        .id
+        .as_deref()
+        .ok_or(StoreError::Invalid("a server session without an id"))
 }
 
 type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
@@ -152,7 +191,7 @@ fn insert<'q>(r: &'q Record, deadlines: Deadlines, replacing: Option<&'q str>) -
     let query = sqlx::query(sql)
         .bind(&r.id)
         .bind(Json(&r.data))
-        .bind(r.user_id())
+        .bind(r.user_id)
         .bind(r.created_at)
         .bind(r.last_seen)
         .bind(deadlines.expires_at())
@@ -164,6 +203,64 @@ fn insert<'q>(r: &'q Record, deadlines: Deadlines, replacing: Option<&'q str>) -
         None => query,
     }
 }
+
+#[rocket::async_trait]
+impl UserSessions for ServerStore {
+    async fn list(
+        &self,
+        user_id: i64,
+        current_id: Option<&str>,
+        now: OffsetDateTime,
+        statements: &mut Statements,
+    ) -> Result<Vec<SessionSummary>, StoreError> {
+        statements.add(1);
+        Ok(sqlx::query_as(
+            "SELECT handle, created_at, updated_at, user_agent, id = $2 IS TRUE AS current \
+             FROM sessions WHERE user_id = $1 AND expires_at > $3 ORDER BY updated_at DESC",
+        )
+        .bind(user_id)
+        .bind(current_id)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn end_one(
+        &self,
+        user_id: i64,
+        handle: i64,
+        statements: &mut Statements,
+    ) -> Result<Option<String>, StoreError> {
+        statements.add(1);
+        Ok(sqlx::query_scalar(
+            "DELETE FROM sessions WHERE user_id = $1 AND handle = $2 RETURNING id",
+        )
+        .bind(user_id)
+        .bind(handle)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn end_others(
+        &self,
+        user_id: i64,
+        keep: Option<&str>,
+        statements: &mut Statements,
+    ) -> Result<u64, StoreError> {
+        statements.add(1);
+        Ok(
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id IS DISTINCT FROM $2")
+                .bind(user_id)
+                .bind(keep)
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
+    }
+}
+
+/// Rows per cleanup statement.
+pub const CLEANUP_BATCH: i64 = 1000;
 
 /// Deletes expired rows, `batch` per statement so no statement holds its locks for long, and
 /// returns how many went. `SKIP LOCKED` lets two instances clean at once without waiting on
@@ -188,76 +285,34 @@ pub async fn delete_expired(
         .await?
         .rows_affected();
         total += deleted;
-        if deleted < batch as u64 {
+        if deleted < batch.unsigned_abs() {
             return Ok(total);
         }
     }
 }
 
-/// Rows per cleanup statement.
-pub const CLEANUP_BATCH: i64 = 1000;
-
-/// A user's live session, as "your sessions" lists it.
-#[derive(Debug, sqlx::FromRow, serde::Serialize)]
-pub struct SessionSummary {
-    pub handle: i64,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    pub updated_at: OffsetDateTime,
-    pub user_agent: Option<String>,
-    pub current: bool,
-}
-
-/// The user's sessions that have not expired, most recently used first.
-///
-/// # Errors
-/// The database's error.
-pub async fn list_for_user(
-    pool: &PgPool,
-    user_id: i64,
-    current_id: &str,
-    now: OffsetDateTime,
-) -> Result<Vec<SessionSummary>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT handle, created_at, updated_at, user_agent, id = $2 AS current FROM sessions \
-         WHERE user_id = $1 AND expires_at > $3 ORDER BY updated_at DESC",
-    )
-    .bind(user_id)
-    .bind(current_id)
-    .bind(now)
-    .fetch_all(pool)
-    .await
-}
-
-/// Ends one of the user's sessions by its handle, returning the id it had; a handle of someone
-/// else's session does nothing.
-///
-/// # Errors
-/// The database's error.
-pub async fn delete_by_handle(
-    pool: &PgPool,
-    user_id: i64,
-    handle: i64,
-) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("DELETE FROM sessions WHERE user_id = $1 AND handle = $2 RETURNING id")
-        .bind(user_id)
-        .bind(handle)
-        .fetch_optional(pool)
-        .await
-}
-
-/// Ends every session of the user except `keep`.
-///
-/// # Errors
-/// The database's error.
-pub async fn delete_others(pool: &PgPool, user_id: i64, keep: &str) -> Result<u64, sqlx::Error> {
-    Ok(
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
-            .bind(user_id)
-            .bind(keep)
-            .execute(pool)
-            .await?
-            .rows_affected(),
-    )
+/// Server mode's cleanup task: every `interval`, delete expired rows in batches, until the app
+/// shuts down. Expired rows are never loaded anyway (loads check their deadlines); this only
+/// keeps them from piling up.
+pub fn cleanup(pool: PgPool, clock: Arc<Clock>, interval: std::time::Duration) -> AdHoc {
+    AdHoc::on_liftoff("Session cleanup", move |rocket| {
+        let mut shutdown = rocket.shutdown();
+        Box::pin(async move {
+            rocket::tokio::spawn(async move {
+                let mut ticks = rocket::tokio::time::interval(interval);
+                ticks.tick().await;
+                loop {
+                    rocket::tokio::select! {
+                        _ = ticks.tick() => {}
+                        _ = &mut shutdown => return,
+                    }
+                    match delete_expired(&pool, clock.now(), CLEANUP_BATCH).await {
+                        Ok(0) => {}
+                        Ok(n) => rocket::info!("session cleanup: removed {n} expired sessions"),
+                        Err(e) => rocket::warn!("session cleanup failed, will retry: {e}"),
+                    }
+                }
+            });
+        })
+    })
 }

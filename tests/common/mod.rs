@@ -148,8 +148,9 @@ impl TestApp {
         }
     }
 
+    /// Runs a test's own counting query (the tests write them; nothing comes from outside).
     pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql)
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
             .fetch_one(&self.pool)
             .await
             .expect("count query")
@@ -175,10 +176,11 @@ impl Drop for TestApp {
                     .connect(&admin_url())
                     .await
                 {
-                    let _ =
-                        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                            .execute(&pool)
-                            .await;
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                    )))
+                    .execute(&pool)
+                    .await;
                 }
             })
         })

@@ -1,0 +1,68 @@
+//! The app's cookies in one place: their names, the attributes every one of them carries, and the
+//! keys that seal them. The session layer, CSRF and the error pages read this small configuration
+//! instead of each other.
+
+use rocket::http::{Cookie, SameSite};
+
+use crate::crypto::Keys;
+use crate::settings::{Mode, Settings};
+
+/// Managed state: what every cookie of this app looks like.
+pub struct CookieConfig {
+    /// Said on every page (the header's badge), error pages included.
+    pub mode: Mode,
+    /// The session cookie's name.
+    pub session: &'static str,
+    /// The CSRF cookie's name.
+    pub csrf: &'static str,
+    pub secure: bool,
+    pub keys: Keys,
+}
+
+impl CookieConfig {
+    pub fn new(settings: &Settings, keys: Keys) -> CookieConfig {
+        CookieConfig {
+            mode: settings.mode,
+            session: settings.mode.cookie_name(),
+            csrf: settings.mode.csrf_cookie_name(),
+            secure: settings.secure(),
+            keys,
+        }
+    }
+
+    /// A cookie with the attributes SPEC names ("Cookies"): HttpOnly, SameSite=Lax, Path=/,
+    /// Secure by setting, and no Expires (it ends with the browser) unless one is set after.
+    pub fn build(&self, name: &'static str, value: String) -> Cookie<'static> {
+        Cookie::build((name, value))
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .path("/")
+            .secure(self.secure)
+            .expires(::cookie::Expiration::Session)
+            .build()
+    }
+
+    /// What removes the cookie called `name`: the same name, Path and attributes (else the
+    /// browser keeps it), an empty value, and an expiry in the past.
+    pub fn removal(&self, name: &'static str) -> Cookie<'static> {
+        let mut c = self.build(name, String::new());
+        c.make_removal();
+        c
+    }
+
+    /// Seals `plaintext` into a cookie called `name`.
+    pub fn sealed(&self, name: &'static str, plaintext: &str) -> Cookie<'static> {
+        self.build(name, self.keys.seal(name, plaintext))
+    }
+}
+
+/// Browsers keep at most 4096 bytes of name + value per cookie (RFC 6265 §6.1's minimum, which
+/// Chrome, Firefox and Safari enforce, and what Chrome's devtools show as its size); past it they
+/// drop the cookie silently.
+pub const COOKIE_LIMIT: usize = 4096;
+
+/// A cookie's size as the browser counts it: name + value, as written in `Set-Cookie` (the
+/// session layer writes its base64 values without percent-encoding), without the `=`.
+pub fn browser_size(name: &str, value: &str) -> usize {
+    name.len() + value.len()
+}

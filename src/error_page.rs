@@ -1,0 +1,87 @@
+//! The error page: a title and an explanation for each status, rendered for catchers, for
+//! handlers' errors, and for responses the session layer replaces after the handler ran. It needs
+//! only the cookie configuration (for the mode badge), so every layer can use it.
+
+use rocket::http::{ContentType, Status};
+use rocket::{Request, Response};
+use rocket_dyn_templates::Template;
+use serde_json::json;
+
+use crate::cookies::CookieConfig;
+
+/// The title and explanation shown for a status.
+pub fn explain(status: Status) -> (&'static str, &'static str) {
+    match status.code {
+        400 => ("Bad request", "The request could not be understood."),
+        403 => (
+            "Forbidden",
+            "This form was not sent from a page of this site, or its CSRF token is missing or out \
+             of date (it changes when you log in or out). Go back, reload the page, and try again.",
+        ),
+        404 => ("Not found", "There is no page at this address."),
+        405 => (
+            "Method not allowed",
+            "This page does not take that kind of request.",
+        ),
+        409 => (
+            "Your session ended meanwhile",
+            "Your session ended while this request was running — you logged out in another tab, \
+             or were signed out elsewhere — so this change was not kept. Your browser was told to \
+             drop its session cookie.",
+        ),
+        413 => (
+            "Too large",
+            "That would make your session larger than the 4096 bytes a browser keeps for one \
+             cookie, so it was refused and nothing changed.",
+        ),
+        415 => (
+            "Unsupported form",
+            "Send the form as application/x-www-form-urlencoded.",
+        ),
+        422 => ("Invalid input", "Some fields were missing or not valid."),
+        503 => (
+            "Database unavailable",
+            "PostgreSQL cannot be reached right now, so this page cannot be served. Nothing you \
+             stored was lost; try again once the database is back.",
+        ),
+        _ => (
+            "Something went wrong",
+            "The error was logged. Try again, or go back home.",
+        ),
+    }
+}
+
+/// The error page's template context.
+pub fn context(req: &Request<'_>, status: Status, detail: Option<String>) -> serde_json::Value {
+    let (title, message) = explain(status);
+    // The header shows the mode on every page, error pages included.
+    let mode = req
+        .rocket()
+        .state::<CookieConfig>()
+        .map(|c| c.mode.as_str());
+    json!({ "status": status.code, "title": title, "message": message, "detail": detail, "mode": mode })
+}
+
+/// Turns an already built response into the error page for `status`. Its cookies are dropped
+/// too: they describe a state that was not kept.
+pub fn replace(req: &Request<'_>, res: &mut Response<'_>, status: Status, detail: Option<String>) {
+    let body = Template::show(req.rocket(), "error", context(req, status, detail))
+        .unwrap_or_else(|| explain(status).1.to_string());
+    res.set_status(status);
+    res.remove_header("Set-Cookie");
+    res.remove_header("Location");
+    res.set_header(ContentType::HTML);
+    res.set_sized_body(body.len(), std::io::Cursor::new(body));
+}
+
+/// An error and its causes, for logs and start-up messages (`Display` is only the top).
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,151 @@
+//! The session layer's shared state and its per-request bookkeeping: what came in, what the
+//! handler changed, and what must go out — decided here once, for both modes, from what the store
+//! says about its cookie.
+
+use rocket::http::Cookie;
+use time::{Duration, OffsetDateTime};
+use tokio::sync::Mutex;
+
+use super::store::{Change, Deadlines, Record, Refusal, SessionStore, Statements, UserSessions};
+use super::SessionError;
+use crate::clock::Clock;
+use crate::cookies::{browser_size, CookieConfig, COOKIE_LIMIT};
+use crate::settings::Settings;
+
+/// Managed state: the store the mode chose, the clock and the timeouts.
+pub struct SessionLayer {
+    store: Box<dyn SessionStore>,
+    clock: std::sync::Arc<Clock>,
+    idle: Duration,
+    absolute: Duration,
+    trace: bool,
+}
+
+impl SessionLayer {
+    pub fn new(
+        settings: &Settings,
+        clock: std::sync::Arc<Clock>,
+        store: Box<dyn SessionStore>,
+    ) -> SessionLayer {
+        SessionLayer {
+            store,
+            clock,
+            idle: Duration::seconds(settings.idle_timeout),
+            absolute: Duration::seconds(settings.absolute_timeout),
+            trace: settings.trace,
+        }
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    pub fn deadlines(&self, record: &Record) -> Deadlines {
+        Deadlines {
+            idle: record.last_seen.saturating_add(self.idle),
+            absolute: record.created_at.saturating_add(self.absolute),
+        }
+    }
+
+    /// Sliding expiry without a write per read: the idle deadline is pushed only once less than
+    /// half of the idle window is left, i.e. at most one write per session per half window.
+    pub(super) fn needs_refresh(&self, deadlines: &Deadlines, now: OffsetDateTime) -> bool {
+        deadlines.idle - now < self.idle / 2
+    }
+
+    pub(super) fn store(&self) -> &dyn SessionStore {
+        self.store.as_ref()
+    }
+
+    pub(super) fn trace(&self) -> bool {
+        self.trace
+    }
+
+    /// Listing and ending a user's sessions, where the store can.
+    pub fn user_sessions(&self) -> Option<&dyn UserSessions> {
+        self.store.user_sessions()
+    }
+
+    /// Seals `record` into its cookie, refusing one that browsers would drop.
+    pub(super) fn seal(
+        &self,
+        cookies: &CookieConfig,
+        record: &Record,
+    ) -> Result<Cookie<'static>, SessionError> {
+        let plaintext = self.store.cookie_plaintext(record)?;
+        let mut cookie = cookies.sealed(cookies.session, &plaintext);
+        let bytes = browser_size(cookie.name(), cookie.value());
+        if bytes > COOKIE_LIMIT {
+            return Err(SessionError::TooLarge {
+                bytes,
+                limit: COOKIE_LIMIT,
+            });
+        }
+        if record.remember {
+            // Persistent until the absolute deadline; the server still enforces both deadlines.
+            cookie.set_expires(self.deadlines(record).absolute);
+        }
+        Ok(cookie)
+    }
+}
+
+/// What the response must tell the browser about the session cookie.
+#[derive(Debug, Default)]
+pub(super) enum Outgoing {
+    /// Nothing: the browser's cookie (or its lack of one) is right as it is.
+    #[default]
+    Keep,
+    /// A new value (sealed when the handler made the change).
+    Set(Cookie<'static>),
+    /// Delete it.
+    Remove,
+}
+
+/// Per-request state, shared by every guard of one request through `local_cache`.
+#[derive(Default)]
+pub struct RequestState {
+    pub(super) inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+pub(super) struct Inner {
+    pub loaded: bool,
+    /// This request's handler touched the session (so the page shows session data).
+    pub accessed: bool,
+    /// Why the cookie that came was not used.
+    pub refused: Option<Refusal>,
+    /// The session as the request found it (server mode: a row with this id exists).
+    pub stored: Option<Record>,
+    /// The session as this request leaves it.
+    pub current: Option<Record>,
+    /// What the browser's cookie will encode once this response arrives.
+    pub sent: Option<Record>,
+    /// `current` differs from `stored` in more than its last-seen time.
+    pub dirty: bool,
+    /// Only the idle deadline moved (a sliding refresh).
+    pub touched: bool,
+    /// The cookie was opened with a fallback key: re-seal it with the current key.
+    pub reseal: bool,
+    pub outgoing: Outgoing,
+    pub statements: Statements,
+}
+
+impl Inner {
+    /// The one store write this request needs, if any.
+    pub fn change(&self) -> Option<Change<'_>> {
+        match (&self.stored, &self.current) {
+            (None, Some(r)) if self.dirty => Some(Change::Insert(r)),
+            (Some(old), None) => Some(Change::Delete(old)),
+            (Some(old), Some(r)) if r.id != old.id => Some(Change::Replace { old, new: r }),
+            (Some(_), Some(r)) if self.dirty => Some(Change::Update(r)),
+            (Some(_), Some(r)) if self.touched => Some(Change::Touch(r)),
+            _ => None,
+        }
+    }
+}
+
+/// Whether the cookie's attributes (not its value) differ: persistence, and with it the Expires
+/// date taken from the absolute deadline.
+pub(super) fn attributes_change(before: &Record, after: &Record) -> bool {
+    before.remember != after.remember || (after.remember && before.created_at != after.created_at)
+}
