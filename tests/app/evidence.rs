@@ -1,10 +1,8 @@
 //! The claims behind the benchmark, as properties: query budgets counted on the wire, database
 //! faults, concurrency on one session, and two instances sharing sessions.
 
-mod common;
-
-use common::proxy::Proxy;
-use common::*;
+use crate::common::proxy::Proxy;
+use crate::common::*;
 use session_lab::settings::Mode;
 
 const PW: &str = "correct horse battery";

@@ -1,8 +1,6 @@
 //! Accounts in both modes: signup, login, logout, id rotation, replayed cookies, password rules.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use session_lab::settings::Mode;
 
 const PW: &str = "correct horse battery";

@@ -2,9 +2,7 @@
 //! headers, thrown at the app in both modes. Whatever comes in: never a 5xx, never a panic
 //! (Rocket turns a handler's panic into a 500, so "no 5xx" covers both).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use rocket::http::{Cookie, Header};

@@ -1,8 +1,6 @@
 //! The core behaviour suite (color, notes, inspector, cookies, CSRF), run against both modes.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use session_lab::settings::Mode;
 
 both_modes![

@@ -1,9 +1,7 @@
 //! Session lifecycle in both modes, on the injected clock: idle and absolute expiry, sliding
 //! refresh without a write per read, cleanup, revoking, key rotation.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use rocket::figment::Figment;
 use session_lab::settings::Mode;
 

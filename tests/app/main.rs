@@ -1,0 +1,15 @@
+//! The integration suite as one test binary: one link of the app and its dependencies instead of
+//! five, and one test runner spreading every test over the cores.
+//!
+//! `tests/hashing.rs` stays a binary of its own: it runs on a single-worker runtime and reads
+//! process-wide hash counters that the logins here would disturb.
+
+#[macro_use]
+#[path = "../common/mod.rs"]
+mod common;
+
+mod accounts;
+mod core;
+mod evidence;
+mod fuzz;
+mod lifecycle;
