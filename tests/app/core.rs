@@ -432,7 +432,6 @@ async fn a_note_that_would_overflow_the_cookie_is_413_and_the_old_cookie_still_w
 #[rocket::async_test]
 async fn cookie_mode_serves_color_with_the_database_unreachable() {
     // Port 1 on loopback: nothing listens there, so every connection is refused at once.
-    let app = TestApp::spawn(CookieMode).await;
     let figment = test_figment(CookieMode, "postgres://postgres@127.0.0.1:1/nowhere")
         .merge(("databases.session_lab.connect_timeout", 1));
     let client = rocket::local::asynchronous::Client::untracked(session_lab::build(figment))
@@ -443,7 +442,6 @@ async fn cookie_mode_serves_color_with_the_database_unreachable() {
     let health = client.get("/healthz").dispatch().await;
     assert_eq!(health.status().code, 503);
     assert!(health.into_string().await.unwrap().contains("unavailable"));
-    drop(app);
 }
 
 #[rocket::async_test]
