@@ -26,8 +26,16 @@ async fn a_page_is_answered_while_eight_logins_hash() {
         assert_eq!(login(b, "alice", PW).await.status, 303);
     });
     let read = async {
-        // Wait until all eight logins are hashing, then ask for a page.
+        // Wait until all eight logins are hashing, then ask for a page. Thirty seconds is ample
+        // for eight logins to reach their hash even on a loaded machine; past it, say so rather
+        // than spin forever.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         while hash_counts::started() < base_started + 8 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "only {} of eight logins started hashing within 30 s",
+                hash_counts::started() - base_started
+            );
             rocket::tokio::task::yield_now().await;
         }
         let res = reader.get("/color").await;

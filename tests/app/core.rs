@@ -522,13 +522,26 @@ fn server_mode_without_the_database_exits_1_with_a_message_and_no_panic() {
 async fn a_color_that_no_longer_fits_re_shows_the_form_with_413() {
     let app = TestApp::spawn(CookieMode).await;
     let b = app.browser();
+    // About eight 480-byte notes fill the 4096 bytes: twenty is a generous bound.
     let note = "y".repeat(480);
-    while b.post("/notes", &[("note", &note)]).await.status == 303 {}
     let mut status = 303;
-    // Fill to the brim with short notes, then a long color name cannot fit.
-    while status == 303 {
-        status = b.post("/notes", &[("note", "z")]).await.status;
+    for _ in 0..20 {
+        status = b.post("/notes", &[("note", &note)]).await.status;
+        if status != 303 {
+            break;
+        }
     }
+    assert_eq!(status, 413, "twenty 480-byte notes never filled the cookie");
+    // Fill to the brim with short notes, then a long color name cannot fit. Fewer than 500 fit
+    // in what a 480-byte note left.
+    let mut status = 303;
+    for _ in 0..500 {
+        status = b.post("/notes", &[("note", "z")]).await.status;
+        if status != 303 {
+            break;
+        }
+    }
+    assert_eq!(status, 413, "500 one-letter notes never filled the cookie");
     let full = b.session_cookie().expect("a full session cookie");
     let res = b.post("/color", &[("color", "lightgoldenrodyellow")]).await;
     assert_eq!(res.status, 413);
