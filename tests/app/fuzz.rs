@@ -1,6 +1,7 @@
 //! Property tests: random bytes, mutations of valid cookies, oversized and duplicated `Cookie`
 //! headers, thrown at the app in both modes. Whatever comes in: never a 5xx, never a panic
-//! (Rocket turns a handler's panic into a 500, so "no 5xx" covers both).
+//! (Rocket turns a handler's panic into a 500, so "no 5xx" covers both). The POST cases carry a
+//! valid CSRF pair, so they reach the session layer instead of stopping at the CSRF check.
 
 use crate::common::*;
 use proptest::prelude::*;
@@ -53,7 +54,7 @@ fn run(mode: Mode) {
         .build()
         .unwrap();
     let app = rt.block_on(TestApp::spawn(mode));
-    let valid = rt.block_on(async {
+    let (valid, csrf_cookie, csrf_token) = rt.block_on(async {
         let b = app.browser();
         b.post(
             "/signup",
@@ -61,13 +62,25 @@ fn run(mode: Mode) {
         )
         .await;
         b.post("/notes", &[("note", "a note")]).await;
-        b.session_cookie().unwrap()
+        // The CSRF pair as the Browser holds it after a page: the sealed cookie and the token its
+        // forms carry. The pair is not bound to the session, so it stays valid whatever is done
+        // to the session cookie below.
+        let token = b.csrf_token().await;
+        let cookie = b.cookie(mode.csrf_cookie_name()).expect("a CSRF cookie");
+        (b.session_cookie().unwrap(), cookie, token)
     });
-    let decoded_valid = Cookie::parse_encoded(format!("x={valid}"))
-        .unwrap()
-        .value()
-        .to_string();
+    let decoded = |encoded: &str| {
+        Cookie::parse_encoded(format!("x={encoded}"))
+            .unwrap()
+            .value()
+            .to_string()
+    };
+    let decoded_valid = decoded(&valid);
+    let decoded_csrf = decoded(&csrf_cookie);
     let name = mode.cookie_name();
+    let csrf_name = mode.csrf_cookie_name();
+    let form = format!("color=red&csrf_token={}", urlencode(&csrf_token));
+    let posts = std::cell::Cell::new(0u32);
     let paths = [
         "/",
         "/color",
@@ -87,14 +100,14 @@ fn run(mode: Mode) {
             &(mutation(), 0..paths.len(), any::<bool>()),
             |(m, path, post)| {
                 let (value, duplicate) = apply(&decoded_valid, &m);
-                let status = rt.block_on(async {
+                let (status, trace) = rt.block_on(async {
                     let client = &app.client;
                     let path = paths[path];
                     let mut req = if post {
                         client
                             .post("/color")
                             .header(rocket::http::ContentType::Form)
-                            .body("color=red&csrf_token=x")
+                            .body(form.clone())
                     } else {
                         client.get(path)
                     };
@@ -102,19 +115,44 @@ fn run(mode: Mode) {
                     if let Some(other) = &duplicate {
                         header.push_str(&format!("; {name}={other}"));
                     }
+                    if post {
+                        // Like the harness's Browser: in the header (what the inspector reads)
+                        // and in Rocket's jar (what the app reads).
+                        header.push_str(&format!("; {csrf_name}={csrf_cookie}"));
+                        req = req.cookie(Cookie::new(csrf_name, decoded_csrf.clone()));
+                    }
                     req = req
                         .header(Header::new("Cookie", header))
                         .cookie(Cookie::new(name, value.clone()));
                     if let Some(other) = duplicate {
                         req = req.cookie(Cookie::new(name, other));
                     }
-                    req.dispatch().await.status().code
+                    let res = req.dispatch().await;
+                    let trace = res.headers().get_one("Session-Trace").map(str::to_string);
+                    (res.status().code, trace)
                 });
                 prop_assert!(status < 500, "{m:?} on {} gave {status}", paths[path]);
+                if post {
+                    // The pair is valid, so the POST passes the CSRF check and the handler loads
+                    // the session: with a session cookie present, a load is a hit or a miss.
+                    prop_assert_ne!(status, 403, "{:?}: the CSRF check refused a valid pair", m);
+                    let trace = trace.unwrap_or_default();
+                    prop_assert!(
+                        trace.contains("load=hit") || trace.contains("load=miss"),
+                        "{:?}: the POST never reached the session layer ({})",
+                        m,
+                        trace
+                    );
+                    posts.set(posts.get() + 1);
+                }
                 Ok(())
             },
         )
         .unwrap();
+    assert!(
+        posts.get() > 0,
+        "no case was a POST: the session layer's write path went unfuzzed"
+    );
     // Random cookies under every name the app reads, as raw headers.
     let mut runner = TestRunner::new(Config {
         cases: 80,
