@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod capabilities;
 pub mod proxy;
 
 use std::collections::BTreeMap;
@@ -17,6 +18,8 @@ use session_lab::settings::Mode;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
+#[allow(unused_imports)]
+pub use capabilities::*;
 #[allow(unused_imports)]
 pub use session_lab::settings::Mode::{Cookie as CookieMode, Server as ServerMode};
 
