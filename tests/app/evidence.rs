@@ -243,6 +243,65 @@ async fn two_instances_serve_each_others_sessions(mode: Mode) {
     }
 }
 
+/// A write whose row is deleted while it runs (a logout in another tab) is not reported as
+/// saved. Made deterministic with a row lock: the test holds the row, lets the app's UPDATE queue
+/// behind it, deletes the row and lets go — the UPDATE then finds nothing.
+#[rocket::async_test]
+async fn a_write_whose_session_ended_meanwhile_is_409_and_keeps_nothing() {
+    let app = TestApp::spawn(ServerMode).await;
+    let b = app.browser();
+    assert_eq!(b.post("/color", &[("color", "red")]).await.status, 303);
+    b.csrf_token().await;
+    let id: String = sqlx::query_scalar("SELECT id FROM sessions")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let mut holder = app.pool.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE")
+        .bind(&id)
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let end_meanwhile = async {
+        // Wait (bounded) until the app's UPDATE is queued behind our lock, then delete the row.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                 AND wait_event_type = 'Lock' AND query LIKE 'UPDATE sessions%'",
+            )
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+            if waiting > 0 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the app's UPDATE never queued behind the row lock"
+            );
+            rocket::tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        sqlx::query("DELETE FROM sessions WHERE id = $1")
+            .bind(&id)
+            .execute(&mut *holder)
+            .await
+            .unwrap();
+        holder.commit().await.unwrap();
+    };
+    let (res, ()) = rocket::tokio::join!(b.post("/color", &[("color", "blue")]), end_meanwhile);
+    assert_eq!(res.status, 409);
+    assert!(res.body.contains("was not kept"), "{}", res.body);
+    assert!(res.header("Location").is_none());
+    let removal = res
+        .set_cookie("session_id")
+        .expect("the dead session's cookie is removed");
+    assert!(removal.contains("Max-Age=0"), "{removal}");
+    assert!(res.trace().contains("save=none"), "{}", res.trace());
+    assert_eq!(app.session_rows().await, 0, "nothing was brought back");
+    assert!(b.session_cookie().is_none());
+}
+
 #[rocket::async_test]
 async fn a_logout_racing_a_write_never_brings_the_session_back() {
     let app = TestApp::spawn(ServerMode).await;

@@ -16,6 +16,7 @@ both_modes![
     a_fallback_key_keeps_users_logged_in_and_the_next_write_reseals,
     without_a_matching_key_everyone_is_anonymous,
     the_fast_forward_control_exists_only_in_the_debug_profile,
+    every_refusal_is_named_in_the_trace_and_the_inspector_json,
 ];
 
 fn short(f: Figment) -> Figment {
@@ -456,5 +457,85 @@ async fn a_write_moves_the_idle_deadline_only_by_the_half_window_rule() {
     assert!(
         expires().await > first,
         "past half the window, the write refreshes it"
+    );
+}
+
+/// Asks for `/session.json` with `cookie` as the session cookie, and returns the reason the trace
+/// and the JSON give (they must agree), after checking the cookie was refused and removed.
+async fn refusal_for(app: &TestApp, cookie: &str) -> String {
+    let b = app.browser();
+    b.set_session_cookie(cookie);
+    let res = b.get("/session.json").await;
+    assert_eq!(res.status, 200);
+    let trace = res.trace().to_string();
+    assert!(trace.contains("load=miss"), "{trace}");
+    assert!(
+        res.set_cookie(app.mode.cookie_name())
+            .is_some_and(|c| c.contains("Max-Age=0")),
+        "the refused cookie is removed"
+    );
+    let from_trace = trace
+        .split("; ")
+        .find_map(|part| part.strip_prefix("refused="))
+        .expect("a refused= part")
+        .to_string();
+    assert_eq!(res.json()["refused"], from_trace.as_str(), "{trace}");
+    from_trace
+}
+
+async fn every_refusal_is_named_in_the_trace_and_the_inspector_json(mode: Mode) {
+    let app = TestApp::spawn_with(mode, short).await;
+    // A value sealed with the app's own key, for its own cookie name, that is no session.
+    let figment = Figment::new().merge(("secret_key", SECRET.to_vec()));
+    let keys = session_lab::crypto::Keys::from_figment(&figment, &[]).unwrap();
+    let no_session = keys.seal(mode.cookie_name(), "{not a session}");
+    assert_eq!(refusal_for(&app, &no_session).await, "malformed");
+    assert_eq!(refusal_for(&app, "garbage").await, "undecryptable");
+
+    let b = app.browser();
+    b.post("/color", &[("color", "red")]).await;
+    let copy = b.session_cookie().unwrap();
+    app.clock().advance(101);
+    assert_eq!(refusal_for(&app, &copy).await, "expired-idle");
+
+    let b = app.browser();
+    b.post("/color", &[("color", "red")]).await;
+    for _ in 0..6 {
+        app.clock().advance(45);
+        b.get("/color").await;
+    }
+    let copy = b.session_cookie().unwrap();
+    app.clock().advance(45);
+    assert_eq!(refusal_for(&app, &copy).await, "expired-absolute");
+
+    // A logged-out copy: unknown to a store that deleted its row; still a session otherwise.
+    let b = app.browser();
+    signup(&b, "alice", PW).await;
+    let copy = b.session_cookie().unwrap();
+    b.post("/logout", &[]).await;
+    if can_revoke_one_session(mode) {
+        assert_eq!(refusal_for(&app, &copy).await, "unknown");
+    }
+
+    // Signed out from another browser: refused where the account is loaded.
+    let b = app.browser();
+    login(&b, "alice", PW).await;
+    let copy = b.session_cookie().unwrap();
+    let elsewhere = app.browser();
+    login(&elsewhere, "alice", PW).await;
+    elsewhere.post("/account/sessions/end-others", &[]).await;
+    let replay = app.browser();
+    replay.set_session_cookie(&copy);
+    let res = replay.get("/account").await;
+    assert_eq!(res.status, 303);
+    let expected = if can_revoke_one_session(mode) {
+        "unknown"
+    } else {
+        "old-epoch"
+    };
+    assert!(
+        res.trace().contains(&format!("refused={expected}")),
+        "{}",
+        res.trace()
     );
 }
