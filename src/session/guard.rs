@@ -13,8 +13,8 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use tokio::sync::MutexGuard;
 
-use super::layer::{attributes_change, Inner, Outgoing, RequestState, SessionLayer};
-use super::store::{Loaded, Record, Refusal, SessionSummary};
+use super::layer::{attributes_change, Inner, Opened, Outgoing, RequestState, SessionLayer};
+use super::store::{Record, Refusal, SessionSummary};
 use super::SessionError;
 use crate::cookies::CookieConfig;
 
@@ -317,36 +317,24 @@ impl<'r> Session<'r> {
             return Ok(());
         };
         let now = layer.now();
-        let loaded = match self.cookies.keys.open(name, cookie.value()) {
-            Some(opened) => {
-                inner.reseal = opened.with_fallback;
-                layer
-                    .store()
-                    .load(&opened.plaintext, now, &mut inner.statements)
-                    .await?
+        let opened = layer
+            .open(self.cookies, cookie.value(), now, &mut inner.statements)
+            .await?;
+        let mut record = match opened {
+            Opened::Found {
+                record,
+                with_fallback,
+            } => {
+                inner.reseal = with_fallback;
+                record
             }
-            None => Loaded::Refused(Refusal::Undecryptable),
-        };
-        let refusal = match &loaded {
-            Loaded::Refused(why) => Some(*why),
-            Loaded::Found(record) => {
-                let deadlines = layer.deadlines(record);
-                if now >= deadlines.absolute {
-                    Some(Refusal::ExpiredAbsolute)
-                } else if now >= deadlines.idle {
-                    Some(Refusal::ExpiredIdle)
-                } else {
-                    None
-                }
+            Opened::Refused(why) => {
+                // A cookie came but cannot be used: the request is anonymous and the cookie goes.
+                rocket::info!("session: refusing a {name} cookie: {}", why.as_str());
+                inner.refused = Some(why);
+                inner.outgoing = Outgoing::Remove;
+                return Ok(());
             }
-        };
-        let (Loaded::Found(mut record), None) = (loaded, refusal) else {
-            // A cookie came but cannot be used: the request is anonymous and the cookie goes.
-            let why = refusal.unwrap_or(Refusal::Malformed);
-            rocket::info!("session: refusing a {name} cookie: {}", why.as_str());
-            inner.refused = Some(why);
-            inner.outgoing = Outgoing::Remove;
-            return Ok(());
         };
         let deadlines = layer.deadlines(&record);
         inner.stored = Some(record.clone());

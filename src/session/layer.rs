@@ -6,7 +6,9 @@ use rocket::http::Cookie;
 use time::{Duration, OffsetDateTime};
 use tokio::sync::Mutex;
 
-use super::store::{Change, Deadlines, Record, Refusal, SessionStore, Statements, UserSessions};
+use super::store::{
+    Change, Deadlines, Loaded, Record, Refusal, SessionStore, Statements, StoreError, UserSessions,
+};
 use super::SessionError;
 use crate::clock::Clock;
 use crate::cookies::{browser_size, CookieConfig, COOKIE_LIMIT};
@@ -66,6 +68,39 @@ impl SessionLayer {
         self.store.user_sessions()
     }
 
+    /// What a session cookie's value (as the browser holds it) opens to now: the session, or why
+    /// it is refused — the same steps a request takes, without the request. Counts the store's
+    /// statements in `statements`. The replay lab uses it to show what a copied cookie would get.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the store cannot be reached.
+    pub async fn open(
+        &self,
+        cookies: &CookieConfig,
+        value: &str,
+        now: OffsetDateTime,
+        statements: &mut Statements,
+    ) -> Result<Opened, StoreError> {
+        let Some(opened) = cookies.keys.open(cookies.session, value) else {
+            return Ok(Opened::Refused(Refusal::Undecryptable));
+        };
+        let record = match self.store.load(&opened.plaintext, now, statements).await? {
+            Loaded::Found(record) => record,
+            Loaded::Refused(why) => return Ok(Opened::Refused(why)),
+        };
+        let deadlines = self.deadlines(&record);
+        Ok(if now >= deadlines.absolute {
+            Opened::Refused(Refusal::ExpiredAbsolute)
+        } else if now >= deadlines.idle {
+            Opened::Refused(Refusal::ExpiredIdle)
+        } else {
+            Opened::Found {
+                record,
+                with_fallback: opened.with_fallback,
+            }
+        })
+    }
+
     /// Seals `record` into its cookie, refusing one that browsers would drop.
     pub(super) fn seal(
         &self,
@@ -87,6 +122,17 @@ impl SessionLayer {
         }
         Ok(cookie)
     }
+}
+
+/// What a cookie value opened to.
+#[derive(Debug)]
+pub enum Opened {
+    /// A live session; `with_fallback` when an older key was needed (re-seal it).
+    Found {
+        record: Record,
+        with_fallback: bool,
+    },
+    Refused(Refusal),
 }
 
 /// What the response must tell the browser about the session cookie.

@@ -29,7 +29,7 @@ use crate::settings::{Mode, Settings};
 
 pub use fairing::SessionFairing;
 pub use guard::{Ended, Session};
-pub use layer::SessionLayer;
+pub use layer::{Opened, SessionLayer};
 pub use store::{Deadlines, Record, Refusal, SessionStore, SessionSummary, StoreError};
 
 /// What a handler's use of the session can fail with.
