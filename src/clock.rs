@@ -36,3 +36,9 @@ impl Clock {
         self.offset_seconds.load(Ordering::Relaxed)
     }
 }
+
+/// A time as pages show it: to the minute, in UTC (`2026-12-14 02:27 UTC`).
+pub fn when(t: OffsetDateTime) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    t.format(&format).unwrap_or_default()
+}

@@ -15,6 +15,8 @@ pub struct CookieConfig {
     pub session: &'static str,
     /// The CSRF cookie's name.
     pub csrf: &'static str,
+    /// The cookie that hands "what just happened" to the page after a redirect.
+    pub report: &'static str,
     pub secure: bool,
     pub keys: Keys,
 }
@@ -25,6 +27,7 @@ impl CookieConfig {
             mode: settings.mode,
             session: settings.mode.cookie_name(),
             csrf: settings.mode.csrf_cookie_name(),
+            report: settings.mode.report_cookie_name(),
             secure: settings.secure(),
             keys,
         }

@@ -10,7 +10,7 @@ use crate::auth::keys;
 use crate::cookies::CookieConfig;
 use crate::csrf::CsrfToken;
 use crate::error::AppError;
-use crate::session::Session;
+use crate::session::{Report, Session};
 
 pub struct Page<'r> {
     pub session: Session<'r>,
@@ -18,6 +18,10 @@ pub struct Page<'r> {
     pub path: String,
     pub cookies: &'r CookieConfig,
     jar: &'r CookieJar<'r>,
+    /// What the request before this one (a form post, a refused session) did, when it redirected
+    /// here: read once from its cookie, which this page removes.
+    last: Option<Report>,
+    request: String,
 }
 
 #[rocket::async_trait]
@@ -33,17 +37,32 @@ impl<'r> FromRequest<'r> for Page<'r> {
                 "no cookie configuration",
             ));
         };
+        let jar = req.cookies();
+        let last = jar.get(cookies.report).and_then(|c| {
+            let opened = cookies.keys.open(cookies.report, c.value())?;
+            serde_json::from_str(&opened.plaintext).ok()
+        });
+        if jar.get(cookies.report).is_some() {
+            jar.remove(cookies.removal(cookies.report));
+        }
         Outcome::Success(Page {
             session,
             csrf,
             path: req.uri().path().to_string(),
             cookies,
-            jar: req.cookies(),
+            jar,
+            last,
+            request: format!("{} {}", req.method(), req.uri().path()),
         })
     }
 }
 
 impl Page<'_> {
+    /// What the previous request reported, if it redirected here.
+    pub fn last(&self) -> Option<&Report> {
+        self.last.as_ref()
+    }
+
     /// A new CSRF token (login, logout): forms shown before no longer post.
     pub fn renew_csrf(&self) {
         crate::csrf::renew(self.jar, self.cookies);
@@ -60,12 +79,15 @@ impl Page<'_> {
         context: Value,
     ) -> Result<Template, AppError> {
         let user: Option<String> = self.session.get(keys::USERNAME).await?;
+        let this = self.session.report(self.request.clone()).await;
         let mut base = json!({
             "mode": self.cookies.mode.as_str(),
             "cookie_name": self.cookies.session,
             "user": user,
             "csrf_token": self.csrf.0,
             "path": self.path,
+            "last": self.last,
+            "this": this,
         });
         if let (Some(base), Value::Object(extra)) = (base.as_object_mut(), context) {
             base.extend(extra);

@@ -45,6 +45,14 @@ impl Mode {
         }
     }
 
+    /// The one-time "what just happened" cookie's name, per mode like the others.
+    pub fn report_cookie_name(self) -> &'static str {
+        match self {
+            Mode::Server => "report_server",
+            Mode::Cookie => "report_cookie",
+        }
+    }
+
     /// Server mode keeps every session in PostgreSQL, so it refuses to start without it; cookie
     /// mode serves what it can and waits for the database.
     pub fn needs_database_to_start(self) -> bool {

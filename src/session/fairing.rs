@@ -5,11 +5,12 @@
 //! that failed (5xx) keeps neither, so a stored row never needs a cookie the browser did not get.
 
 use rocket::fairing::{Fairing, Info, Kind};
-use rocket::http::{Header, Status};
+use rocket::http::{Header, Method, Status, StatusClass};
 use rocket::{Request, Response};
 use serde_json::Value;
 
 use super::layer::{Outgoing, RequestState, SessionLayer};
+use super::report;
 use super::store::{Change, Committed, Deadlines, Statements, StoreError};
 use crate::cookies::CookieConfig;
 use crate::error_page;
@@ -36,6 +37,8 @@ impl Fairing for SessionFairing {
         };
         let state = req.local_cache(RequestState::default);
         let mut inner = state.inner.lock().await;
+        let request = format!("{} {}", req.method(), req.uri().path());
+        let mut report = report::draft(&inner, request, cookies.session, layer.keeps_sessions());
         let mut save = "none";
         // Nothing is persisted for a failed request: its handler may have stopped half-way.
         if res.status().code < 500 {
@@ -63,6 +66,8 @@ impl Fairing for SessionFairing {
                 None => None,
             };
             inner.statements.add(statements.0);
+            report.statements = inner.statements.0;
+            report.kept = matches!(outcome, Some((_, _, Ok(Committed::Saved))));
             save = match outcome {
                 Some((kind, _, Ok(Committed::Saved))) => kind,
                 Some((_, lost_write, Ok(Committed::Gone))) => {
@@ -102,6 +107,20 @@ impl Fairing for SessionFairing {
                 Outgoing::Keep => {}
                 Outgoing::Set(cookie) => set_cookie(res, &cookie),
                 Outgoing::Remove => set_cookie(res, &cookies.removal(cookies.session)),
+            }
+            // The page a redirect lands on learns what this request did from the report cookie.
+            let told = req.method() != Method::Get || report.refused.is_some();
+            if res.status().class() == StatusClass::Redirection && told && report.worth_telling()
+            {
+                if report.change.as_deref() == Some("delete") && !report.server_keeps_sessions {
+                    report.copy_valid_until = inner
+                        .stored
+                        .as_ref()
+                        .map(|r| crate::clock::when(layer.deadlines(r).absolute));
+                }
+                if let Ok(json) = serde_json::to_string(&report) {
+                    set_cookie(res, &cookies.sealed(cookies.report, &json));
+                }
             }
         }
         if inner.accessed {

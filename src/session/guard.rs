@@ -15,6 +15,7 @@ use tokio::sync::MutexGuard;
 
 use super::layer::{attributes_change, Inner, Opened, Outgoing, RequestState, SessionLayer};
 use super::store::{Record, Refusal, SessionSummary};
+use super::report::{self, Report};
 use super::SessionError;
 use crate::cookies::CookieConfig;
 
@@ -184,6 +185,18 @@ impl<'r> Session<'r> {
         );
         inner.refused = Some(why);
         self.replace(&mut inner, None)
+    }
+
+    /// Adds a sentence to this request's report ("what just happened"), e.g. what a sign-out
+    /// did. Costs nothing: the report travels in its own cookie, never in the session.
+    pub async fn note(&self, text: impl Into<String>) {
+        self.state.inner.lock().await.notes.push(text.into());
+    }
+
+    /// What this request has done to the session so far, for the page's own report.
+    pub async fn report(&self, request: String) -> Report {
+        let inner = self.state.inner.lock().await;
+        report::draft(&inner, request, self.cookies.session, self.layer.keeps_sessions())
     }
 
     /// Counts SQL statements the app ran for this request's login state (the user lookup, the

@@ -59,6 +59,11 @@ impl SessionLayer {
         self.store.as_ref()
     }
 
+    /// Whether the store keeps sessions, so the server itself can end one (and its copies).
+    pub fn keeps_sessions(&self) -> bool {
+        self.store.user_sessions().is_some()
+    }
+
     pub(super) fn trace(&self) -> bool {
         self.trace
     }
@@ -174,6 +179,8 @@ pub(super) struct Inner {
     pub reseal: bool,
     pub outgoing: Outgoing,
     pub statements: Statements,
+    /// What handlers said about this request, for the report.
+    pub notes: Vec<String>,
 }
 
 impl Inner {

@@ -13,6 +13,7 @@ pub mod cookie;
 pub mod fairing;
 pub mod guard;
 pub mod layer;
+pub mod report;
 pub mod server;
 pub mod store;
 
@@ -30,6 +31,7 @@ use crate::settings::{Mode, Settings};
 pub use fairing::SessionFairing;
 pub use guard::{Ended, Session};
 pub use layer::{Opened, SessionLayer};
+pub use report::Report;
 pub use store::{Deadlines, Record, Refusal, SessionStore, SessionSummary, StoreError};
 
 /// What a handler's use of the session can fail with.
