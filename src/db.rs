@@ -16,7 +16,7 @@ use rocket::{Build, Rocket};
 use rocket_db_pools::Database;
 use sqlx::migrate::MigrateDatabase;
 use sqlx::pool::PoolConnection;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 use sqlx::{ConnectOptions, PgPool, Postgres};
 use tokio::sync::OnceCell;
 
@@ -129,15 +129,17 @@ impl LazyPool {
     /// # Errors
     /// An unparsable URL, as [`DbError::Config`].
     pub fn new(config: &rocket_db_pools::Config) -> Result<LazyPool, DbError> {
-        let options: PgConnectOptions = config
-            .url
-            .parse()
+        let options = connect_options(&config.url)
             .map_err(|e| DbError::Config(format!("url {}: {e}", redact(&config.url))))?;
         // An hour at most: larger values overflow the pool's deadline arithmetic.
         let timeout = config.connect_timeout.clamp(1, 3600);
         let mut pool = PgPoolOptions::new()
             .max_connections(u32::try_from(config.max_connections.max(1)).unwrap_or(u32::MAX))
-            .acquire_timeout(Duration::from_secs(timeout));
+            .acquire_timeout(Duration::from_secs(timeout))
+            // No ping before each acquire: sqlx already pings a connection when it comes back to
+            // the pool, so a statement cost three round trips instead of two. A connection that
+            // broke while idle then fails its next statement, which is answered with a 503.
+            .test_before_acquire(false);
         if let Some(min) = config.min_connections {
             pool = pool.min_connections(min);
         }
@@ -201,6 +203,34 @@ impl LazyPool {
     pub fn url(&self) -> String {
         redact(&self.url)
     }
+}
+
+/// The options for `url`. A server on this machine (a loopback address or a Unix socket) is
+/// reached without TLS unless the URL or `PGSSLMODE` asks for a mode: sqlx's default, `prefer`,
+/// would encrypt every message on a link nobody else can read, and each statement would cost both
+/// sides an encryption and a decryption (PostgreSQL on Debian has `ssl = on`).
+fn connect_options(url: &str) -> Result<PgConnectOptions, sqlx::Error> {
+    let options: PgConnectOptions = url.parse()?;
+    let mode_asked = url
+        .split_once('?')
+        .is_some_and(|(_, query)| query.contains("sslmode") || query.contains("ssl-mode"))
+        || std::env::var_os("PGSSLMODE").is_some();
+    Ok(if !mode_asked && is_local(options.get_host()) {
+        options.ssl_mode(PgSslMode::Disable)
+    } else {
+        options
+    })
+}
+
+/// `localhost`, a loopback address or a Unix socket directory.
+fn is_local(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host.starts_with('/')
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`; anything else unchanged.
@@ -274,7 +304,22 @@ pub fn unreachable_message(url: &str, error: &DbError) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::redact;
+    use super::{connect_options, redact};
+
+    #[test]
+    fn local_servers_go_without_tls_unless_the_url_asks() {
+        let mode = |url: &str| format!("{:?}", connect_options(url).unwrap().get_ssl_mode());
+        if std::env::var_os("PGSSLMODE").is_none() {
+            assert_eq!(mode("postgres://postgres@127.0.0.1:5432/x"), "Disable");
+            assert_eq!(mode("postgres://postgres@localhost/x"), "Disable");
+            assert_eq!(mode("postgres://postgres@[::1]:5432/x"), "Disable");
+            assert_eq!(mode("postgres://postgres@db.example:5432/x"), "Prefer");
+        }
+        assert_eq!(
+            mode("postgres://postgres@127.0.0.1/x?sslmode=require"),
+            "Require"
+        );
+    }
 
     #[test]
     fn passwords_are_redacted_from_urls() {
