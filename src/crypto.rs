@@ -2,14 +2,18 @@
 //! name as associated data), done with the `cookie` crate so the app can see the exact sealed value
 //! before sending it (for the 4096-byte check) and open values sealed with an older key.
 
+use aes_gcm::aead::generic_array::GenericArray;
+use aes_gcm::aead::{AeadInPlace, KeyInit};
+use aes_gcm::Aes256Gcm;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use rocket::figment::Figment;
-use rocket::http::Cookie;
 
 /// The current key first, then the fallbacks, in the order they were configured.
 pub struct Keys {
-    keys: Vec<cookie::Key>,
+    /// One AES-256-GCM cipher per key, its key schedule expanded once at start rather than for
+    /// every cookie.
+    ciphers: Vec<Aes256Gcm>,
 }
 
 /// A value opened from a cookie, and whether an older key was needed to open it.
@@ -18,6 +22,9 @@ pub struct Opened {
     pub plaintext: String,
     pub with_fallback: bool,
 }
+
+const NONCE_LEN: usize = 12;
+const TAG_LEN: usize = 16;
 
 impl Keys {
     /// The keys Rocket would use: `secret_key` from the figment (same rules as Rocket: 64 or more
@@ -46,27 +53,58 @@ impl Keys {
             })?;
             keys.push(key);
         }
-        Ok(Keys { keys })
+        let ciphers = keys
+            .iter()
+            .map(|k| Aes256Gcm::new(GenericArray::from_slice(k.encryption())))
+            .collect();
+        Ok(Keys { ciphers })
     }
 
     /// Encrypts `plaintext` for a cookie called `name`; the result is the cookie's value.
+    ///
+    /// The format is Rocket's private cookies' (the `cookie` crate's): standard base64 of a
+    /// random 12-byte nonce, the ciphertext and the 16-byte tag, with the cookie's name as
+    /// associated data. Done here rather than through a throwaway `CookieJar`, which costs a
+    /// hash set, copies of the name and value, and the key schedule again for every cookie.
     pub fn seal(&self, name: &str, plaintext: &str) -> String {
-        let mut jar = cookie::CookieJar::new();
-        jar.private_mut(&self.keys[0])
-            .add(Cookie::new(name.to_string(), plaintext.to_string()));
-        jar.get(name)
-            .map(|c| c.value().to_string())
-            .unwrap_or_default()
+        let mut data = Vec::with_capacity(NONCE_LEN + plaintext.len() + TAG_LEN);
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::thread_rng().fill_bytes(&mut nonce);
+        data.extend_from_slice(&nonce);
+        data.extend_from_slice(plaintext.as_bytes());
+        let tag = self.ciphers[0]
+            .encrypt_in_place_detached(
+                GenericArray::from_slice(&nonce),
+                name.as_bytes(),
+                &mut data[NONCE_LEN..],
+            )
+            .expect("AES-GCM encrypts any cookie-sized value");
+        data.extend_from_slice(&tag);
+        STANDARD.encode(data)
     }
 
-    /// Decrypts a cookie value sealed by [`Keys::seal`] with the current key or any fallback.
-    /// Anything else (tampered, truncated, renamed, another key) is `None`.
+    /// Decrypts a cookie value sealed by [`Keys::seal`] (or by Rocket's private cookies) with the
+    /// current key or any fallback. Anything else (tampered, truncated, renamed, another key) is
+    /// `None`.
     pub fn open(&self, name: &str, value: &str) -> Option<Opened> {
-        self.keys.iter().enumerate().find_map(|(i, key)| {
-            let mut jar = cookie::CookieJar::new();
-            jar.add_original(Cookie::new(name.to_string(), value.to_string()));
-            jar.private(key).get(name).map(|c| Opened {
-                plaintext: c.value().to_string(),
+        let data = STANDARD.decode(value).ok()?;
+        if data.len() < NONCE_LEN + TAG_LEN {
+            return None;
+        }
+        let (nonce, rest) = data.split_at(NONCE_LEN);
+        let (ciphertext, tag) = rest.split_at(rest.len() - TAG_LEN);
+        self.ciphers.iter().enumerate().find_map(|(i, cipher)| {
+            let mut buf = ciphertext.to_vec();
+            cipher
+                .decrypt_in_place_detached(
+                    GenericArray::from_slice(nonce),
+                    name.as_bytes(),
+                    &mut buf,
+                    GenericArray::from_slice(tag),
+                )
+                .ok()?;
+            Some(Opened {
+                plaintext: String::from_utf8(buf).ok()?,
                 with_fallback: i > 0,
             })
         })
@@ -139,6 +177,23 @@ mod tests {
         let opened = new.open("c", &sealed).unwrap();
         assert!(opened.with_fallback);
         assert!(!new.open("c", &new.seal("c", "v")).unwrap().with_fallback);
+    }
+
+    #[test]
+    fn values_sealed_by_the_cookie_crate_open_and_ours_open_there() {
+        let secret = [9u8; 64];
+        let k = keys(9, &[]);
+        let key = cookie::Key::from(&secret[..]);
+        let mut jar = cookie::CookieJar::new();
+        jar.private_mut(&key)
+            .add(cookie::Cookie::new("session_id", "some id"));
+        let theirs = jar.get("session_id").unwrap().value().to_string();
+        assert_eq!(k.open("session_id", &theirs).unwrap().plaintext, "some id");
+        let mut jar = cookie::CookieJar::new();
+        jar.add_original(cookie::Cookie::new("c", k.seal("c", "ours")));
+        assert_eq!(jar.private(&key).get("c").unwrap().value(), "ours");
+        assert!(k.open("c", "").is_none());
+        assert!(k.open("c", "not base64!").is_none());
     }
 
     #[test]
