@@ -67,9 +67,10 @@ impl Keys {
     /// associated data. Done here rather than through a throwaway `CookieJar`, which costs a
     /// hash set, copies of the name and value, and the key schedule again for every cookie.
     pub fn seal(&self, name: &str, plaintext: &str) -> String {
+        use rand::Rng;
         let mut data = Vec::with_capacity(NONCE_LEN + plaintext.len() + TAG_LEN);
         let mut nonce = [0u8; NONCE_LEN];
-        rand::thread_rng().fill_bytes(&mut nonce);
+        rand::rng().fill_bytes(&mut nonce);
         data.extend_from_slice(&nonce);
         data.extend_from_slice(plaintext.as_bytes());
         let tag = self.ciphers[0]
