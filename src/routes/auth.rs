@@ -107,9 +107,11 @@ async fn signup(page: Page<'_>, form: CheckedForm<Credentials>, db: &Db) -> Answ
 
 #[get("/login?<next>")]
 async fn login_page(page: Page<'_>, next: Option<&str>) -> Result<Template, AppError> {
+    // Sent here by a page whose session was refused: say so, rather than a bare login form.
+    let ended = page.last().and_then(|r| r.refused_why.clone());
     page.render(
         "login",
-        json!({ "username": "", "errors": [], "next": next }),
+        json!({ "username": "", "errors": [], "next": next, "ended": ended }),
     )
     .await
 }
@@ -149,6 +151,7 @@ async fn login(page: Page<'_>, form: CheckedForm<Credentials>, mut conn: DbConne
 #[post("/logout", data = "<_form>")]
 async fn logout(page: Page<'_>, _form: CheckedForm<NoFields>) -> Result<Redirect, AppError> {
     page.session.flush().await?;
+    page.session.note("You are logged out.").await;
     page.renew_csrf();
     Ok(Redirect::to("/"))
 }

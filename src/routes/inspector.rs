@@ -42,6 +42,39 @@ impl<'r> FromRequest<'r> for SentCookie {
     }
 }
 
+/// The cookie's value taken apart: base64 → a 12-byte nonce, the ciphertext, a 16-byte tag. The
+/// ciphertext is as long as the plaintext (AES-GCM is a stream cipher), so what encryption costs is
+/// the 28 bytes of nonce and tag, and base64 then adds a third.
+fn anatomy(name: &str, value: &str) -> Value {
+    use base64::Engine;
+    // Cookies written before this app stopped percent-encoding them may still hold `%2F`.
+    let raw = rocket::http::RawStr::new(value).percent_decode_lossy();
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(raw.as_bytes()) else {
+        return json!({ "readable": false, "value_bytes": value.len() });
+    };
+    const NONCE: usize = 12;
+    const TAG: usize = 16;
+    if bytes.len() < NONCE + TAG {
+        return json!({ "readable": false, "value_bytes": value.len() });
+    }
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let ciphertext = bytes.len() - NONCE - TAG;
+    json!({
+        "readable": true,
+        "name_bytes": name.len(),
+        "value_bytes": value.len(),
+        "decoded_bytes": bytes.len(),
+        "nonce_bytes": NONCE,
+        "nonce_hex": hex(&bytes[..NONCE]),
+        "ciphertext_bytes": ciphertext,
+        "tag_bytes": TAG,
+        "tag_hex": hex(&bytes[bytes.len() - TAG..]),
+        "plaintext_bytes": ciphertext,
+        "browser_bytes": name.len() + value.len(),
+        "overhead_bytes": name.len() + value.len() - ciphertext,
+    })
+}
+
 fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
@@ -54,6 +87,7 @@ async fn inspect(
 ) -> Result<Value, AppError> {
     let layer = session.layer();
     let record = session.record().await?;
+    let refused = session.refusal().await?;
     // The value came as the browser stores it (percent-encoded), so its size is the browser's.
     let cookie = sent.0.as_ref().map(|value| {
         let name = cookies.session;
@@ -84,7 +118,9 @@ async fn inspect(
         "cookie": cookie,
         "data": record.as_ref().map(|r| r.data.clone()).unwrap_or_default(),
         "user_id": record.as_ref().and_then(|r| r.user_id),
-        "refused": session.refusal().await?.map(|r| r.as_str()),
+        "refused": refused.map(|r| r.as_str()),
+        "refused_why": refused.map(|r| r.in_words()),
+        "anatomy": sent.0.as_deref().map(|v| anatomy(cookies.session, v)),
         "expires_at": deadlines.map(|d| rfc3339(d.expires_at())),
         "idle_expires_at": deadlines.map(|d| rfc3339(d.idle)),
         "absolute_expires_at": deadlines.map(|d| rfc3339(d.absolute)),

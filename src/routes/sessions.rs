@@ -70,12 +70,24 @@ async fn end_others(
     _form: CheckedForm<NoFields>,
 ) -> Result<Redirect, AppError> {
     let user = user?;
-    if page.session.end_other_sessions(user.id).await?.is_none() {
+    if let Some(n) = page.session.end_other_sessions(user.id).await? {
+        let rows = if n == 1 { "row was" } else { "rows were" };
+        page.session
+            .note(format!(
+                "Signed out all others: {n} {rows} deleted. The browsers holding those cookies                  are logged out at their next request; copies of the cookies are worthless."
+            ))
+            .await;
+    } else {
         // A connection only on this path: the other one runs its statement through the store.
         let mut conn = rocket_db_pools::Pool::get(&**db).await?;
         let epoch = auth::bump_epoch(&mut conn, user.id).await?;
         page.session.count_statements(1).await;
         page.session.insert(keys::SESSION_EPOCH, epoch).await?;
+        page.session
+            .note(format!(
+                "Signed out everywhere else: your account's session epoch is now {epoch}, and this                  browser got a cookie carrying it. Every older cookie of yours is refused where                  the account is loaded (the account pages) — but nothing was deleted, because                  the server never had those sessions: pages that do not load the account still                  trust them until they expire."
+            ))
+            .await;
     }
     Ok(Redirect::to("/account/sessions"))
 }

@@ -110,8 +110,7 @@ impl Fairing for SessionFairing {
             }
             // The page a redirect lands on learns what this request did from the report cookie.
             let told = req.method() != Method::Get || report.refused.is_some();
-            if res.status().class() == StatusClass::Redirection && told && report.worth_telling()
-            {
+            if res.status().class() == StatusClass::Redirection && told && report.worth_telling() {
                 if report.change.as_deref() == Some("delete") && !report.server_keeps_sessions {
                     report.copy_valid_until = inner
                         .stored

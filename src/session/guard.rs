@@ -14,8 +14,8 @@ use time::OffsetDateTime;
 use tokio::sync::MutexGuard;
 
 use super::layer::{attributes_change, Inner, Opened, Outgoing, RequestState, SessionLayer};
-use super::store::{Record, Refusal, SessionSummary};
 use super::report::{self, Report};
+use super::store::{Record, Refusal, SessionSummary};
 use super::SessionError;
 use crate::cookies::CookieConfig;
 
@@ -196,7 +196,12 @@ impl<'r> Session<'r> {
     /// What this request has done to the session so far, for the page's own report.
     pub async fn report(&self, request: String) -> Report {
         let inner = self.state.inner.lock().await;
-        report::draft(&inner, request, self.cookies.session, self.layer.keeps_sessions())
+        report::draft(
+            &inner,
+            request,
+            self.cookies.session,
+            self.layer.keeps_sessions(),
+        )
     }
 
     /// Counts SQL statements the app ran for this request's login state (the user lookup, the

@@ -71,9 +71,7 @@ impl Refusal {
             Refusal::ExpiredAbsolute => {
                 "it is older than the absolute timeout, which holds however active a session is"
             }
-            Refusal::OldEpoch => {
-                "your account signed out everywhere after this cookie was sealed"
-            }
+            Refusal::OldEpoch => "your account signed out everywhere after this cookie was sealed",
         }
     }
 }
@@ -130,12 +128,7 @@ fn changed_keys(inner: &Inner) -> Vec<String> {
         .iter()
         .filter(|(k, v)| after.get(*k) != Some(*v))
         .map(|(k, _)| k.clone())
-        .chain(
-            after
-                .keys()
-                .filter(|k| !before.contains_key(*k))
-                .cloned(),
-        )
+        .chain(after.keys().filter(|k| !before.contains_key(*k)).cloned())
         .collect();
     keys.sort();
     let user_before = inner.stored.as_ref().and_then(|r| r.user_id);

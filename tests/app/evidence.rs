@@ -94,6 +94,15 @@ async fn query_budgets_hold_on_the_wire(mode: Mode) {
         "account page: load + users read"
     );
 
+    // Sign out all others: the rows it deletes (server) or the epoch it bumps (cookie) count.
+    let (res, n) = counted(&proxy, b.post("/account/sessions/end-others", &[])).await;
+    assert_eq!(res.status, 303);
+    assert_eq!(
+        (n, trace_queries(&res)),
+        if queried { (3, 3) } else { (2, 2) },
+        "end others: load + users read + the DELETE (server) / the epoch UPDATE (cookie)"
+    );
+
     // Logged in, cookie mode reads no database on ordinary pages.
     let (res, n) = counted(&proxy, b.get("/notes")).await;
     assert_eq!(

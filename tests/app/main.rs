@@ -13,3 +13,4 @@ mod core;
 mod evidence;
 mod fuzz;
 mod lifecycle;
+mod report;

@@ -1,0 +1,186 @@
+//! "What just happened" and the inspector's explanations: the report a POST hands to the page it
+//! redirects to, the page's own report, refusals explained, and the cookie's anatomy — all
+//! without a session write or a row for a page view.
+
+use crate::common::*;
+use session_lab::settings::Mode;
+
+const PW: &str = "correct horse battery";
+
+both_modes![
+    the_page_after_a_post_says_what_it_did_once,
+    logout_says_whether_a_copy_still_works,
+    a_refused_session_is_explained_on_the_inspector_and_the_login_page,
+    the_anatomy_adds_up_to_the_cookie,
+    viewing_pages_creates_no_row_and_no_cookie_but_csrf,
+];
+
+/// The "What just happened" section of a page, or "" when there is none.
+fn happened(body: &str) -> &str {
+    body.split("What just happened</strong>")
+        .nth(1)
+        .and_then(|rest| rest.split("</section>").next())
+        .unwrap_or("")
+}
+
+async fn the_page_after_a_post_says_what_it_did_once(mode: Mode) {
+    let app = TestApp::spawn(mode).await;
+    let b = app.browser();
+    let res = b.post("/color", &[("color", "red")]).await;
+    assert_eq!(res.status, 303);
+    let report_cookie = mode.report_cookie_name();
+    assert!(
+        res.set_cookie(report_cookie).is_some(),
+        "the report travels in its own cookie"
+    );
+    let page = b.get("/color").await;
+    let said = happened(&page.body);
+    assert!(said.contains("(POST &#x2F;color)"), "{said}");
+    assert!(said.contains("It created a session"), "{said}");
+    assert!(said.contains("Changed: <code>color</code>"), "{said}");
+    let bytes = mode.cookie_name().len() + b.session_cookie().unwrap().len();
+    assert!(
+        said.contains(&format!("{bytes} bytes (name + value)")),
+        "{said}"
+    );
+    if stores_rows(mode) {
+        assert!(
+            said.contains("one <code>INSERT</code> of a new row"),
+            "{said}"
+        );
+        assert!(said.contains("1 SQL statement ran."), "{said}");
+    } else {
+        assert!(said.contains("sealed into a new cookie"), "{said}");
+        assert!(said.contains("No SQL statement ran."), "{said}");
+    }
+    // Read once: the landing page removes the report cookie, and the next page is quiet.
+    assert!(page
+        .set_cookie(report_cookie)
+        .is_some_and(|c| c.contains("Max-Age=0")));
+    let again = b.get("/color").await;
+    assert_eq!(happened(&again.body), "");
+    // Every page reports on itself too.
+    assert!(again
+        .body
+        .contains("<strong>This page</strong> (GET &#x2F;color)"));
+    assert!(again.body.contains("The server loaded your session"));
+}
+
+async fn logout_says_whether_a_copy_still_works(mode: Mode) {
+    let app = TestApp::spawn(mode).await;
+    let b = app.browser();
+    signup(&b, "alice", PW).await;
+    let res = b.post("/logout", &[]).await;
+    assert_eq!(res.status, 303);
+    let home = b.get("/").await;
+    let said = happened(&home.body);
+    assert!(said.contains("You are logged out."), "{said}");
+    assert!(said.contains("It ended your session"), "{said}");
+    if can_revoke_one_session(mode) {
+        assert!(
+            said.contains("a copy of your cookie is now worthless"),
+            "{said}"
+        );
+    } else {
+        assert!(
+            said.contains("a copy of it would still work until"),
+            "{said}"
+        );
+        assert!(
+            said.contains("the server kept nothing it could delete"),
+            "{said}"
+        );
+    }
+}
+
+async fn a_refused_session_is_explained_on_the_inspector_and_the_login_page(mode: Mode) {
+    let app = TestApp::spawn(mode).await;
+    let b = app.browser();
+    b.post("/color", &[("color", "red")]).await;
+    let tampered = {
+        let good = b.session_cookie().unwrap();
+        let mut bytes = good.into_bytes();
+        bytes[5] = if bytes[5] == b'A' { b'B' } else { b'A' };
+        String::from_utf8(bytes).unwrap()
+    };
+    b.set_session_cookie(&tampered);
+    let page = b.get("/session").await;
+    assert!(
+        page.body
+            .contains("the server\nrefused it because it does not decrypt"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("<code>refused=undecryptable</code>"));
+    assert!(
+        !page.body.contains("What the server decodes it to"),
+        "no contradictory empty map"
+    );
+    assert!(!page.body.contains("No session, so no deadlines"));
+
+    // An account page reached with a refused cookie sends to the login page, which says why.
+    let b = app.browser();
+    signup(&b, "alice", PW).await;
+    b.set_session_cookie(&tampered);
+    let res = b.get("/account").await;
+    assert_eq!(res.status, 303);
+    assert_eq!(res.header("Location"), Some("/login?next=/account"));
+    let login = b.get("/login?next=/account").await;
+    assert!(
+        login
+            .body
+            .contains("Your session ended: it does not decrypt"),
+        "{}",
+        login.body
+    );
+}
+
+async fn the_anatomy_adds_up_to_the_cookie(mode: Mode) {
+    let app = TestApp::spawn(mode).await;
+    let b = app.browser();
+    b.post("/color", &[("color", "rebeccapurple")]).await;
+    let value = b.session_cookie().unwrap();
+    let a = b.get("/session.json").await.json()["anatomy"].clone();
+    let n = |k: &str| a[k].as_u64().unwrap_or_else(|| panic!("{k} in {a}")) as usize;
+    assert_eq!(n("nonce_bytes"), 12);
+    assert_eq!(n("tag_bytes"), 16);
+    assert_eq!(n("decoded_bytes"), 12 + n("ciphertext_bytes") + 16);
+    assert_eq!(n("value_bytes"), value.len());
+    assert_eq!(n("value_bytes"), n("decoded_bytes").div_ceil(3) * 4);
+    assert_eq!(n("browser_bytes"), mode.cookie_name().len() + value.len());
+    assert_eq!(n("plaintext_bytes"), n("ciphertext_bytes"));
+    if stores_rows(mode) {
+        assert_eq!(
+            n("plaintext_bytes"),
+            43,
+            "the session id: 32 random bytes, base64url"
+        );
+    } else {
+        assert!(n("plaintext_bytes") > "rebeccapurple".len());
+    }
+}
+
+async fn viewing_pages_creates_no_row_and_no_cookie_but_csrf(mode: Mode) {
+    let app = TestApp::spawn(mode).await;
+    let b = app.browser();
+    for path in [
+        "/",
+        "/color",
+        "/notes",
+        "/session",
+        "/session.json",
+        "/login",
+        "/signup",
+    ] {
+        let res = b.get(path).await;
+        assert_eq!(res.status, 200, "{path}");
+        for line in res.set_cookies() {
+            assert!(
+                line.starts_with(&format!("{}=", mode.csrf_cookie_name())),
+                "{path} set {line}"
+            );
+        }
+        assert!(res.trace().contains("save=none"), "{path}: {}", res.trace());
+    }
+    assert_eq!(app.count("SELECT count(*) FROM sessions").await, 0);
+}
