@@ -1,20 +1,25 @@
-//! `GET /`: what Session Lab is, and what your session holds right now.
+//! `GET /`: what Session Lab is, what your session holds right now, and the lessons in order.
 
-use rocket::get;
+use rocket::{get, State};
 use rocket_dyn_templates::Template;
 use serde_json::json;
 
 use crate::error::AppError;
 use crate::page::Page;
+use crate::settings::Settings;
 
 #[get("/")]
-async fn home(page: Page<'_>) -> Result<Template, AppError> {
+async fn home(page: Page<'_>, settings: &State<Settings>) -> Result<Template, AppError> {
     let record = page.session.record().await?;
     let data = record.as_ref().map(|r| r.data.clone()).unwrap_or_default();
     let data = serde_json::to_string_pretty(&data).unwrap_or_default();
     page.render(
         "home",
-        json!({ "has_session": record.is_some(), "data": data }),
+        json!({
+            "has_session": record.is_some(),
+            "data": data,
+            "fast_forward": settings.fast_forward,
+        }),
     )
     .await
 }
