@@ -19,9 +19,9 @@ pub enum AppError {
     /// PostgreSQL is down or the pool timed out: 503.
     #[error("database unavailable")]
     Unavailable,
-    /// The session would no longer fit in a cookie: 413.
-    #[error("session too large ({bytes} bytes, limit {limit})")]
-    TooLarge { bytes: usize, limit: usize },
+    /// The session would pass a size limit: 413.
+    #[error("session too large: {0}")]
+    TooLarge(String),
     /// A bug or an unexpected database error: logged with its causes, answered with an opaque 500.
     #[error("internal error: {0}")]
     Internal(String),
@@ -34,7 +34,9 @@ impl From<SessionError> for AppError {
                 rocket::warn!("session store unavailable: {why}");
                 AppError::Unavailable
             }
-            SessionError::TooLarge { bytes, limit } => AppError::TooLarge { bytes, limit },
+            SessionError::TooLarge { what, bytes, limit } => {
+                AppError::TooLarge(what.describe(bytes, limit))
+            }
             other => AppError::Internal(chain(&other)),
         }
     }
@@ -78,7 +80,7 @@ impl AppError {
         match self {
             AppError::LoginRequired { .. } => Status::SeeOther,
             AppError::Unavailable => Status::ServiceUnavailable,
-            AppError::TooLarge { .. } => Status::PayloadTooLarge,
+            AppError::TooLarge(_) => Status::PayloadTooLarge,
             AppError::Internal(_) => Status::InternalServerError,
         }
     }
@@ -89,12 +91,7 @@ impl<'r> Responder<'r, 'static> for AppError {
         let (status, detail) = match self {
             AppError::LoginRequired { next } => return login_redirect(&next).respond_to(req),
             AppError::Unavailable => (Status::ServiceUnavailable, None),
-            AppError::TooLarge { bytes, limit } => (
-                Status::PayloadTooLarge,
-                Some(format!(
-                    "The cookie would have been {bytes} bytes; the limit is {limit}."
-                )),
-            ),
+            AppError::TooLarge(why) => (Status::PayloadTooLarge, Some(format!("Refused: {why}."))),
             AppError::Internal(why) => {
                 rocket::error!("internal error on {}: {why}", req.uri());
                 (Status::InternalServerError, None)

@@ -86,6 +86,10 @@ pub struct Settings {
     pub cleanup_interval: u64,
     #[serde(rename = "session_trace")]
     pub trace: bool,
+    /// The most data one session may hold (its map as JSON), in bytes: server mode's row would
+    /// otherwise grow without end. Cookie mode meets the 4096-byte cookie limit first.
+    #[serde(rename = "session_max_bytes")]
+    pub max_bytes: usize,
     /// Older secret keys, base64, still accepted when reading cookies.
     #[serde(skip_serializing)]
     pub secret_key_fallbacks: Vec<String>,
@@ -104,6 +108,7 @@ impl Default for Settings {
             cookie_secure: None,
             cleanup_interval: 300,
             trace: true,
+            max_bytes: 64 * 1024,
             secret_key_fallbacks: Vec::new(),
             fast_forward: false,
         }
@@ -133,6 +138,12 @@ impl Settings {
         }
         s.cookie_secure = Some(s.cookie_secure.unwrap_or(!debug_profile));
         s.cleanup_interval = s.cleanup_interval.max(1);
+        if !(16..=16 * 1024 * 1024).contains(&s.max_bytes) {
+            return Err(format!(
+                "session_max_bytes must be 16 to 16777216, not {}",
+                s.max_bytes
+            ));
+        }
         s.fast_forward = debug_profile && cfg!(debug_assertions);
         Ok(s)
     }

@@ -203,11 +203,11 @@ async fn set_color(
     };
     match page.session.insert(COLOR, color).await {
         Ok(()) => Ok(Ok(Redirect::to(uri!(color_page)))),
-        // A cookie-mode session already full of notes has no room for even a color.
-        Err(SessionError::TooLarge { bytes, limit }) => {
+        // A session already full of notes has no room for even a color.
+        Err(SessionError::TooLarge { what, bytes, limit }) => {
             let why = format!(
-                "Refused: the session cookie would be {bytes} bytes, over the {limit} a browser \
-                 keeps. Clear some notes first. Nothing changed."
+                "Refused: {}. Clear some notes first. Nothing changed.",
+                what.describe(bytes, limit)
             );
             refused(&page, &typed, Status::PayloadTooLarge, why).await
         }

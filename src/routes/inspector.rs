@@ -144,6 +144,7 @@ async fn inspector_page(
     let bytes = view["cookie"]["bytes"].as_u64().unwrap_or(0) as usize;
     if let Some(v) = view.as_object_mut() {
         v.insert("limit".into(), json!(COOKIE_LIMIT));
+        v.insert("max_bytes".into(), json!(settings.max_bytes));
         v.insert(
             "percent".into(),
             json!((bytes * 100 / COOKIE_LIMIT).min(100)),

@@ -18,8 +18,6 @@ pub const NOTES: &str = "notes";
 
 /// Longest note, in characters.
 const NOTE_MAX_CHARS: usize = 500;
-/// Server mode has no cookie limit; this keeps one session's row from growing without end.
-const NOTES_MAX: usize = 200;
 
 #[derive(FromForm)]
 struct NoteForm {
@@ -32,7 +30,13 @@ async fn show(page: &Page<'_>, typed: &str, error: Option<String>) -> Result<Tem
     let notes: Vec<String> = page.session.get(NOTES).await?.unwrap_or_default();
     page.render(
         "notes",
-        json!({ "notes": notes, "typed": typed, "error": error, "max_chars": NOTE_MAX_CHARS }),
+        json!({
+            "notes": notes,
+            "typed": typed,
+            "error": error,
+            "max_chars": NOTE_MAX_CHARS,
+            "max_bytes": page.session.layer().max_data(),
+        }),
     )
     .await
 }
@@ -60,15 +64,6 @@ async fn add_note(page: Page<'_>, form: CheckedForm<NoteForm>) -> Answer {
         let why = "A note is one line of text, without control characters.".to_string();
         return refused(&page, &note, Status::UnprocessableEntity, why).await;
     }
-    let count = page
-        .session
-        .get::<Vec<String>>(NOTES)
-        .await?
-        .map_or(0, |n| n.len());
-    if count >= NOTES_MAX {
-        let why = format!("The list is full ({NOTES_MAX} notes): clear it to start again.");
-        return refused(&page, &note, Status::PayloadTooLarge, why).await;
-    }
     let added = note.clone();
     match page
         .session
@@ -76,11 +71,10 @@ async fn add_note(page: Page<'_>, form: CheckedForm<NoteForm>) -> Answer {
         .await
     {
         Ok(()) => Ok(Ok(Redirect::to(uri!(notes_page)))),
-        Err(SessionError::TooLarge { bytes, limit }) => {
+        Err(SessionError::TooLarge { what, bytes, limit }) => {
             let why = format!(
-                "Refused: with this note the session cookie would be {bytes} bytes, over the \
-                 {limit} bytes a browser keeps for one cookie — it would silently drop it, and \
-                 everything in it. Nothing changed."
+                "Refused: with this note {}. Nothing changed.",
+                what.describe(bytes, limit)
             );
             refused(&page, &note, Status::PayloadTooLarge, why).await
         }

@@ -423,6 +423,7 @@ impl<'r> Session<'r> {
         if inner.current.as_ref() == Some(&next) {
             return Ok(());
         }
+        self.layer.check_data(&next)?;
         let resend = inner.reseal
             || inner.sent.as_ref().is_none_or(|sent| {
                 self.layer.store().cookie_changes(sent, &next) || attributes_change(sent, &next)

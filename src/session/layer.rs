@@ -9,7 +9,7 @@ use tokio::sync::Mutex;
 use super::store::{
     Change, Deadlines, Loaded, Record, Refusal, SessionStore, Statements, StoreError, UserSessions,
 };
-use super::SessionError;
+use super::{SessionError, SizeLimit};
 use crate::clock::Clock;
 use crate::cookies::{browser_size, CookieConfig, COOKIE_LIMIT};
 use crate::settings::Settings;
@@ -21,6 +21,8 @@ pub struct SessionLayer {
     idle: Duration,
     absolute: Duration,
     trace: bool,
+    /// `session_max_bytes`: the most data (the map as JSON) one session may hold.
+    max_data: usize,
 }
 
 impl SessionLayer {
@@ -35,6 +37,7 @@ impl SessionLayer {
             idle: Duration::seconds(settings.idle_timeout),
             absolute: Duration::seconds(settings.absolute_timeout),
             trace: settings.trace,
+            max_data: settings.max_bytes,
         }
     }
 
@@ -106,7 +109,31 @@ impl SessionLayer {
         })
     }
 
-    /// Seals `record` into its cookie, refusing one that browsers would drop.
+    /// The most data one session may hold, as JSON bytes.
+    pub fn max_data(&self) -> usize {
+        self.max_data
+    }
+
+    /// Refuses a session whose data (the map as JSON) passes `session_max_bytes`. Checked on every
+    /// change, whether or not the cookie must be re-sent: server mode's cookie rarely is.
+    pub(super) fn check_data(&self, record: &Record) -> Result<(), SessionError> {
+        let bytes = serde_json::to_vec(&record.data)
+            .map_err(|source| SessionError::Type {
+                key: String::new(),
+                source,
+            })?
+            .len();
+        if bytes > self.max_data {
+            return Err(SessionError::TooLarge {
+                what: SizeLimit::Data,
+                bytes,
+                limit: self.max_data,
+            });
+        }
+        Ok(())
+    }
+
+    /// Seals `record` into its cookie, refusing a cookie that browsers would drop.
     pub(super) fn seal(
         &self,
         cookies: &CookieConfig,
@@ -117,6 +144,7 @@ impl SessionLayer {
         let bytes = browser_size(cookie.name(), cookie.value());
         if bytes > COOKIE_LIMIT {
             return Err(SessionError::TooLarge {
+                what: SizeLimit::Cookie,
                 bytes,
                 limit: COOKIE_LIMIT,
             });

@@ -40,9 +40,13 @@ pub enum SessionError {
     /// The store could not load or list: 503 when PostgreSQL is down.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The sealed cookie would pass the browsers' limit: the page answers 413, nothing changed.
-    #[error("the session cookie would be {bytes} bytes, over the {limit}-byte limit")]
-    TooLarge { bytes: usize, limit: usize },
+    /// The session would pass a size limit: the page answers 413, nothing changed.
+    #[error("{}", what.describe(*bytes, *limit))]
+    TooLarge {
+        what: SizeLimit,
+        bytes: usize,
+        limit: usize,
+    },
     /// A value is not of the type asked for (or cannot be stored as JSON).
     #[error("session key {key:?} does not hold that type")]
     Type {
@@ -50,6 +54,31 @@ pub enum SessionError {
         #[source]
         source: serde_json::Error,
     },
+}
+
+/// Which size limit a session would pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SizeLimit {
+    /// The 4096 bytes a browser keeps for one cookie (name + value).
+    Cookie,
+    /// `session_max_bytes` of data (the map as JSON) that this server keeps for one session.
+    Data,
+}
+
+impl SizeLimit {
+    /// The refusal in words, for pages and logs.
+    pub fn describe(self, bytes: usize, limit: usize) -> String {
+        match self {
+            SizeLimit::Cookie => format!(
+                "the session cookie would be {bytes} bytes, over the {limit} bytes a browser keeps \
+                 for one cookie — it would silently drop it, and everything in it"
+            ),
+            SizeLimit::Data => format!(
+                "the session's data would be {bytes} bytes, over the {limit} bytes this server \
+                 keeps for one session (session_max_bytes)"
+            ),
+        }
+    }
 }
 
 /// The session subsystem: keys, the cookie configuration, the store the mode asks for, the layer

@@ -13,6 +13,7 @@ both_modes![
     a_refused_session_is_explained_on_the_inspector_and_the_login_page,
     the_anatomy_adds_up_to_the_cookie,
     viewing_pages_creates_no_row_and_no_cookie_but_csrf,
+    a_session_past_its_cap_is_413_and_unchanged,
 ];
 
 /// The "What just happened" section of a page, or "" when there is none.
@@ -183,4 +184,40 @@ async fn viewing_pages_creates_no_row_and_no_cookie_but_csrf(mode: Mode) {
         assert!(res.trace().contains("save=none"), "{path}: {}", res.trace());
     }
     assert_eq!(app.count("SELECT count(*) FROM sessions").await, 0);
+}
+
+/// A session is finite in both modes: cookie mode by the browser's 4096 bytes, server mode by
+/// `session_max_bytes` of data — past it a write is 413 and the stored session is unchanged.
+async fn a_session_past_its_cap_is_413_and_unchanged(mode: Mode) {
+    let app = TestApp::spawn_with(mode, |f| f.merge(("session_max_bytes", 3500))).await;
+    let b = app.browser();
+    let note = "n".repeat(400);
+    let mut refused = None;
+    for _ in 0..30 {
+        let res = b.post("/notes", &[("note", &note)]).await;
+        if res.status != 303 {
+            refused = Some(res);
+            break;
+        }
+    }
+    let res = refused.expect("a cap stops the list within 30 notes");
+    assert_eq!(res.status, 413);
+    let before = b.get("/session.json").await.json()["data"]["notes"].clone();
+    if stores_rows(mode) {
+        assert!(
+            res.body.contains("over the 3500 bytes this server keeps"),
+            "{}",
+            res.body
+        );
+        let row: serde_json::Value = sqlx::query_scalar("SELECT data FROM sessions")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+        assert_eq!(row["notes"], before, "the row is unchanged");
+    } else {
+        // Sealed, 3500 bytes of data would pass the 4096 of a cookie: the browser's limit said no.
+        assert!(res.body.contains("a browser keeps"), "{}", res.body);
+    }
+    let kept = if stores_rows(mode) { 8 } else { 7 };
+    assert_eq!(before.as_array().map(Vec::len), Some(kept));
 }
