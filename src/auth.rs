@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use crate::db::{DbConnection, DbError};
 use crate::error::AppError;
 use crate::session::{Refusal, Session, SessionError};
+use crate::settings::Revocation;
 
 /// The keys accounts keep in the session map, beside the login the session layer itself holds.
 pub mod keys {
@@ -83,12 +84,22 @@ async fn load_user(req: &Request<'_>) -> Result<User, AppError> {
     let row = find_by_id(&mut conn, id).await?;
     session.count_statements(1).await;
     let epoch: i32 = session.get(keys::SESSION_EPOCH).await?.unwrap_or(0);
+    // `cookie_revocation = "none"`: the cookie alone is trusted, epoch or not.
+    let check_epoch = session.layer().revocation() != Some(Revocation::None);
     match row {
-        Some(row) if row.session_epoch == epoch => Ok(User {
+        Some(row) if !check_epoch => Ok(User {
             id: row.id,
             username: row.username,
             created_at: row.created_at,
         }),
+        Some(row) if row.session_epoch == epoch => {
+            session.passed_check("epoch").await;
+            Ok(User {
+                id: row.id,
+                username: row.username,
+                created_at: row.created_at,
+            })
+        }
         _ => {
             rocket::info!(
                 "session: user {id} was signed out everywhere or deleted; ending this session"

@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use rocket::figment::Figment;
 use session_lab::auth::{self, CreateError};
 use session_lab::db::{DbError, LazyPool};
-use session_lab::session::server::{delete_expired, CLEANUP_BATCH};
+use session_lab::session::cleanup::{delete_expired, Sweep, BATCH};
 use session_lab::settings::Mode;
 
 /// Session Lab: learn how web sessions work by comparing a server-side store with an encrypted
@@ -174,12 +174,21 @@ async fn clear_sessions(figment: &Figment) -> u8 {
         Err(code) => return code,
     };
     let now = time::OffsetDateTime::now_utc();
-    match delete_expired(db.pool(), now, CLEANUP_BATCH).await {
-        Ok(n) => {
+    let swept = match delete_expired(db.pool(), Sweep::Sessions, now, BATCH).await {
+        Ok(n) => delete_expired(db.pool(), Sweep::RevokedSessions, now, BATCH)
+            .await
+            .map(|revoked| (n, revoked)),
+        Err(e) => Err(e),
+    };
+    match swept {
+        Ok((n, revoked)) => {
             println!(
                 "removed {n} expired session{}",
                 if n == 1 { "" } else { "s" }
             );
+            if revoked > 0 {
+                println!("removed {revoked} expired deny-list entries");
+            }
             0
         }
         Err(e) => {

@@ -66,6 +66,28 @@ impl fmt::Display for Mode {
     }
 }
 
+/// How cookie mode can end a session before its deadlines (`cookie_revocation`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Revocation {
+    /// Not at all: a copy of a cookie works until its deadlines pass, logout or not.
+    None,
+    /// A per-user counter checked where the account is loaded ("sign out everywhere else").
+    Epoch,
+    /// Each session carries a random id; logout records it, and every read checks the list.
+    Denylist,
+}
+
+impl Revocation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Revocation::None => "none",
+            Revocation::Epoch => "epoch",
+            Revocation::Denylist => "denylist",
+        }
+    }
+}
+
 /// Ten years at most: past any sensible session, and far from where date arithmetic ends.
 const MAX_TIMEOUT: i64 = 10 * 366 * 24 * 3600;
 
@@ -90,6 +112,8 @@ pub struct Settings {
     /// otherwise grow without end. Cookie mode meets the 4096-byte cookie limit first.
     #[serde(rename = "session_max_bytes")]
     pub max_bytes: usize,
+    /// Cookie mode: how a session can be ended before its deadlines.
+    pub cookie_revocation: Revocation,
     /// Older secret keys, base64, still accepted when reading cookies.
     #[serde(skip_serializing)]
     pub secret_key_fallbacks: Vec<String>,
@@ -109,6 +133,7 @@ impl Default for Settings {
             cleanup_interval: 300,
             trace: true,
             max_bytes: 64 * 1024,
+            cookie_revocation: Revocation::Epoch,
             secret_key_fallbacks: Vec::new(),
             fast_forward: false,
         }

@@ -94,9 +94,9 @@ async fn inspect(
         json!({ "name": name, "value": value, "bytes": name.len() + value.len() })
     });
     let deadlines = record.as_ref().map(|r| layer.deadlines(r));
-    // A session with an id is a row in `sessions`; the inspector shows it as the table holds it.
+    // Where the store keeps sessions, the inspector shows the row as the table holds it.
     let row = match &record {
-        Some(r) if r.id.is_some() => match deadlines {
+        Some(r) if layer.keeps_sessions() => match deadlines {
             Some(d) => json!({
                 "id": r.id,
                 "data": r.data,
@@ -119,6 +119,7 @@ async fn inspect(
         "data": record.as_ref().map(|r| r.data.clone()).unwrap_or_default(),
         "user_id": record.as_ref().and_then(|r| r.user_id),
         "refused": refused.map(|r| r.as_str()),
+        "revocation": layer.revocation().map(|r| r.as_str()),
         "refused_why": refused.map(|r| r.in_words()),
         "anatomy": sent.0.as_deref().map(|v| anatomy(cookies.session, v)),
         "expires_at": deadlines.map(|d| rfc3339(d.expires_at())),

@@ -3,15 +3,20 @@
 //! The payload carries its own issued-at and last-seen times because the browser controls the
 //! cookie's Max-Age: a copied cookie can be replayed forever unless the server reads the times from
 //! inside the encryption and refuses old ones. What it cannot do is end a session early — the
-//! server keeps nothing to delete (README: "Session lifetime, and ending sessions early").
+//! server keeps nothing to delete (README: "Session lifetime, and ending sessions early")
+//! — unless it keeps state again: with `cookie_revocation = "denylist"` each session carries a
+//! random id, a logout records it in `revoked_sessions`, and every load reads that table.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use time::OffsetDateTime;
+use sqlx::PgPool;
+use time::{Duration, OffsetDateTime};
 
 use super::store::{
     Change, Committed, Deadlines, Loaded, Record, Refusal, SessionStore, Statements, StoreError,
 };
+use crate::crypto::random_token;
+use crate::settings::Revocation;
 
 /// Bumped when the payload's shape changes; older payloads are then refused, not misread.
 /// Version 2 carries the login (`uid`) beside the map.
@@ -29,6 +34,9 @@ struct Payload {
     /// The account logged in, if any.
     #[serde(default)]
     uid: Option<i64>,
+    /// The session's random id, with the deny-list only.
+    #[serde(default)]
+    sid: Option<String>,
     data: Map<String, Value>,
 }
 
@@ -42,10 +50,40 @@ struct PayloadRef<'a> {
     rem: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     uid: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sid: Option<&'a str>,
     data: &'a Map<String, Value>,
 }
 
-pub struct CookieStore;
+pub struct CookieStore {
+    revocation: Revocation,
+    /// For the deny-list only.
+    pool: Option<PgPool>,
+    /// A revoked id is remembered until the latest a copy could be valid: its absolute deadline.
+    absolute: Duration,
+}
+
+impl CookieStore {
+    /// A store whose sessions are ended early as `revocation` says; the deny-list needs `pool`.
+    pub fn new(revocation: Revocation, pool: Option<PgPool>, absolute: Duration) -> CookieStore {
+        let revocation = match (revocation, &pool) {
+            (Revocation::Denylist, None) => Revocation::Epoch,
+            (r, _) => r,
+        };
+        CookieStore {
+            revocation,
+            pool,
+            absolute,
+        }
+    }
+
+    fn denylist(&self) -> Option<&PgPool> {
+        match self.revocation {
+            Revocation::Denylist => self.pool.as_ref(),
+            _ => None,
+        }
+    }
+}
 
 /// Decodes a cookie-mode payload (already decrypted). Public for the fuzz target: any input
 /// must give `None` or a record, never a panic.
@@ -60,7 +98,7 @@ pub fn decode_payload(plaintext: &str) -> Option<Record> {
         return None;
     }
     Some(Record {
-        id: None,
+        id: p.sid,
         data: p.data,
         user_id: p.uid,
         created_at,
@@ -72,8 +110,9 @@ pub fn decode_payload(plaintext: &str) -> Option<Record> {
 
 #[rocket::async_trait]
 impl SessionStore for CookieStore {
+    /// Only the deny-list needs a name for a cookie session: 128 random bits.
     fn new_id(&self) -> Option<String> {
-        None
+        self.denylist().map(|_| random_token(16))
     }
 
     fn cookie_plaintext(&self, record: &Record) -> Result<String, StoreError> {
@@ -83,6 +122,7 @@ impl SessionStore for CookieStore {
             seen: record.last_seen.unix_timestamp(),
             rem: record.remember,
             uid: record.user_id,
+            sid: record.id.as_deref(),
             data: &record.data,
         };
         Ok(serde_json::to_string(&payload)?)
@@ -97,23 +137,68 @@ impl SessionStore for CookieStore {
         &self,
         plaintext: &str,
         _now: OffsetDateTime,
-        _statements: &mut Statements,
+        statements: &mut Statements,
     ) -> Result<Loaded, StoreError> {
         // Expiry is checked by the layer, for both modes alike, from the times decoded here.
-        Ok(match decode_payload(plaintext) {
-            Some(record) => Loaded::Found(record),
-            None => Loaded::Refused(Refusal::Malformed),
+        let Some(record) = decode_payload(plaintext) else {
+            return Ok(Loaded::Refused(Refusal::Malformed));
+        };
+        let Some(pool) = self.denylist() else {
+            return Ok(Loaded::Found(record));
+        };
+        // The price of revoking a client-side session: one indexed read on every request.
+        let Some(id) = record.id.as_deref() else {
+            // Sealed before the deny-list was switched on: it could never be revoked.
+            return Ok(Loaded::Refused(Refusal::Malformed));
+        };
+        statements.add(1);
+        let revoked: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM revoked_sessions WHERE id = $1)")
+                .bind(id)
+                .fetch_one(pool)
+                .await?;
+        Ok(if revoked {
+            Loaded::Refused(Refusal::Revoked)
+        } else {
+            statements.checked = Some("denylist");
+            Loaded::Found(record)
         })
     }
 
     async fn commit(
         &self,
-        _change: Change<'_>,
+        change: Change<'_>,
         _deadlines: Deadlines,
-        _statements: &mut Statements,
+        statements: &mut Statements,
     ) -> Result<Committed, StoreError> {
-        // The cookie sent with the response was the write; there is nothing else to keep.
+        // The cookie sent with the response was the write. With the deny-list, a session that
+        // ends (logout) or is replaced (login) is recorded, so every copy of it is refused.
+        let ended = match change {
+            Change::Delete(old) | Change::Replace { old, .. } => old,
+            _ => return Ok(Committed::Saved),
+        };
+        let (Some(pool), Some(id)) = (self.denylist(), ended.id.as_deref()) else {
+            return Ok(Committed::Saved);
+        };
+        statements.add(1);
+        sqlx::query(
+            "INSERT INTO revoked_sessions (id, expires_at) VALUES ($1, $2) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(ended.created_at.saturating_add(self.absolute))
+        .execute(pool)
+        .await?;
         Ok(Committed::Saved)
+    }
+
+    /// Only with the deny-list: otherwise the server kept nothing it could mark.
+    fn ends_copies(&self) -> bool {
+        self.denylist().is_some()
+    }
+
+    fn revocation(&self) -> Option<Revocation> {
+        Some(self.revocation)
     }
 }
 
@@ -127,7 +212,8 @@ mod tests {
         let mut r = Record::new(now, None);
         r.data.insert("color".into(), Value::from("red"));
         r.user_id = Some(7);
-        let text = CookieStore.cookie_plaintext(&r).unwrap();
+        let store = CookieStore::new(Revocation::Epoch, None, Duration::days(14));
+        let text = store.cookie_plaintext(&r).unwrap();
         assert_eq!(decode_payload(&text), Some(r));
         for junk in [
             "",

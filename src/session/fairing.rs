@@ -38,7 +38,7 @@ impl Fairing for SessionFairing {
         let state = req.local_cache(RequestState::default);
         let mut inner = state.inner.lock().await;
         let request = format!("{} {}", req.method(), req.uri().path());
-        let mut report = report::draft(&inner, request, cookies.session, layer.keeps_sessions());
+        let mut report = report::draft(&inner, request, cookies.session, layer);
         let mut save = "none";
         // Nothing is persisted for a failed request: its handler may have stopped half-way.
         if res.status().code < 500 {
@@ -65,8 +65,8 @@ impl Fairing for SessionFairing {
                 }
                 None => None,
             };
-            inner.statements.add(statements.0);
-            report.statements = inner.statements.0;
+            inner.statements.add(statements.count);
+            report.statements = inner.statements.count;
             report.kept = matches!(outcome, Some((_, _, Ok(Committed::Saved))));
             save = match outcome {
                 Some((kind, _, Ok(Committed::Saved))) => kind,
@@ -111,7 +111,7 @@ impl Fairing for SessionFairing {
             // The page a redirect lands on learns what this request did from the report cookie.
             let told = req.method() != Method::Get || report.refused.is_some();
             if res.status().class() == StatusClass::Redirection && told && report.worth_telling() {
-                if report.change.as_deref() == Some("delete") && !report.server_keeps_sessions {
+                if report.change.as_deref() == Some("delete") && !report.ends_copies {
                     report.copy_valid_until = inner
                         .stored
                         .as_ref()
@@ -136,8 +136,12 @@ impl Fairing for SessionFairing {
             };
             let mut trace = format!(
                 "mode={}; load={load}; save={save}; queries={}",
-                cookies.mode, inner.statements.0
+                cookies.mode, inner.statements.count
             );
+            if let Some(checked) = inner.statements.checked {
+                trace.push_str("; checked=");
+                trace.push_str(checked);
+            }
             if let Some(why) = inner.refused {
                 trace.push_str("; refused=");
                 trace.push_str(why.as_str());

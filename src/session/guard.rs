@@ -196,12 +196,12 @@ impl<'r> Session<'r> {
     /// What this request has done to the session so far, for the page's own report.
     pub async fn report(&self, request: String) -> Report {
         let inner = self.state.inner.lock().await;
-        report::draft(
-            &inner,
-            request,
-            self.cookies.session,
-            self.layer.keeps_sessions(),
-        )
+        report::draft(&inner, request, self.cookies.session, self.layer)
+    }
+
+    /// Records that a revocation check of the app's passed (`checked=epoch` in `Session-Trace`).
+    pub async fn passed_check(&self, check: &'static str) {
+        self.state.inner.lock().await.statements.checked = Some(check);
     }
 
     /// Counts SQL statements the app ran for this request's login state (the user lookup, the

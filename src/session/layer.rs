@@ -62,9 +62,19 @@ impl SessionLayer {
         self.store.as_ref()
     }
 
-    /// Whether the store keeps sessions, so the server itself can end one (and its copies).
+    /// Whether the store keeps sessions (rows the server can list and end).
     pub fn keeps_sessions(&self) -> bool {
         self.store.user_sessions().is_some()
+    }
+
+    /// Whether a logout also kills every copy of the cookie.
+    pub fn ends_copies(&self) -> bool {
+        self.store.ends_copies()
+    }
+
+    /// How the store can revoke sessions early, where that is a choice (cookie mode).
+    pub fn revocation(&self) -> Option<crate::settings::Revocation> {
+        self.store.revocation()
     }
 
     pub(super) fn trace(&self) -> bool {

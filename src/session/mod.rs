@@ -9,6 +9,7 @@
 //!
 //! The mode is decided once, in [`stage`], by choosing the store; nothing else branches on it.
 
+pub mod cleanup;
 pub mod cookie;
 pub mod fairing;
 pub mod guard;
@@ -26,7 +27,8 @@ use crate::clock::Clock;
 use crate::cookies::CookieConfig;
 use crate::crypto::Keys;
 use crate::db::Db;
-use crate::settings::{Mode, Settings};
+use crate::settings::{Mode, Revocation, Settings};
+use cleanup::Sweep;
 
 pub use fairing::SessionFairing;
 pub use guard::{Ended, Session};
@@ -112,10 +114,38 @@ async fn layer_stage(rocket: rocket::Rocket<rocket::Build>) -> rocket::fairing::
                     return Err(rocket);
                 };
                 let interval = std::time::Duration::from_secs(settings.cleanup_interval);
-                rocket = rocket.attach(server::cleanup(pool.clone(), clock.clone(), interval));
+                rocket = rocket.attach(cleanup::task(
+                    Sweep::Sessions,
+                    pool.clone(),
+                    clock.clone(),
+                    interval,
+                ));
                 Box::new(server::ServerStore::new(pool))
             }
-            Mode::Cookie => Box::new(cookie::CookieStore),
+            Mode::Cookie => {
+                let pool = match settings.cookie_revocation {
+                    Revocation::Denylist => {
+                        let Some(pool) = Db::fetch(&rocket).map(|db| db.pool().clone()) else {
+                            return Err(rocket);
+                        };
+                        let interval = std::time::Duration::from_secs(settings.cleanup_interval);
+                        rocket = rocket.attach(cleanup::task(
+                            Sweep::RevokedSessions,
+                            pool.clone(),
+                            clock.clone(),
+                            interval,
+                        ));
+                        Some(pool)
+                    }
+                    _ => None,
+                };
+                let absolute = time::Duration::seconds(settings.absolute_timeout);
+                Box::new(cookie::CookieStore::new(
+                    settings.cookie_revocation,
+                    pool,
+                    absolute,
+                ))
+            }
         };
         Ok(rocket
             .manage(SessionLayer::new(&settings, clock.clone(), store))

@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::layer::{Inner, Outgoing};
+use super::layer::{Inner, Outgoing, SessionLayer};
 use super::store::{Change, Refusal};
 
 /// One request's effect on the session, in facts a page turns into sentences.
@@ -36,8 +36,10 @@ pub struct Report {
     pub cookie_name: String,
     /// Its size as the browser counts it (name + value), when set.
     pub cookie_bytes: Option<usize>,
-    /// Whether the server keeps sessions (so it can end a copy of the cookie).
+    /// Whether the server keeps sessions as rows (the words for where a change was saved).
     pub server_keeps_sessions: bool,
+    /// Whether ending the session also killed every copy of its cookie.
+    pub ends_copies: bool,
     /// What the handler said about it in words (logout, sign-outs).
     pub notes: Vec<String>,
     /// Cookie mode, after the session ended: until when a copy of the cookie still works.
@@ -72,12 +74,21 @@ impl Refusal {
                 "it is older than the absolute timeout, which holds however active a session is"
             }
             Refusal::OldEpoch => "your account signed out everywhere after this cookie was sealed",
+            Refusal::Revoked => {
+                "it was logged out: the server recorded its session id on the deny-list, and \
+                 checks that list on every request"
+            }
         }
     }
 }
 
 /// The facts of `inner` before the fairing commits: what the page can already say about itself.
-pub(super) fn draft(inner: &Inner, request: String, cookie_name: &str, keeps: bool) -> Report {
+pub(super) fn draft(
+    inner: &Inner,
+    request: String,
+    cookie_name: &str,
+    layer: &SessionLayer,
+) -> Report {
     let change = inner.change().map(|c| {
         match c {
             Change::Insert(_) => "insert",
@@ -109,11 +120,12 @@ pub(super) fn draft(inner: &Inner, request: String, cookie_name: &str, keeps: bo
         kept: change.is_some(),
         change,
         keys: changed_keys(inner),
-        statements: inner.statements.0,
+        statements: inner.statements.count,
         cookie,
         cookie_name: cookie_name.to_string(),
         cookie_bytes,
-        server_keeps_sessions: keeps,
+        server_keeps_sessions: layer.keeps_sessions(),
+        ends_copies: layer.ends_copies(),
         notes: inner.notes.clone(),
         copy_valid_until: None,
     }

@@ -5,9 +5,6 @@
 //! another request was still running must not be undone by that request's write — and such a
 //! write reports the session gone instead of saved.
 
-use std::sync::Arc;
-
-use rocket::fairing::AdHoc;
 use serde_json::{Map, Value};
 use sqlx::types::Json;
 use sqlx::PgPool;
@@ -17,7 +14,6 @@ use super::store::{
     Change, Committed, Deadlines, Loaded, Record, Refusal, SessionStore, SessionSummary,
     Statements, StoreError, UserSessions,
 };
-use crate::clock::Clock;
 use crate::crypto::random_token;
 
 /// 32 bytes from the OS CSPRNG: 256 bits, far past the 128 OWASP asks for.
@@ -167,6 +163,11 @@ impl SessionStore for ServerStore {
     fn user_sessions(&self) -> Option<&dyn UserSessions> {
         Some(self)
     }
+
+    /// The row is the session: deleting it ends every copy of the cookie at once.
+    fn ends_copies(&self) -> bool {
+        true
+    }
 }
 
 fn id_of(record: &Record) -> Result<&str, StoreError> {
@@ -257,62 +258,4 @@ impl UserSessions for ServerStore {
                 .rows_affected(),
         )
     }
-}
-
-/// Rows per cleanup statement.
-pub const CLEANUP_BATCH: i64 = 1000;
-
-/// Deletes expired rows, `batch` per statement so no statement holds its locks for long, and
-/// returns how many went. `SKIP LOCKED` lets two instances clean at once without waiting on
-/// each other.
-///
-/// # Errors
-/// The database's error; rows already deleted stay deleted.
-pub async fn delete_expired(
-    pool: &PgPool,
-    now: OffsetDateTime,
-    batch: i64,
-) -> Result<u64, sqlx::Error> {
-    let mut total = 0;
-    loop {
-        let deleted = sqlx::query(
-            "DELETE FROM sessions WHERE id IN \
-             (SELECT id FROM sessions WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
-        )
-        .bind(now)
-        .bind(batch)
-        .execute(pool)
-        .await?
-        .rows_affected();
-        total += deleted;
-        if deleted < batch.unsigned_abs() {
-            return Ok(total);
-        }
-    }
-}
-
-/// Server mode's cleanup task: every `interval`, delete expired rows in batches, until the app
-/// shuts down. Expired rows are never loaded anyway (loads check their deadlines); this only
-/// keeps them from piling up.
-pub fn cleanup(pool: PgPool, clock: Arc<Clock>, interval: std::time::Duration) -> AdHoc {
-    AdHoc::on_liftoff("Session cleanup", move |rocket| {
-        let mut shutdown = rocket.shutdown();
-        Box::pin(async move {
-            rocket::tokio::spawn(async move {
-                let mut ticks = rocket::tokio::time::interval(interval);
-                ticks.tick().await;
-                loop {
-                    rocket::tokio::select! {
-                        _ = ticks.tick() => {}
-                        _ = &mut shutdown => return,
-                    }
-                    match delete_expired(&pool, clock.now(), CLEANUP_BATCH).await {
-                        Ok(0) => {}
-                        Ok(n) => rocket::info!("session cleanup: removed {n} expired sessions"),
-                        Err(e) => rocket::warn!("session cleanup failed, will retry: {e}"),
-                    }
-                }
-            });
-        })
-    })
 }

@@ -77,6 +77,8 @@ pub enum Refusal {
     ExpiredAbsolute,
     /// Cookie mode: the account signed out everywhere after this cookie was sealed.
     OldEpoch,
+    /// Cookie mode with the deny-list: this session was logged out; its id is on the list.
+    Revoked,
 }
 
 impl Refusal {
@@ -89,6 +91,7 @@ impl Refusal {
             Refusal::ExpiredIdle => "expired-idle",
             Refusal::ExpiredAbsolute => "expired-absolute",
             Refusal::OldEpoch => "old-epoch",
+            Refusal::Revoked => "revoked",
         }
     }
 }
@@ -152,13 +155,17 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
-/// Statements run for one request's session, for `Session-Trace`'s `queries`.
+/// Statements run for one request's session, for `Session-Trace`'s `queries`, and the revocation
+/// check that passed, if one ran (`checked=epoch` or `checked=denylist`).
 #[derive(Debug, Default)]
-pub struct Statements(pub u32);
+pub struct Statements {
+    pub count: u32,
+    pub checked: Option<&'static str>,
+}
 
 impl Statements {
     pub fn add(&mut self, n: u32) {
-        self.0 += n;
+        self.count += n;
     }
 }
 
@@ -202,6 +209,16 @@ pub trait SessionStore: Send + Sync {
 
     /// Listing and ending a user's sessions by the server, where this store can (it keeps them).
     fn user_sessions(&self) -> Option<&dyn UserSessions> {
+        None
+    }
+
+    /// Whether ending a session (logout) also kills every copy of its cookie: true where the
+    /// server deletes what the cookie points to, or records the session as revoked.
+    fn ends_copies(&self) -> bool;
+
+    /// How this store can revoke sessions, for `Session-Trace` and the inspector (`None` for a
+    /// store where ending a session is deleting it).
+    fn revocation(&self) -> Option<crate::settings::Revocation> {
         None
     }
 }

@@ -23,10 +23,10 @@ async fn counted(proxy: &Proxy, request: impl std::future::Future<Output = Res>)
 
 fn trace_queries(res: &Res) -> u64 {
     res.trace()
-        .rsplit("queries=")
-        .next()
+        .split("; ")
+        .find_map(|part| part.strip_prefix("queries="))
         .and_then(|q| q.parse().ok())
-        .expect("a Session-Trace header")
+        .expect("a Session-Trace header with queries=")
 }
 
 async fn query_budgets_hold_on_the_wire(mode: Mode) {

@@ -539,3 +539,63 @@ async fn every_refusal_is_named_in_the_trace_and_the_inspector_json(mode: Mode) 
         res.trace()
     );
 }
+
+/// `cookie_revocation = "denylist"`: logout records the session's random id, and every read checks
+/// the list — so a copy is dead after logout, at one indexed read per request.
+#[rocket::async_test]
+async fn the_denylist_kills_a_copied_cookie_at_logout_for_one_read_per_request() {
+    let app = TestApp::spawn_with(CookieMode, |f| f.merge(("cookie_revocation", "denylist"))).await;
+    let b = app.browser();
+    signup(&b, "alice", PW).await;
+    let copy = b.session_cookie().unwrap();
+    let read = b.get("/color").await;
+    assert!(read.trace().contains("queries=1"), "{}", read.trace());
+    assert!(
+        read.trace().contains("checked=denylist"),
+        "{}",
+        read.trace()
+    );
+    assert_eq!(b.post("/logout", &[]).await.status, 303);
+    assert_eq!(app.count("SELECT count(*) FROM revoked_sessions").await, 1);
+    assert_eq!(
+        app.count("SELECT count(*) FROM sessions").await,
+        0,
+        "still no session rows"
+    );
+
+    let thief = app.browser();
+    thief.set_session_cookie(&copy);
+    let res = thief.get("/color").await;
+    assert!(res.trace().contains("refused=revoked"), "{}", res.trace());
+    assert_eq!(thief.get("/account").await.status, 303);
+}
+
+/// `cookie_revocation = "none"`: nothing is checked, so even "sign out everywhere else" leaves
+/// an old copy working on the account pages — the mode's bare nature.
+#[rocket::async_test]
+async fn without_revocation_an_old_epoch_still_opens_the_account() {
+    let app = TestApp::spawn_with(CookieMode, |f| f.merge(("cookie_revocation", "none"))).await;
+    let b = app.browser();
+    signup(&b, "alice", PW).await;
+    let copy = b.session_cookie().unwrap();
+    let elsewhere = app.browser();
+    login(&elsewhere, "alice", PW).await;
+    elsewhere.post("/account/sessions/end-others", &[]).await;
+    let thief = app.browser();
+    thief.set_session_cookie(&copy);
+    let res = thief.get("/account").await;
+    assert_eq!(res.status, 200);
+    assert!(!res.trace().contains("checked="), "{}", res.trace());
+}
+
+/// The default, `epoch`: the account pages say the check ran and passed.
+#[rocket::async_test]
+async fn the_epoch_check_shows_in_the_trace() {
+    let app = TestApp::spawn(CookieMode).await;
+    let b = app.browser();
+    signup(&b, "alice", PW).await;
+    let res = b.get("/account").await;
+    assert_eq!(res.status, 200);
+    assert!(res.trace().contains("checked=epoch"), "{}", res.trace());
+    assert!(res.trace().contains("queries=1"), "{}", res.trace());
+}
