@@ -22,13 +22,31 @@ pub struct CookieConfig {
 }
 
 impl CookieConfig {
+    /// With Secure cookies every name takes the `__Host-` prefix, which browsers accept only on
+    /// a Secure, Path=/ cookie without Domain: no other subdomain, and no plain-http page, can
+    /// then set or overwrite it. Without Secure (the debug profile on http://127.0.0.1) a browser
+    /// would refuse a prefixed cookie, so the plain names stay.
     pub fn new(settings: &Settings, keys: Keys) -> CookieConfig {
+        let mode = settings.mode;
+        let secure = settings.secure();
         CookieConfig {
-            mode: settings.mode,
-            session: settings.mode.cookie_name(),
-            csrf: settings.mode.csrf_cookie_name(),
-            report: settings.mode.report_cookie_name(),
-            secure: settings.secure(),
+            mode,
+            session: if secure {
+                mode.host_cookie_name()
+            } else {
+                mode.cookie_name()
+            },
+            csrf: if secure {
+                mode.host_csrf_cookie_name()
+            } else {
+                mode.csrf_cookie_name()
+            },
+            report: if secure {
+                mode.host_report_cookie_name()
+            } else {
+                mode.report_cookie_name()
+            },
+            secure,
             keys,
         }
     }

@@ -9,6 +9,8 @@ pub mod csrf;
 pub mod db;
 pub mod error;
 pub mod error_page;
+pub mod headers;
+pub mod logging;
 pub mod page;
 pub mod routes;
 pub mod session;
@@ -47,14 +49,19 @@ pub fn build(figment: Figment) -> Rocket<Build> {
             concat!(env!("CARGO_MANIFEST_DIR"), "/templates"),
         ))
         .join(("databases.session_lab.url", DEFAULT_DATABASE_URL));
+    // Before Rocket installs its own logger, which would log form fields and cookies at debug.
+    logging::install(&figment);
     rocket::custom(figment)
         // Rocket's default Shield minus `Permissions-Policy: interest-cohort=()`, which opted
         // out of FLoC, a trial Chrome ended in 2022. Every response header costs Rocket about
         // 5,000 instructions (a case-insensitive SipHash per header operation, then a copy into
         // hyper's map), a sixth of a bare route; nosniff and X-Frame-Options stay.
         .attach(Shield::default().disable::<Permission>())
-        .attach(Template::fairing())
+        .attach(Template::custom(|engines| {
+            headers::register(&mut engines.tera)
+        }))
         .attach(Settings::stage())
+        .attach(headers::stage())
         .attach(db::stage())
         .attach(session::stage())
         .attach(auth::stage())

@@ -2,11 +2,14 @@
 //! `ROCKET_*`), with one place for each default.
 
 use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
 
 use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
 use rocket::Config;
 use serde::{Deserialize, Serialize};
+
+use crate::csrf::SiteOrigin;
 
 /// Which session backend runs. Handlers never look at this; the stage that builds the session
 /// store does, once.
@@ -50,6 +53,32 @@ impl Mode {
         match self {
             Mode::Server => "report_server",
             Mode::Cookie => "report_cookie",
+        }
+    }
+
+    /// The report cookie's name with Secure cookies (see [`Mode::host_cookie_name`]).
+    pub fn host_report_cookie_name(self) -> &'static str {
+        match self {
+            Mode::Server => "__Host-report_server",
+            Mode::Cookie => "__Host-report_cookie",
+        }
+    }
+
+    /// The session cookie's name with Secure cookies. Browsers accept a `__Host-` cookie only
+    /// with Secure, Path=/ and no Domain, and never from another subdomain or over http, so a
+    /// sibling site cannot plant or shadow it.
+    pub fn host_cookie_name(self) -> &'static str {
+        match self {
+            Mode::Server => "__Host-session_id",
+            Mode::Cookie => "__Host-session_data",
+        }
+    }
+
+    /// The CSRF cookie's name with Secure cookies (see [`Mode::host_cookie_name`]).
+    pub fn host_csrf_cookie_name(self) -> &'static str {
+        match self {
+            Mode::Server => "__Host-csrf_server",
+            Mode::Cookie => "__Host-csrf_cookie",
         }
     }
 
@@ -114,6 +143,16 @@ pub struct Settings {
     pub max_bytes: usize,
     /// Cookie mode: how a session can be ended before its deadlines.
     pub cookie_revocation: Revocation,
+    /// Log each request's decoded session map at the debug level. Off unless asked for: the map
+    /// is what a user stored, and debug logs travel further than the database does.
+    #[serde(rename = "session_log_map")]
+    pub log_map: bool,
+    /// The origin browsers reach the site at (`https://lab.example`), which a POST's `Origin`
+    /// must match. `None` until resolved: what the app itself serves (see [`Settings::origins`]).
+    pub site_origin: Option<String>,
+    /// The origins a form may come from, resolved from `site_origin` or the address and port.
+    #[serde(skip)]
+    pub origins: Vec<SiteOrigin>,
     /// Older secret keys, base64, still accepted when reading cookies.
     #[serde(skip_serializing)]
     pub secret_key_fallbacks: Vec<String>,
@@ -134,6 +173,9 @@ impl Default for Settings {
             trace: true,
             max_bytes: 64 * 1024,
             cookie_revocation: Revocation::Epoch,
+            log_map: false,
+            site_origin: None,
+            origins: Vec::new(),
             secret_key_fallbacks: Vec::new(),
             fast_forward: false,
         }
@@ -169,6 +211,21 @@ impl Settings {
                 s.max_bytes
             ));
         }
+        s.origins = match &s.site_origin {
+            Some(origin) => vec![SiteOrigin::parse(origin).ok_or_else(|| {
+                format!(
+                    "site_origin must be scheme://host[:port] with http or https and nothing \
+                     after the port, not {origin:?}"
+                )
+            })?],
+            None => {
+                let address: IpAddr = figment
+                    .extract_inner("address")
+                    .unwrap_or(Ipv4Addr::LOCALHOST.into());
+                let port: u16 = figment.extract_inner("port").unwrap_or(8000);
+                SiteOrigin::served(address, port)
+            }
+        };
         s.fast_forward = debug_profile && cfg!(debug_assertions);
         Ok(s)
     }
@@ -211,5 +268,47 @@ mod tests {
         assert!(Settings::from_figment(&bad)
             .unwrap_err()
             .contains("session_idle_timeout"));
+        let bad = Figment::new().merge(("site_origin", "https://lab.example/path"));
+        assert!(Settings::from_figment(&bad)
+            .unwrap_err()
+            .contains("site_origin"));
+    }
+
+    #[test]
+    fn the_origin_defaults_to_what_the_app_serves() {
+        let names = |f: Figment| -> Vec<String> {
+            let s = Settings::from_figment(&f).unwrap();
+            s.origins.iter().map(|o| o.to_string()).collect()
+        };
+        assert_eq!(
+            names(Figment::new()),
+            ["http://127.0.0.1:8000", "http://localhost:8000"]
+        );
+        assert_eq!(
+            names(
+                Figment::new()
+                    .merge(("address", "10.0.0.5"))
+                    .merge(("port", 80))
+            ),
+            ["http://10.0.0.5"]
+        );
+        assert_eq!(
+            names(Figment::new().merge(("site_origin", "HTTPS://Lab.Example:443/"))),
+            ["https://lab.example"]
+        );
+    }
+
+    #[test]
+    fn secure_names_are_the_plain_ones_with_the_host_prefix() {
+        for mode in [Mode::Server, Mode::Cookie] {
+            assert_eq!(
+                mode.host_cookie_name(),
+                format!("__Host-{}", mode.cookie_name())
+            );
+            assert_eq!(
+                mode.host_csrf_cookie_name(),
+                format!("__Host-{}", mode.csrf_cookie_name())
+            );
+        }
     }
 }

@@ -14,6 +14,7 @@ use super::report;
 use super::store::{Change, Committed, Deadlines, Statements, StoreError};
 use crate::cookies::CookieConfig;
 use crate::error_page;
+use crate::settings::Settings;
 
 /// Persists each request's change once, after its handler, and reports it in `Session-Trace`.
 pub struct SessionFairing;
@@ -124,7 +125,10 @@ impl Fairing for SessionFairing {
         }
         if inner.accessed {
             res.set_header(Header::new("Cache-Control", "no-store"));
-            if let Some(r) = &inner.current {
+            // Only when asked for (`session_log_map`): the map is what users stored, and a
+            // debug log is read by more people, and kept longer, than the sessions table.
+            let log_map = rocket.state::<Settings>().is_some_and(|s| s.log_map);
+            if let (true, Some(r)) = (log_map, &inner.current) {
                 rocket::debug!("session map: {}", Value::Object(r.data.clone()));
             }
         }

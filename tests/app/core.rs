@@ -134,19 +134,19 @@ async fn the_session_cookie_has_every_attribute(mode: Mode) {
     assert_eq!(attrs, ["HttpOnly", "SameSite=Lax", "Path=/"], "{line}");
     // A browser-session cookie: neither Expires nor Max-Age (debug profile: no Secure).
     let secure = TestApp::spawn_with(mode, |f| f.merge(("session_cookie_secure", true))).await;
+    // With Secure cookies the names take the `__Host-` prefix (tests/app/headers.rs).
+    let (session_name, csrf_name) = secure.cookie_names();
     let res = secure.browser().post("/color", &[("color", "red")]).await;
-    let line = res
-        .set_cookie(mode.cookie_name())
-        .expect("a session cookie");
+    let line = res.set_cookie(session_name).expect("a session cookie");
     assert!(
         line.ends_with("; HttpOnly; SameSite=Lax; Secure; Path=/"),
         "{line}"
     );
-    let csrf = res.set_cookie(mode.csrf_cookie_name()).map(str::to_string);
+    let csrf = res.set_cookie(csrf_name).map(str::to_string);
     // The CSRF cookie was set on the page before the POST; it carries the same attributes.
     let page = secure.browser().get("/color").await;
     let csrf = csrf
-        .or(page.set_cookie(mode.csrf_cookie_name()).map(str::to_string))
+        .or(page.set_cookie(csrf_name).map(str::to_string))
         .expect("a csrf cookie");
     assert!(
         csrf.ends_with("; HttpOnly; SameSite=Lax; Secure; Path=/"),
@@ -484,8 +484,9 @@ async fn a_cross_site_post_is_403() {
             "/color",
             &[("csrf_token", &token), ("color", "red")],
             &[
-                ("Origin", "http://localhost"),
-                ("Host", "localhost"),
+                // The site's own origin (the test figment serves http://127.0.0.1:8000); the
+                // Host header plays no part (tests/app/headers.rs).
+                ("Origin", "http://127.0.0.1:8000"),
                 ("Sec-Fetch-Site", "same-origin"),
             ],
         )

@@ -6,6 +6,7 @@
 
 pub mod capabilities;
 pub mod proxy;
+pub mod served;
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -162,6 +163,15 @@ impl TestApp {
     pub async fn session_rows(&self) -> i64 {
         self.count("SELECT count(*) FROM sessions").await
     }
+
+    /// The app's cookie names as it sends them (`__Host-` prefixed when cookies are Secure).
+    pub fn cookie_names(&self) -> (&'static str, &'static str) {
+        self.client
+            .rocket()
+            .state::<session_lab::cookies::CookieConfig>()
+            .map(|c| (c.session, c.csrf))
+            .expect("cookie configuration managed")
+    }
 }
 
 impl Drop for TestApp {
@@ -266,11 +276,11 @@ impl<'a> Browser<'a> {
 
     /// The session cookie of the app's mode.
     pub fn session_cookie(&self) -> Option<String> {
-        self.cookie(self.app.mode.cookie_name())
+        self.cookie(self.app.cookie_names().0)
     }
 
     pub fn set_session_cookie(&self, value: &str) {
-        self.set_cookie(self.app.mode.cookie_name(), value)
+        self.set_cookie(self.app.cookie_names().0, value)
     }
 
     pub async fn get(&self, path: &str) -> Res {
@@ -396,7 +406,7 @@ impl<'a> Browser<'a> {
         // login or logout) makes the cached token stale, as a browser would find on its next page.
         match extract_csrf(&res.body) {
             Some(token) => *self.csrf.lock().unwrap() = Some(token),
-            None if res.set_cookie(self.app.mode.csrf_cookie_name()).is_some() => {
+            None if res.set_cookie(self.app.cookie_names().1).is_some() => {
                 *self.csrf.lock().unwrap() = None
             }
             None => {}
