@@ -36,7 +36,10 @@ impl<'r> FromRequest<'r> for SentCookie {
             .get("Cookie")
             .flat_map(|h| h.split(';'))
             .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(n, _)| *n == name)
+            .filter(|(n, _)| *n == name)
+            // When a browser sends several (one per Path or Domain), Rocket's jar keeps the
+            // last, and that is the one the session layer opens: show the same one.
+            .last()
             .map(|(_, v)| v.to_string());
         Outcome::Success(SentCookie(value))
     }
