@@ -11,6 +11,8 @@ mod common;
 mod accounts;
 mod core;
 mod evidence;
+mod exposure;
 mod fuzz;
+mod headers;
 mod lifecycle;
 mod report;
