@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 
 use crate::db::{DbConnection, DbError};
 use crate::error::AppError;
+use crate::session::store::Statements;
 use crate::session::{Refusal, Session, SessionError};
 use crate::settings::Revocation;
 
@@ -81,26 +82,18 @@ async fn load_user(req: &Request<'_>) -> Result<User, AppError> {
         Outcome::Success(conn) => conn,
         _ => return Err(AppError::Unavailable),
     };
-    let row = find_by_id(&mut conn, id).await?;
-    session.count_statements(1).await;
     let epoch: i32 = session.get(keys::SESSION_EPOCH).await?.unwrap_or(0);
     // `cookie_revocation = "none"`: the cookie alone is trusted, epoch or not.
     let check_epoch = session.layer().revocation() != Some(Revocation::None);
-    match row {
-        Some(row) if !check_epoch => Ok(User {
-            id: row.id,
-            username: row.username,
-            created_at: row.created_at,
-        }),
-        Some(row) if row.session_epoch == epoch => {
-            session.passed_check("epoch").await;
-            Ok(User {
-                id: row.id,
-                username: row.username,
-                created_at: row.created_at,
-            })
-        }
-        _ => {
+    let mut statements = Statements::default();
+    let checked = check_login(&mut conn, id, epoch, check_epoch, &mut statements).await;
+    session.count_statements(statements.count).await;
+    if let Some(check) = statements.checked {
+        session.passed_check(check).await;
+    }
+    match checked? {
+        Some(user) => Ok(user),
+        None => {
             rocket::info!(
                 "session: user {id} was signed out everywhere or deleted; ending this session"
             );
@@ -108,6 +101,35 @@ async fn load_user(req: &Request<'_>) -> Result<User, AppError> {
             Err(AppError::LoginRequired { next })
         }
     }
+}
+
+/// Whether a session's login still stands where the account is loaded: the `users` row exists
+/// and its `session_epoch` is the one the session was stamped with at login ("sign out
+/// everywhere" bumps it) — unless `check_epoch` is off (`cookie_revocation = "none"`). `None` means the session must be refused as [`Refusal::OldEpoch`].
+/// One indexed read, added to `statements` once it ran. The `User` guard and the replay lab both
+/// call it, so the lab shows exactly what the guard would decide.
+///
+/// # Errors
+/// [`DbError`] when the database cannot be reached.
+pub async fn check_login(
+    conn: &mut PgConnection,
+    user_id: i64,
+    epoch: i32,
+    check_epoch: bool,
+    statements: &mut Statements,
+) -> Result<Option<User>, DbError> {
+    let row = find_by_id(conn, user_id).await?;
+    statements.add(1);
+    if check_epoch && row.is_some() {
+        statements.checked = Some("epoch");
+    }
+    Ok(row
+        .filter(|row| !check_epoch || row.session_epoch == epoch)
+        .map(|row| User {
+            id: row.id,
+            username: row.username,
+            created_at: row.created_at,
+        }))
 }
 
 /// Usernames are compared without regard to case, so they are stored lower-case.
