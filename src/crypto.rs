@@ -14,6 +14,8 @@ pub struct Keys {
     /// One AES-256-GCM cipher per key, its key schedule expanded once at start rather than for
     /// every cookie.
     ciphers: Vec<Aes256Gcm>,
+    /// The current key's bytes, for keys derived per purpose (never used to seal).
+    master: Vec<u8>,
 }
 
 /// A value opened from a cookie, and whether an older key was needed to open it.
@@ -57,7 +59,8 @@ impl Keys {
             .iter()
             .map(|k| Aes256Gcm::new(GenericArray::from_slice(k.encryption())))
             .collect();
-        Ok(Keys { ciphers })
+        let master = keys.first().map(|k| k.master().to_vec()).unwrap_or_default();
+        Ok(Keys { ciphers, master })
     }
 
     /// Encrypts `plaintext` for a cookie called `name`; the result is the cookie's value.
@@ -82,6 +85,30 @@ impl Keys {
             .expect("AES-GCM encrypts any cookie-sized value");
         data.extend_from_slice(&tag);
         STANDARD.encode(data)
+    }
+
+    /// A 32-byte key for `purpose`, derived from the current secret key (HMAC-SHA256 of the
+    /// purpose under it), so a demonstration can have a stable key of its own without ever
+    /// handling the key that seals the app's cookies.
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        use sha2::{Digest, Sha256};
+        const LABEL: &[u8] = b"session-lab derived key: ";
+        let master = self.master.as_slice();
+        match <Hmac<Sha256> as Mac>::new_from_slice(master) {
+            Ok(mut mac) => {
+                mac.update(LABEL);
+                mac.update(purpose.as_bytes());
+                mac.finalize().into_bytes().into()
+            }
+            // HMAC takes keys of any length, so this never runs; it is here instead of a panic.
+            Err(_) => Sha256::new()
+                .chain_update(master)
+                .chain_update(LABEL)
+                .chain_update(purpose.as_bytes())
+                .finalize()
+                .into(),
+        }
     }
 
     /// Decrypts a cookie value sealed by [`Keys::seal`] (or by Rocket's private cookies) with the
@@ -195,6 +222,13 @@ mod tests {
         assert_eq!(jar.private(&key).get("c").unwrap().value(), "ours");
         assert!(k.open("c", "").is_none());
         assert!(k.open("c", "not base64!").is_none());
+    }
+
+    #[test]
+    fn derived_keys_are_stable_per_purpose_and_secret() {
+        assert_eq!(keys(7, &[]).derive("a"), keys(7, &[]).derive("a"));
+        assert_ne!(keys(7, &[]).derive("a"), keys(7, &[]).derive("b"));
+        assert_ne!(keys(7, &[]).derive("a"), keys(8, &[]).derive("a"));
     }
 
     #[test]
