@@ -6,6 +6,7 @@ pub mod color;
 pub mod health;
 pub mod home;
 pub mod inspector;
+pub mod labs;
 pub mod notes;
 pub mod sessions;
 
@@ -19,6 +20,7 @@ pub fn routes() -> Vec<rocket::Route> {
         auth::routes(),
         account::routes(),
         sessions::routes(),
+        labs::routes(),
     ]
     .concat()
 }
