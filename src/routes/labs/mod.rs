@@ -5,14 +5,16 @@
 //! They never write a session; the one lab action that sets the session cookie ("put the copy
 //! back") does it on purpose, and says so.
 
+mod encodings;
 mod replay;
+mod tamper;
 
 use rocket::http::{Cookie, Header};
 use rocket::response::{self, Redirect, Responder};
 use rocket::Request;
 
 pub fn routes() -> Vec<rocket::Route> {
-    replay::routes()
+    [replay::routes(), tamper::routes()].concat()
 }
 
 /// A redirect that also sets cookies, written the way the session fairing writes the session
