@@ -14,5 +14,6 @@ mod evidence;
 mod exposure;
 mod fuzz;
 mod headers;
+mod labs;
 mod lifecycle;
 mod report;
