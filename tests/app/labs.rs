@@ -312,7 +312,7 @@ async fn a_signed_only_cookie_is_readable_but_unforgeable(mode: Mode) {
     // Readable: the payload decodes without any key.
     let payload = page
         .body
-        .split("base64url JSON — <code>")
+        .split("<pre id=\"signed-payload\">")
         .nth(1)
         .and_then(|rest| rest.split('<').next())
         .expect("the signed payload");

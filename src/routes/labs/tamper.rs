@@ -161,7 +161,7 @@ async fn flipped(
 /// What a server would do with a value: accept it (and believe the JSON) or refuse it, and why.
 fn verdict(checked: Result<Value, &'static str>) -> Value {
     match checked {
-        Ok(v) => json!({ "accepted": true, "json": v.to_string(), "user_id": v.get("user_id") }),
+        Ok(v) => json!({ "accepted": true, "user_id": v.get("user_id") }),
         Err(why) => json!({ "accepted": false, "why": why }),
     }
 }
