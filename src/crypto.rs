@@ -59,7 +59,10 @@ impl Keys {
             .iter()
             .map(|k| Aes256Gcm::new(GenericArray::from_slice(k.encryption())))
             .collect();
-        let master = keys.first().map(|k| k.master().to_vec()).unwrap_or_default();
+        let master = keys
+            .first()
+            .map(|k| k.master().to_vec())
+            .unwrap_or_default();
         Ok(Keys { ciphers, master })
     }
 

@@ -94,8 +94,12 @@ async fn replay(
         None => json!({ "outcome": "anonymous" }),
         Some(user_id) => {
             let epoch = stamped_epoch(&record);
+            // The same rule the User guard applies: no epoch check with `cookie_revocation = "none"`.
+            let check_epoch = layer.revocation() != Some(crate::settings::Revocation::None);
             let checked = match rocket_db_pools::Pool::get(&**db).await {
-                Ok(mut conn) => check_login(&mut conn, user_id, epoch, statements).await,
+                Ok(mut conn) => {
+                    check_login(&mut conn, user_id, epoch, check_epoch, statements).await
+                }
                 Err(e) => Err(e),
             };
             match checked {
@@ -139,8 +143,8 @@ async fn render(
         let mut statements = Statements::default();
         result = replay(page, db, &copy.value, &mut statements).await?;
         // The request did run them, so its Session-Trace counts them too.
-        page.session.count_statements(statements.0).await;
-        result["statements"] = json!(statements.0);
+        page.session.count_statements(statements.count).await;
+        result["statements"] = json!(statements.count);
     }
     let now = layer.now();
     let copy_view = copy.as_ref().map(|copy| {

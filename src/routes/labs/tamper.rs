@@ -119,7 +119,7 @@ async fn flipped(
         .open(page.cookies, &value, layer.now(), &mut statements)
         .await
         .map_err(SessionError::from)?;
-    page.session.count_statements(statements.0).await;
+    page.session.count_statements(statements.count).await;
     let sealed_verdict = match opened {
         Opened::Refused(why) => json!({ "refused": why.as_str() }),
         // Never seen: AES-GCM's tag covers every byte. Said plainly should it ever happen.
@@ -152,7 +152,7 @@ async fn flipped(
         "after": format!("{:02x}", changed[index]),
         "value": start_of(&value),
         "sealed": sealed_verdict,
-        "statements": statements.0,
+        "statements": statements.count,
         "signed": signed,
         "plain": plain,
     }))
