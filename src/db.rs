@@ -8,6 +8,7 @@
 //! `databases.session_lab.*` and its `Connection` guard (503 when no connection can be had) all
 //! work as documented, on a pool that connects on first use.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use rocket::fairing::{self, AdHoc};
@@ -20,6 +21,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 use sqlx::{ConnectOptions, PgPool, Postgres};
 use tokio::sync::OnceCell;
 
+use crate::outage::Outage;
 use crate::settings::Settings;
 
 /// Applied at start (server mode) or at the first page that needs them (cookie mode).
@@ -35,10 +37,17 @@ pub struct Db(LazyPool);
 pub type DbConnection = rocket_db_pools::Connection<Db>;
 
 /// sqlx's pool, connecting on first use, plus whether the schema is known to be in place.
+///
+/// Cheap to clone, and every clone is the same pool: `--mode both` gives one to each app, so both
+/// share connections, the migration check and the outage lab's switch.
+#[derive(Clone)]
 pub struct LazyPool {
     pool: PgPool,
-    url: String,
-    ready: OnceCell<()>,
+    url: Arc<str>,
+    ready: Arc<OnceCell<()>>,
+    outage: Arc<Outage>,
+    /// Seconds a request waits for a connection before giving up (`connect_timeout`).
+    timeout: u64,
 }
 
 /// Why the database could not be used. The sqlx error is kept as the source.
@@ -146,11 +155,46 @@ impl LazyPool {
         if let Some(idle) = config.idle_timeout {
             pool = pool.idle_timeout(Duration::from_secs(idle));
         }
+        let outage = Arc::new(Outage::default());
+        #[cfg(debug_assertions)]
+        let pool = crate::outage::wire(pool, &outage);
         Ok(LazyPool {
             pool: pool.connect_lazy_with(options.disable_statement_logging()),
-            url: config.url.clone(),
-            ready: OnceCell::new(),
+            url: config.url.as_str().into(),
+            ready: Arc::new(OnceCell::new()),
+            outage,
+            timeout,
         })
+    }
+
+    /// The pool `Db::init()` would make from the app's figment (same defaults: four connections
+    /// per worker, a 5-second connect timeout), made before any app exists so that several apps
+    /// can share it (`--mode both`).
+    ///
+    /// # Errors
+    /// Unusable `databases.session_lab` settings.
+    pub fn from_figment(figment: &Figment) -> Result<LazyPool, DbError> {
+        let workers: usize = figment
+            .extract_inner(rocket::Config::WORKERS)
+            .unwrap_or_else(|_| rocket::Config::default().workers);
+        let config: rocket_db_pools::Config = figment
+            .focus("databases.session_lab")
+            .join(("url", crate::settings::DEFAULT_DATABASE_URL))
+            .join(("max_connections", workers * 4))
+            .join(("connect_timeout", 5))
+            .extract()
+            .map_err(|e| DbError::Config(e.to_string()))?;
+        LazyPool::new(&config)
+    }
+
+    /// The outage lab's switch for this pool (and every clone of it).
+    pub fn outage(&self) -> &Outage {
+        &self.outage
+    }
+
+    /// Seconds a request waits for a connection before it is answered with 503.
+    pub fn connect_timeout(&self) -> u64 {
+        self.timeout
     }
 
     /// A pool for the command-line tools (`create-user`, `clear-sessions`), from the app's figment
@@ -250,10 +294,20 @@ pub fn redact(url: &str) -> String {
 /// The database subsystem: the pool (`Db::init()`), then the start-up rules — server mode needs
 /// the database ready before it serves; cookie mode starts without it and says so.
 pub fn stage() -> AdHoc {
-    AdHoc::on_ignite("Database", |rocket| async {
-        rocket
-            .attach(Db::init())
-            .attach(AdHoc::try_on_ignite("Database check", check_at_start))
+    stage_with(None)
+}
+
+/// As [`stage`], on a pool made beforehand (`--mode both` shares one between two apps), or on a
+/// new one when `shared` is `None`. A shared pool is managed as `Db` as it is, so `&Db` and the
+/// `Connection<Db>` guard work as with `Db::init()`; it is not closed when one app shuts down,
+/// since the other may still use it (it ends with the process).
+pub fn stage_with(shared: Option<LazyPool>) -> AdHoc {
+    AdHoc::on_ignite("Database", |rocket| async move {
+        let rocket = match shared {
+            Some(pool) => rocket.manage(Db::from(pool)),
+            None => rocket.attach(Db::init()),
+        };
+        rocket.attach(AdHoc::try_on_ignite("Database check", check_at_start))
     })
 }
 

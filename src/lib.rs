@@ -11,6 +11,7 @@ pub mod error;
 pub mod error_page;
 pub mod headers;
 pub mod logging;
+pub mod outage;
 pub mod page;
 pub mod routes;
 pub mod session;
