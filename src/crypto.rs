@@ -9,7 +9,9 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use rocket::figment::Figment;
 
-/// The current key first, then the fallbacks, in the order they were configured.
+/// The current key first, then the fallbacks, in the order they were configured. Cloned for
+/// `--mode both`'s sibling layer, which seals with the same keys.
+#[derive(Clone)]
 pub struct Keys {
     /// One AES-256-GCM cipher per key, its key schedule expanded once at start rather than for
     /// every cookie.

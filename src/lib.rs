@@ -2,6 +2,7 @@
 //! work. `build()` assembles the app from a figment, so the binary and the tests run the same code.
 
 pub mod auth;
+pub mod both;
 pub mod clock;
 pub mod cookies;
 pub mod crypto;
@@ -43,13 +44,32 @@ pub fn rocket() -> Rocket<Build> {
 /// The app from any figment: tests merge their own database URL, key and mode into it. Reads as
 /// the list of its subsystems, each a stage that brings what it needs.
 pub fn build(figment: Figment) -> Rocket<Build> {
+    build_on(with_defaults(figment), None)
+}
+
+/// `--mode both`: a server-mode and a cookie-mode app sharing one pool, key and clock, each
+/// able to open the other's session (see [`both`]). The binary launches the two; tests dispatch
+/// to each with a local client.
+///
+/// # Errors
+/// As [`both::build`].
+pub fn build_both(figment: Figment) -> Result<both::Both, String> {
+    both::build(figment)
+}
+
+/// The defaults `build` adds to any figment: where the templates are, which database.
+pub(crate) fn with_defaults(figment: Figment) -> Figment {
     // Templates live beside the sources, so the app finds them from any working directory.
-    let figment = figment
+    figment
         .join((
             "template_dir",
             concat!(env!("CARGO_MANIFEST_DIR"), "/templates"),
         ))
-        .join(("databases.session_lab.url", DEFAULT_DATABASE_URL));
+        .join(("databases.session_lab.url", DEFAULT_DATABASE_URL))
+}
+
+/// As [`build`], on a pool made beforehand when `pool` is given (see [`both::build`]).
+pub(crate) fn build_on(figment: Figment, pool: Option<db::LazyPool>) -> Rocket<Build> {
     // Before Rocket installs its own logger, which would log form fields and cookies at debug.
     logging::install(&figment);
     rocket::custom(figment)
@@ -63,7 +83,7 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         }))
         .attach(Settings::stage())
         .attach(headers::stage())
-        .attach(db::stage())
+        .attach(db::stage_with(pool))
         .attach(session::stage())
         .attach(auth::stage())
         .attach(debug_tools())

@@ -3,7 +3,7 @@
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use rocket::figment::Figment;
 use session_lab::auth::{self, CreateError};
 use session_lab::db::{DbError, LazyPool};
@@ -18,13 +18,25 @@ use session_lab::settings::Mode;
 #[derive(Parser)]
 #[command(version, about, long_about)]
 struct Cli {
-    /// Session mode: `server` (a row in PostgreSQL per session) or `cookie` (the whole session
-    /// in an encrypted cookie). Overrides session_mode in Rocket.toml and ROCKET_SESSION_MODE.
+    /// Session mode. Overrides session_mode in Rocket.toml and ROCKET_SESSION_MODE.
     #[arg(long, value_enum, global = true)]
-    mode: Option<Mode>,
+    mode: Option<CliMode>,
 
     #[command(subcommand)]
     command: Option<Command>,
+}
+
+/// The modes the command line offers: the session layer's two, and both side by side.
+#[derive(Clone, Copy, ValueEnum)]
+enum CliMode {
+    /// A random id in the cookie; the session is a row in PostgreSQL.
+    Server,
+    /// The whole session, encrypted, in the cookie; the server keeps nothing.
+    Cookie,
+    /// Server mode on the configured port and cookie mode on the next one, in one process
+    /// (compare them at /compare). create-user and clear-sessions act on the one database both
+    /// share, as with any mode.
+    Both,
 }
 
 #[derive(Subcommand)]
@@ -63,10 +75,18 @@ fn return_large_blocks_to_the_os() {
 async fn run() -> ExitCode {
     let cli = Cli::parse();
     let mut figment = session_lab::figment();
-    if let Some(mode) = cli.mode {
+    // `both` is no session mode of its own: it builds one app per mode. The commands do not
+    // depend on the mode at all (the users and sessions tables are the same for both).
+    let single = match cli.mode {
+        Some(CliMode::Server) => Some(Mode::Server),
+        Some(CliMode::Cookie) => Some(Mode::Cookie),
+        Some(CliMode::Both) | None => None,
+    };
+    if let Some(mode) = single {
         figment = figment.merge(("session_mode", mode.as_str()));
     }
     ExitCode::from(match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve if matches!(cli.mode, Some(CliMode::Both)) => serve_both(figment).await,
         Command::Serve => serve(figment).await,
         Command::CreateUser { name } => create_user(&figment, &name).await,
         Command::ClearSessions => clear_sessions(&figment).await,
@@ -76,15 +96,55 @@ async fn run() -> ExitCode {
 async fn serve(figment: Figment) -> u8 {
     match session_lab::build(figment).launch().await {
         Ok(_) => 0,
-        Err(e) => {
-            // A failing stage has already said what was wrong; Rocket's other errors (a port in
-            // use, no secret key outside debug) are named here.
-            match e.kind() {
-                rocket::error::ErrorKind::FailedFairings(_) => {}
-                other => eprintln!("session-lab: {other}"),
-            }
-            1
+        Err(e) => report(&e),
+    }
+}
+
+/// A failing stage has already said what was wrong; Rocket's other errors (a port in use, no
+/// secret key outside debug) are named here.
+fn report(e: &rocket::Error) -> u8 {
+    match e.kind() {
+        rocket::error::ErrorKind::FailedFairings(_) => {}
+        other => eprintln!("session-lab: {other}"),
+    }
+    1
+}
+
+/// `--mode both`: both apps are ignited before either listens, so a failing stage stops the
+/// process before any port opens; once serving, either one ending (Ctrl-C, a port in use) ends
+/// the other too.
+async fn serve_both(figment: Figment) -> u8 {
+    let both = match session_lab::build_both(figment) {
+        Ok(both) => both,
+        Err(why) => {
+            eprintln!("session-lab: {why}");
+            return 1;
         }
+    };
+    let server = match both.server.ignite().await {
+        Ok(app) => app,
+        Err(e) => return report(&e),
+    };
+    let cookie = match both.cookie.ignite().await {
+        Ok(app) => app,
+        Err(e) => return report(&e),
+    };
+    let (stop_server, stop_cookie) = (server.shutdown(), cookie.shutdown());
+    let (a, b) = tokio::join!(
+        async move {
+            let ended = server.launch().await;
+            stop_cookie.notify();
+            ended
+        },
+        async move {
+            let ended = cookie.launch().await;
+            stop_server.notify();
+            ended
+        },
+    );
+    match (a, b) {
+        (Ok(_), Ok(_)) => 0,
+        (Err(e), _) | (_, Err(e)) => report(&e),
     }
 }
 

@@ -38,13 +38,12 @@ impl<'r> FromRequest<'r> for Session<'r> {
             rocket.state::<SessionLayer>(),
             rocket.state::<CookieConfig>(),
         ) {
-            (Some(layer), Some(cookies)) => Outcome::Success(Session {
+            (Some(layer), Some(cookies)) => Outcome::Success(Session::assemble(
+                req,
                 layer,
                 cookies,
-                state: req.local_cache(RequestState::default),
-                jar: req.cookies(),
-                user_agent: req.headers().get_one("User-Agent"),
-            }),
+                req.local_cache(RequestState::default),
+            )),
             _ => Outcome::Error((
                 Status::InternalServerError,
                 "the session layer is not attached",
@@ -54,8 +53,30 @@ impl<'r> FromRequest<'r> for Session<'r> {
 }
 
 impl<'r> Session<'r> {
+    /// A session of `layer`'s mode for this request, its bookkeeping in `state` (this app's own,
+    /// or the sibling's in `--mode both`).
+    pub(super) fn assemble(
+        req: &'r Request<'_>,
+        layer: &'r SessionLayer,
+        cookies: &'r CookieConfig,
+        state: &'r RequestState,
+    ) -> Session<'r> {
+        Session {
+            layer,
+            cookies,
+            state,
+            jar: req.cookies(),
+            user_agent: req.headers().get_one("User-Agent"),
+        }
+    }
+
     pub fn layer(&self) -> &'r SessionLayer {
         self.layer
+    }
+
+    /// The cookies of this session's mode (its names, its key).
+    pub fn cookies(&self) -> &'r CookieConfig {
+        self.cookies
     }
 
     /// The value under `key`, or `None` when absent. Costs the session's load on first use: one

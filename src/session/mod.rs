@@ -16,6 +16,7 @@ pub mod guard;
 pub mod layer;
 pub mod report;
 pub mod server;
+pub mod sibling;
 pub mod store;
 
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use std::sync::Arc;
 use rocket::fairing::AdHoc;
 use rocket_db_pools::Database;
 
+use crate::both::SideBySide;
 use crate::clock::Clock;
 use crate::cookies::CookieConfig;
 use crate::crypto::Keys;
@@ -34,6 +36,7 @@ pub use fairing::SessionFairing;
 pub use guard::{Ended, Session};
 pub use layer::{Opened, SessionLayer};
 pub use report::Report;
+pub use sibling::{Sibling, SiblingSession};
 pub use store::{Deadlines, Record, Refusal, SessionStore, SessionSummary, StoreError};
 
 /// What a handler's use of the session can fail with.
@@ -106,51 +109,69 @@ async fn layer_stage(rocket: rocket::Rocket<rocket::Build>) -> rocket::fairing::
                 return Err(rocket);
             }
         };
-        let clock = Arc::new(Clock::default());
+        // `--mode both` hands both apps one clock; otherwise each app has its own.
+        let shared_clock = rocket.state::<Arc<Clock>>().cloned();
+        let clock = shared_clock.clone().unwrap_or_default();
         let mut rocket = rocket;
-        let store: Box<dyn SessionStore> = match settings.mode {
-            Mode::Server => {
-                let Some(pool) = Db::fetch(&rocket).map(|db| db.pool().clone()) else {
-                    return Err(rocket);
-                };
-                let interval = std::time::Duration::from_secs(settings.cleanup_interval);
-                rocket = rocket.attach(cleanup::task(
-                    Sweep::Sessions,
-                    pool.clone(),
-                    clock.clone(),
-                    interval,
-                ));
-                Box::new(server::ServerStore::new(pool))
-            }
-            Mode::Cookie => {
-                let pool = match settings.cookie_revocation {
-                    Revocation::Denylist => {
-                        let Some(pool) = Db::fetch(&rocket).map(|db| db.pool().clone()) else {
-                            return Err(rocket);
-                        };
-                        let interval = std::time::Duration::from_secs(settings.cleanup_interval);
-                        rocket = rocket.attach(cleanup::task(
-                            Sweep::RevokedSessions,
-                            pool.clone(),
-                            clock.clone(),
-                            interval,
-                        ));
-                        Some(pool)
-                    }
-                    _ => None,
-                };
-                let absolute = time::Duration::seconds(settings.absolute_timeout);
-                Box::new(cookie::CookieStore::new(
-                    settings.cookie_revocation,
-                    pool,
-                    absolute,
-                ))
-            }
+        let Some((store, cleanup)) = store_for(&settings, Db::fetch(&rocket), &clock) else {
+            return Err(rocket);
         };
-        Ok(rocket
+        if let Some(task) = cleanup {
+            rocket = rocket.attach(task);
+        }
+        // `--mode both`: the other mode's layer too, with the same settings, key and clock, so
+        // this app can open and write the sibling's cookie (its cleanup runs in the sibling app).
+        if rocket.state::<SideBySide>().is_some() {
+            let other = Settings {
+                mode: sibling::other_mode(settings.mode),
+                ..settings.clone()
+            };
+            let Some((store, _)) = store_for(&other, Db::fetch(&rocket), &clock) else {
+                return Err(rocket);
+            };
+            let layer = SessionLayer::new(&other, clock.clone(), store);
+            rocket = rocket.manage(Sibling::new(layer, CookieConfig::new(&other, keys.clone())));
+        }
+        rocket = rocket
             .manage(SessionLayer::new(&settings, clock.clone(), store))
             .manage(CookieConfig::new(&settings, keys))
-            .manage(clock)
-            .attach(SessionFairing))
+            .attach(SessionFairing);
+        if shared_clock.is_none() {
+            rocket = rocket.manage(clock);
+        }
+        Ok(rocket)
     }
+}
+
+/// The store a mode asks for — the one place the mode is decided — and the cleanup task that
+/// store needs, if any. `None` when it needs the database and there is no pool.
+fn store_for(
+    settings: &Settings,
+    db: Option<&Db>,
+    clock: &Arc<Clock>,
+) -> Option<(Box<dyn SessionStore>, Option<AdHoc>)> {
+    let interval = std::time::Duration::from_secs(settings.cleanup_interval);
+    let sweep = |sweep, pool: &sqlx::PgPool| {
+        Some(cleanup::task(sweep, pool.clone(), clock.clone(), interval))
+    };
+    Some(match settings.mode {
+        Mode::Server => {
+            let pool = db?.pool().clone();
+            let task = sweep(Sweep::Sessions, &pool);
+            (Box::new(server::ServerStore::new(pool)), task)
+        }
+        Mode::Cookie => {
+            let (pool, task) = match settings.cookie_revocation {
+                Revocation::Denylist => {
+                    let pool = db?.pool().clone();
+                    let task = sweep(Sweep::RevokedSessions, &pool);
+                    (Some(pool), task)
+                }
+                _ => (None, None),
+            };
+            let absolute = time::Duration::seconds(settings.absolute_timeout);
+            let store = cookie::CookieStore::new(settings.cookie_revocation, pool, absolute);
+            (Box::new(store), task)
+        }
+    })
 }

@@ -1,0 +1,75 @@
+//! The sibling mode's session, for `--mode both`: each app can also open, change and save this
+//! browser's session of the other mode (cookies ignore ports, so both cookies come with every
+//! request). `/compare` shows both and acts on both.
+//!
+//! Nothing here is a second implementation: the sibling is the other mode's [`SessionLayer`] and
+//! [`CookieConfig`], used through the same [`Session`] type, with its own per-request state; the
+//! session fairing commits it and writes its cookie exactly as it does this app's own.
+
+use rocket::request::{FromRequest, Outcome, Request};
+
+use super::layer::{RequestState, SessionLayer};
+use super::Session;
+use crate::cookies::CookieConfig;
+use crate::settings::Mode;
+
+/// Managed state in `--mode both`: the other mode's layer (its store, the same clock and
+/// timeouts) and its cookies (its names, the same key).
+pub struct Sibling {
+    pub(super) layer: SessionLayer,
+    pub(super) cookies: CookieConfig,
+}
+
+impl Sibling {
+    pub fn new(layer: SessionLayer, cookies: CookieConfig) -> Sibling {
+        Sibling { layer, cookies }
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.cookies.mode
+    }
+
+    pub fn cookies(&self) -> &CookieConfig {
+        &self.cookies
+    }
+}
+
+/// The sibling's per-request state: a type of its own, so `local_cache` keeps it apart from this
+/// app's [`RequestState`].
+#[derive(Default)]
+pub(super) struct SiblingState(pub(super) RequestState);
+
+/// The mode the app does not run.
+pub fn other_mode(mode: Mode) -> Mode {
+    match mode {
+        Mode::Server => Mode::Cookie,
+        Mode::Cookie => Mode::Server,
+    }
+}
+
+impl<'r> Session<'r> {
+    /// This request's session in the sibling mode, when the app runs with `--mode both`
+    /// (`None` otherwise). Lazy like the app's own: nothing is opened until it is used.
+    pub fn sibling(req: &'r Request<'_>) -> Option<Session<'r>> {
+        let sibling = req.rocket().state::<Sibling>()?;
+        let state = &req.local_cache(SiblingState::default).0;
+        Some(Session::assemble(
+            req,
+            &sibling.layer,
+            &sibling.cookies,
+            state,
+        ))
+    }
+}
+
+/// Request guard: the sibling mode's session, if the app runs with `--mode both`.
+pub struct SiblingSession<'r>(pub Option<Session<'r>>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for SiblingSession<'r> {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        Outcome::Success(SiblingSession(Session::sibling(req)))
+    }
+}
