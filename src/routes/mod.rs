@@ -3,6 +3,7 @@
 pub mod account;
 pub mod auth;
 pub mod color;
+pub mod compare;
 pub mod health;
 pub mod home;
 pub mod inspector;
@@ -21,6 +22,7 @@ pub fn routes() -> Vec<rocket::Route> {
         account::routes(),
         sessions::routes(),
         labs::routes(),
+        compare::routes(),
     ]
     .concat()
 }

@@ -46,6 +46,19 @@ async fn refused(page: &Page<'_>, typed: &str, status: Status, why: String) -> A
     Ok(Err((status, show(page, typed, Some(why)).await?)))
 }
 
+/// What is wrong with a note, if anything (also used by `/compare`'s note form).
+pub fn check_note(note: &str) -> Result<(), String> {
+    let length = note.trim().chars().count();
+    if length == 0 || note.chars().count() > NOTE_MAX_CHARS {
+        return Err(format!("A note is 1 to {NOTE_MAX_CHARS} characters."));
+    }
+    // Control characters have no place in a one-line note (and PostgreSQL's JSONB cannot hold NUL).
+    if note.chars().any(char::is_control) {
+        return Err("A note is one line of text, without control characters.".to_string());
+    }
+    Ok(())
+}
+
 #[get("/notes")]
 async fn notes_page(page: Page<'_>) -> Result<Template, AppError> {
     show(&page, "", None).await
@@ -54,14 +67,7 @@ async fn notes_page(page: Page<'_>) -> Result<Template, AppError> {
 #[post("/notes", data = "<form>")]
 async fn add_note(page: Page<'_>, form: CheckedForm<NoteForm>) -> Answer {
     let note = form.0.note;
-    let length = note.trim().chars().count();
-    if length == 0 || note.chars().count() > NOTE_MAX_CHARS {
-        let why = format!("A note is 1 to {NOTE_MAX_CHARS} characters.");
-        return refused(&page, &note, Status::UnprocessableEntity, why).await;
-    }
-    // Control characters have no place in a one-line note (and PostgreSQL's JSONB cannot hold NUL).
-    if note.chars().any(char::is_control) {
-        let why = "A note is one line of text, without control characters.".to_string();
+    if let Err(why) = check_note(&note) {
         return refused(&page, &note, Status::UnprocessableEntity, why).await;
     }
     let added = note.clone();
