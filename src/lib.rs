@@ -91,11 +91,14 @@ pub(crate) fn build_on(figment: Figment, pool: Option<db::LazyPool>) -> Rocket<B
         .register("/", error::catchers())
 }
 
-/// The inspector's clock fast-forward, mounted only in the debug profile of a debug build.
+/// The inspector's clock fast-forward and the outage lab's switch, mounted only in the debug
+/// profile of a debug build.
 fn debug_tools() -> AdHoc {
     AdHoc::on_ignite("Debug tools", |rocket| async {
         if rocket.state::<Settings>().is_some_and(|s| s.fast_forward) {
-            rocket.mount("/", routes::inspector::debug_routes())
+            rocket
+                .mount("/", routes::inspector::debug_routes())
+                .mount("/", routes::outage::debug_routes())
         } else {
             rocket
         }

@@ -9,6 +9,7 @@ pub mod home;
 pub mod inspector;
 pub mod labs;
 pub mod notes;
+pub mod outage;
 pub mod sessions;
 
 pub fn routes() -> Vec<rocket::Route> {
@@ -23,6 +24,7 @@ pub fn routes() -> Vec<rocket::Route> {
         sessions::routes(),
         labs::routes(),
         compare::routes(),
+        outage::routes(),
     ]
     .concat()
 }

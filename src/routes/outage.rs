@@ -1,0 +1,80 @@
+//! `/labs/outage`: a switch that cuts this process off from PostgreSQL and gives it back, to watch
+//! what each mode does without its database. The page exists in every build; the switch (its
+//! POST) only in the debug profile of a debug build, like the inspector's fast-forward.
+//!
+//! The page never opens the session: in server mode that needs the database, and the page must
+//! stay up to turn the database back on.
+
+use rocket::{get, State};
+use rocket_dyn_templates::Template;
+use serde_json::json;
+
+use crate::cookies::CookieConfig;
+use crate::csrf::CsrfToken;
+use crate::db::Db;
+use crate::routes::compare::Seen;
+use crate::settings::Settings;
+
+#[get("/labs/outage")]
+fn outage_page(
+    csrf: CsrfToken,
+    cookies: &State<CookieConfig>,
+    settings: &State<Settings>,
+    db: &Db,
+    seen: Seen,
+) -> Template {
+    Template::render(
+        "outage",
+        json!({
+            "mode": cookies.mode.as_str(),
+            "cookie_name": cookies.session,
+            // Not `csrf_token`: the layout would read that as "show the login links", and this
+            // page does not load the session to know who is logged in.
+            "switch_token": csrf.0,
+            "path": "/labs/outage",
+            "available": settings.fast_forward,
+            "cut": db.outage().is_cut(),
+            "timeout": db.connect_timeout(),
+            "urls": seen.urls,
+        }),
+    )
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    rocket::routes![outage_page]
+}
+
+/// Mounted only in the debug profile of a debug build.
+pub fn debug_routes() -> Vec<rocket::Route> {
+    #[cfg(debug_assertions)]
+    return rocket::routes![switch::flip];
+    #[cfg(not(debug_assertions))]
+    return Vec::new();
+}
+
+/// The switch. Not compiled into release builds.
+#[cfg(debug_assertions)]
+mod switch {
+    use rocket::form::FromForm;
+    use rocket::post;
+    use rocket::response::Redirect;
+
+    use crate::csrf::CheckedForm;
+    use crate::db::Db;
+
+    #[derive(FromForm)]
+    pub struct Switch {
+        cut: bool,
+    }
+
+    #[post("/labs/outage", data = "<form>")]
+    pub fn flip(form: CheckedForm<Switch>, db: &Db) -> Redirect {
+        let cut = form.0.cut;
+        db.outage().set(cut);
+        rocket::warn!(
+            "outage lab: the database is {}",
+            if cut { "cut off" } else { "back" }
+        );
+        Redirect::to("/labs/outage")
+    }
+}
