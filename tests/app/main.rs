@@ -9,6 +9,7 @@
 mod common;
 
 mod accounts;
+mod compare;
 mod core;
 mod evidence;
 mod exposure;

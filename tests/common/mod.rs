@@ -30,7 +30,7 @@ pub fn admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
-fn url_for(db: &str) -> String {
+pub fn url_for(db: &str) -> String {
     let admin = admin_url();
     let base = admin
         .rsplit_once('/')
@@ -40,7 +40,7 @@ fn url_for(db: &str) -> String {
 }
 
 /// A database name no other test uses (the app creates and migrates it at start).
-fn fresh_db_name() -> String {
+pub fn fresh_db_name() -> String {
     let tag = session_lab::crypto::random_token(9)
         .to_lowercase()
         .replace(['-', '_'], "x");
