@@ -103,9 +103,14 @@ async fn serve(figment: Figment) -> u8 {
 /// A failing stage has already said what was wrong; Rocket's other errors (a port in use, no
 /// secret key outside debug) are named here.
 fn report(e: &rocket::Error) -> u8 {
+    report_for("", e)
+}
+
+/// As [`report`], naming which app (`--mode both`) in front of the error.
+fn report_for(which: &str, e: &rocket::Error) -> u8 {
     match e.kind() {
         rocket::error::ErrorKind::FailedFairings(_) => {}
-        other => eprintln!("session-lab: {other}"),
+        other => eprintln!("session-lab: {which}{other}"),
     }
     1
 }
@@ -142,10 +147,14 @@ async fn serve_both(figment: Figment) -> u8 {
             ended
         },
     );
-    match (a, b) {
-        (Ok(_), Ok(_)) => 0,
-        (Err(e), _) | (_, Err(e)) => report(&e),
+    // Say which app failed: "binding failed" alone does not tell which of the two ports.
+    let mut code = 0;
+    for (mode, ended) in [("server", a), ("cookie", b)] {
+        if let Err(e) = ended {
+            code = report_for(&format!("{mode} mode: "), &e);
+        }
     }
+    code
 }
 
 /// The database, created and migrated, or a message and exit code 1.
