@@ -16,8 +16,8 @@ pub struct Keys {
     /// One AES-256-GCM cipher per key, its key schedule expanded once at start rather than for
     /// every cookie.
     ciphers: Vec<Aes256Gcm>,
-    /// The current key's bytes, for keys derived per purpose (never used to seal).
-    master: Vec<u8>,
+    /// Each key's bytes, current first, for keys derived per purpose (never used to seal).
+    masters: Vec<Vec<u8>>,
 }
 
 /// A value opened from a cookie, and whether an older key was needed to open it.
@@ -61,11 +61,8 @@ impl Keys {
             .iter()
             .map(|k| Aes256Gcm::new(GenericArray::from_slice(k.encryption())))
             .collect();
-        let master = keys
-            .first()
-            .map(|k| k.master().to_vec())
-            .unwrap_or_default();
-        Ok(Keys { ciphers, master })
+        let masters = keys.iter().map(|k| k.master().to_vec()).collect();
+        Ok(Keys { ciphers, masters })
     }
 
     /// Encrypts `plaintext` for a cookie called `name`; the result is the cookie's value.
@@ -92,28 +89,27 @@ impl Keys {
         STANDARD.encode(data)
     }
 
-    /// A 32-byte key for `purpose`, derived from the current secret key (HMAC-SHA256 of the
-    /// purpose under it), so a demonstration can have a stable key of its own without ever
-    /// handling the key that seals the app's cookies.
-    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+    /// A 32-byte key for one `purpose`, derived from each key in turn (the current one first):
+    /// HMAC-SHA256 keyed with the secret key, over a label naming the purpose. A value computed
+    /// with it can never be mistaken for a cookie sealed with the key itself, and a fallback key
+    /// still verifies values made before a rotation.
+    pub fn derive_all(&self, purpose: &str) -> Vec<[u8; 32]> {
         use hmac::{Hmac, Mac};
-        use sha2::{Digest, Sha256};
-        const LABEL: &[u8] = b"session-lab derived key: ";
-        let master = self.master.as_slice();
-        match <Hmac<Sha256> as Mac>::new_from_slice(master) {
-            Ok(mut mac) => {
-                mac.update(LABEL);
+        self.masters
+            .iter()
+            .filter_map(|master| {
+                let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(master).ok()?;
+                mac.update(b"session-lab derived key: ");
                 mac.update(purpose.as_bytes());
-                mac.finalize().into_bytes().into()
-            }
-            // HMAC takes keys of any length, so this never runs; it is here instead of a panic.
-            Err(_) => Sha256::new()
-                .chain_update(master)
-                .chain_update(LABEL)
-                .chain_update(purpose.as_bytes())
-                .finalize()
-                .into(),
-        }
+                Some(mac.finalize().into_bytes().into())
+            })
+            .collect()
+    }
+
+    /// The current key's derived key for `purpose` (see [`Keys::derive_all`]), for a value that
+    /// needs no rotation: a demonstration's key of its own, never the key that seals cookies.
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        self.derive_all(purpose).first().copied().unwrap_or_default()
     }
 
     /// Decrypts a cookie value sealed by [`Keys::seal`] (or by Rocket's private cookies) with the
@@ -234,6 +230,17 @@ mod tests {
         assert_eq!(keys(7, &[]).derive("a"), keys(7, &[]).derive("a"));
         assert_ne!(keys(7, &[]).derive("a"), keys(7, &[]).derive("b"));
         assert_ne!(keys(7, &[]).derive("a"), keys(8, &[]).derive("a"));
+    }
+
+    #[test]
+    fn derived_keys_depend_on_the_purpose_and_the_key() {
+        let k = keys(7, &[STANDARD.encode([1u8; 64])]);
+        let a = k.derive_all("a");
+        assert_eq!(a.len(), 2, "one per key, the current one first");
+        assert_eq!(a, k.derive_all("a"));
+        assert_ne!(a[0], k.derive_all("b")[0]);
+        assert_ne!(a[0], keys(8, &[]).derive_all("a")[0]);
+        assert_eq!(a[1], keys(1, &[]).derive_all("a")[0]);
     }
 
     #[test]

@@ -79,6 +79,9 @@ pub enum Refusal {
     OldEpoch,
     /// Cookie mode with the deny-list: this session was logged out; its id is on the list.
     Revoked,
+    /// Both modes: the account is not the one logged in: its password changed, or the `users`
+    /// table is another (restored, replaced, or another database under the same key).
+    AccountChanged,
 }
 
 impl Refusal {
@@ -92,6 +95,7 @@ impl Refusal {
             Refusal::ExpiredAbsolute => "expired-absolute",
             Refusal::OldEpoch => "old-epoch",
             Refusal::Revoked => "revoked",
+            Refusal::AccountChanged => "account-changed",
         }
     }
 }
