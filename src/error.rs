@@ -22,6 +22,13 @@ pub enum AppError {
     /// The session would pass a size limit: 413.
     #[error("session too large: {0}")]
     TooLarge(String),
+    /// Throttled (429) or shed (503): answered at once with `Retry-After` and a page saying why.
+    #[error("retry later ({status}): {why}")]
+    RetryLater {
+        status: Status,
+        retry_after: u64,
+        why: String,
+    },
     /// A bug or an unexpected database error: logged with its causes, answered with an opaque 500.
     #[error("internal error: {0}")]
     Internal(String),
@@ -81,6 +88,7 @@ impl AppError {
             AppError::LoginRequired { .. } => Status::SeeOther,
             AppError::Unavailable => Status::ServiceUnavailable,
             AppError::TooLarge(_) => Status::PayloadTooLarge,
+            AppError::RetryLater { status, .. } => *status,
             AppError::Internal(_) => Status::InternalServerError,
         }
     }
@@ -92,6 +100,14 @@ impl<'r> Responder<'r, 'static> for AppError {
             AppError::LoginRequired { next } => return login_redirect(&next).respond_to(req),
             AppError::Unavailable => (Status::ServiceUnavailable, None),
             AppError::TooLarge(why) => (Status::PayloadTooLarge, Some(format!("Refused: {why}."))),
+            AppError::RetryLater {
+                status,
+                retry_after,
+                why,
+            } => {
+                let page = Template::render("error", context(req, status, Some(why)));
+                return crate::throttle::RetryAfter((status, page), retry_after).respond_to(req);
+            }
             AppError::Internal(why) => {
                 rocket::error!("internal error on {}: {why}", req.uri());
                 (Status::InternalServerError, None)

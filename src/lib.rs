@@ -17,6 +17,7 @@ pub mod page;
 pub mod routes;
 pub mod session;
 pub mod settings;
+pub mod throttle;
 
 use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
@@ -86,6 +87,7 @@ pub(crate) fn build_on(figment: Figment, pool: Option<db::LazyPool>) -> Rocket<B
         .attach(db::stage_with(pool))
         .attach(session::stage())
         .attach(auth::stage())
+        .attach(throttle::stage())
         .attach(debug_tools())
         .mount("/", routes::routes())
         .register("/", error::catchers())

@@ -156,6 +156,28 @@ pub struct Settings {
     /// Older secret keys, base64, still accepted when reading cookies.
     #[serde(skip_serializing)]
     pub secret_key_fallbacks: Vec<String>,
+    /// Login attempts one account name may make at once (whether or not the account exists)...
+    pub login_name_burst: u32,
+    /// ...and the seconds after which one more is allowed.
+    pub login_name_interval: u64,
+    /// Login attempts one client address may make at once, and the seconds per further one.
+    pub login_address_burst: u32,
+    pub login_address_interval: u64,
+    /// Milliseconds an attempt waits once half of a login burst is used, doubling with each
+    /// further attempt (at most [`MAX_LOGIN_DELAY_MS`]); 0 turns the delay off.
+    pub login_delay_ms: u64,
+    /// Accounts one client address may create at once, and the seconds per further one.
+    pub signup_address_burst: u32,
+    pub signup_address_interval: u64,
+    /// Sessions one client address may create by cookie-less POSTs at once, and the seconds per
+    /// further one.
+    pub new_session_address_burst: u32,
+    pub new_session_address_interval: u64,
+    /// Password hashes (logins, signups) that may wait for a free core; past that a request is
+    /// answered 503 at once instead of queueing.
+    pub hash_queue: usize,
+    /// The least zxcvbn score (0–4) a new password needs.
+    pub password_min_score: u8,
     /// A debug build running the debug profile: the inspector's clock fast-forward is offered
     /// (its route is not even compiled into release builds). Derived, never read from settings.
     #[serde(skip)]
@@ -177,10 +199,31 @@ impl Default for Settings {
             site_origin: None,
             origins: Vec::new(),
             secret_key_fallbacks: Vec::new(),
+            // Ten guesses at one name, then one every 30 s: a 1000-guess run is stopped at its
+            // eleventh attempt and would need over eight hours.
+            login_name_burst: 10,
+            login_name_interval: 30,
+            // An address may try more names than one name may be tried (a shared NAT), but not
+            // many more: 30, then ten a minute.
+            login_address_burst: 30,
+            login_address_interval: 6,
+            login_delay_ms: 250,
+            signup_address_burst: 10,
+            signup_address_interval: 60,
+            // Generous for people (a classroom behind one address), but a script creating rows
+            // as fast as it can gets one a second instead of thousands.
+            new_session_address_burst: 100,
+            new_session_address_interval: 1,
+            // About half a second of waiting on two cores at ~30 ms a hash.
+            hash_queue: 32,
+            password_min_score: 3,
             fast_forward: false,
         }
     }
 }
+
+/// The longest a login attempt is delayed before it is refused outright.
+pub const MAX_LOGIN_DELAY_MS: u64 = 4000;
 
 /// The database URL when neither `DATABASE_URL` nor `Rocket.toml` names one.
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/session_lab";
@@ -202,6 +245,37 @@ impl Settings {
                     "{name} must be 1 to {MAX_TIMEOUT} seconds, not {value}"
                 ));
             }
+        }
+        for (name, value) in [
+            ("login_name_burst", s.login_name_burst),
+            ("login_address_burst", s.login_address_burst),
+            ("signup_address_burst", s.signup_address_burst),
+            ("new_session_address_burst", s.new_session_address_burst),
+        ] {
+            if value == 0 {
+                return Err(format!("{name} must be at least 1"));
+            }
+        }
+        for (name, value) in [
+            ("login_name_interval", s.login_name_interval),
+            ("login_address_interval", s.login_address_interval),
+            ("signup_address_interval", s.signup_address_interval),
+            (
+                "new_session_address_interval",
+                s.new_session_address_interval,
+            ),
+        ] {
+            if !(1..=MAX_TIMEOUT as u64).contains(&value) {
+                return Err(format!(
+                    "{name} must be 1 to {MAX_TIMEOUT} seconds, not {value}"
+                ));
+            }
+        }
+        if s.password_min_score > 4 {
+            return Err(format!(
+                "password_min_score must be 0 to 4, not {}",
+                s.password_min_score
+            ));
         }
         s.cookie_secure = Some(s.cookie_secure.unwrap_or(!debug_profile));
         s.cleanup_interval = s.cleanup_interval.max(1);

@@ -3,7 +3,7 @@
 use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::response::Redirect;
-use rocket::{get, post, uri};
+use rocket::{get, post, uri, State};
 use rocket_dyn_templates::Template;
 use serde_json::json;
 
@@ -11,6 +11,7 @@ use crate::csrf::CheckedForm;
 use crate::error::AppError;
 use crate::page::Page;
 use crate::session::SessionError;
+use crate::throttle::{ClientAddr, Throttles};
 
 /// The session key this page keeps its one value under.
 pub const COLOR: &str = "color";
@@ -195,12 +196,15 @@ async fn color_page(page: Page<'_>) -> Result<Template, AppError> {
 async fn set_color(
     page: Page<'_>,
     form: CheckedForm<ColorForm>,
+    addr: ClientAddr,
+    throttles: &State<Throttles>,
 ) -> Result<Result<Redirect, (Status, Template)>, AppError> {
     let typed = form.0.color;
     let Some(color) = parse_color(&typed) else {
         let error = "Use a CSS color name (like rebeccapurple) or a hex color like #ff8800.";
         return refused(&page, &typed, Status::UnprocessableEntity, error.into()).await;
     };
+    throttles.new_session(&page.session, addr).await?;
     match page.session.insert(COLOR, color).await {
         Ok(()) => Ok(Ok(Redirect::to(uri!(color_page)))),
         // A session already full of notes has no room for even a color.

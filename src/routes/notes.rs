@@ -4,7 +4,7 @@
 use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::response::Redirect;
-use rocket::{get, post, uri};
+use rocket::{get, post, uri, State};
 use rocket_dyn_templates::Template;
 use serde_json::json;
 
@@ -12,6 +12,7 @@ use crate::csrf::{CheckedForm, NoFields};
 use crate::error::AppError;
 use crate::page::Page;
 use crate::session::SessionError;
+use crate::throttle::{ClientAddr, Throttles};
 
 /// The session key the list is kept under.
 pub const NOTES: &str = "notes";
@@ -65,11 +66,17 @@ async fn notes_page(page: Page<'_>) -> Result<Template, AppError> {
 }
 
 #[post("/notes", data = "<form>")]
-async fn add_note(page: Page<'_>, form: CheckedForm<NoteForm>) -> Answer {
+async fn add_note(
+    page: Page<'_>,
+    form: CheckedForm<NoteForm>,
+    addr: ClientAddr,
+    throttles: &State<Throttles>,
+) -> Answer {
     let note = form.0.note;
     if let Err(why) = check_note(&note) {
         return refused(&page, &note, Status::UnprocessableEntity, why).await;
     }
+    throttles.new_session(&page.session, addr).await?;
     let added = note.clone();
     match page
         .session

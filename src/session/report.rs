@@ -74,6 +74,10 @@ impl Refusal {
                 "it is older than the absolute timeout, which holds however active a session is"
             }
             Refusal::OldEpoch => "your account signed out everywhere after this cookie was sealed",
+            Refusal::AccountChanged => {
+                "the account it was logged in to is not the same any more: its password changed, \
+                 or the users table was replaced"
+            }
             Refusal::Revoked => {
                 "it was logged out: the server recorded its session id on the deny-list, and \
                  checks that list on every request"

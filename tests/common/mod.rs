@@ -47,14 +47,27 @@ pub fn fresh_db_name() -> String {
     format!("session_lab_test_{tag}")
 }
 
-/// The app's settings for a test: its database, a short connect timeout, a fixed key, quiet logs.
+/// The app's settings for a test: its database, a short connect timeout, a fixed key, quiet logs,
+/// and throttles out of the way: every test drives the app from one address, many logging in
+/// again and again. The hardening tests set small limits of their own.
 pub fn test_figment(mode: Mode, db_url: &str) -> Figment {
-    session_lab::figment()
+    let mut figment = session_lab::figment()
         .merge(("databases.session_lab.url", db_url))
         .merge(("databases.session_lab.connect_timeout", 2))
         .merge(("secret_key", SECRET.to_vec()))
         .merge(("session_mode", mode.as_str()))
         .merge(("log_level", "off"))
+        .merge(("login_delay_ms", 0))
+        .merge(("hash_queue", 100_000));
+    for burst in [
+        "login_name_burst",
+        "login_address_burst",
+        "signup_address_burst",
+        "new_session_address_burst",
+    ] {
+        figment = figment.merge((burst, 1_000_000));
+    }
+    figment
 }
 
 /// Signs up through the form (which also logs in).

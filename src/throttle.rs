@@ -1,0 +1,312 @@
+//! Throttles against automation: login attempts per account name and per client address (a
+//! growing delay, then 429), account creation and new sessions per client address (429), all
+//! decided before any password is hashed or any row is written.
+//!
+//! The limiters are `governor`'s keyed GCRA buckets: each key costs one 8-byte timestamp, a check
+//! is one atomic compare-and-swap, and no timer runs. Their state lives in this process's memory:
+//! a restart forgets it, and several instances behind a load balancer each keep their own, so
+//! together they allow up to (instances × burst) — the README says so.
+
+use std::net::{IpAddr, Ipv6Addr};
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
+use rocket::fairing::AdHoc;
+use rocket::http::Status;
+use rocket::request::{FromRequest, Outcome, Request};
+use rocket::response::{self, Responder};
+
+use crate::error::AppError;
+use crate::session::Session;
+use crate::settings::{Settings, MAX_LOGIN_DELAY_MS};
+
+/// The address a request is counted against: Rocket's `client_ip` (the `ip_header`, by default
+/// `X-Real-IP`, as set by the reverse proxy in `deploy/`; else the peer). IPv6 addresses count
+/// per /64, the block one subscriber gets: counting single addresses would let one machine
+/// rotate through billions of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClientAddr(pub IpAddr);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for ClientAddr {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        // No address at all (a local test client without one): all such requests share a bucket.
+        let ip = req.client_ip().unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED));
+        Outcome::Success(ClientAddr(block_of(ip)))
+    }
+}
+
+fn block_of(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+        v4 => v4,
+    }
+}
+
+type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock, StateInformationMiddleware>;
+
+/// One keyed limiter and the burst it was built with (to tell how much of it is used).
+struct Limiter<K: std::hash::Hash + Eq + Clone> {
+    buckets: Keyed<K>,
+    burst: u32,
+    clock: DefaultClock,
+}
+
+/// What a limiter made of one attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    /// Let through; this many of the burst are used, this one included.
+    Go { used: u32 },
+    /// Refused: the next attempt is allowed after this long.
+    Wait(Duration),
+}
+
+impl<K: std::hash::Hash + Eq + Clone> Limiter<K> {
+    fn new(burst: u32, interval_secs: u64) -> Limiter<K> {
+        let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
+        let period = Duration::from_secs(interval_secs.max(1));
+        // `with_period` is `None` only for a zero period, which `max(1)` rules out.
+        let quota = Quota::with_period(period)
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+            .allow_burst(burst);
+        let clock = DefaultClock::default();
+        Limiter {
+            buckets: RateLimiter::dashmap_with_clock(quota, clock.clone())
+                .with_middleware::<StateInformationMiddleware>(),
+            burst: burst.get(),
+            clock,
+        }
+    }
+
+    fn check(&self, key: &K) -> Verdict {
+        match self.buckets.check_key(key) {
+            Ok(state) => Verdict::Go {
+                used: self.burst.saturating_sub(state.remaining_burst_capacity()),
+            },
+            Err(not_until) => Verdict::Wait(not_until.wait_time_from(self.clock.now())),
+        }
+    }
+
+    /// Forgets keys whose buckets are full again: without it every name and address ever seen
+    /// would stay in memory.
+    fn forget_idle(&self) {
+        self.buckets.retain_recent();
+        self.buckets.shrink_to_fit();
+    }
+}
+
+/// Managed state: the app's throttles, built from the settings.
+pub struct Throttles {
+    login_name: Limiter<String>,
+    login_address: Limiter<ClientAddr>,
+    signup_address: Limiter<ClientAddr>,
+    new_session_address: Limiter<ClientAddr>,
+    delay_ms: u64,
+    checks: AtomicU64,
+}
+
+/// Why a request must wait, for its 429 page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooMany {
+    /// Whole seconds until a retry can succeed (at least 1), for `Retry-After`.
+    pub retry_after: u64,
+}
+
+impl TooMany {
+    fn after(wait: Duration) -> TooMany {
+        // Rounded up: a client that waits exactly `Retry-After` must not be refused again.
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        TooMany {
+            retry_after: secs.max(1),
+        }
+    }
+
+    /// The sentence the page shows.
+    pub fn sentence(&self, what: &str) -> String {
+        let s = self.retry_after;
+        format!(
+            "Too many {what}. Try again in {s} second{} (nothing was checked or stored).",
+            if s == 1 { "" } else { "s" }
+        )
+    }
+}
+
+/// One in this many checks also sweeps idle keys: cheap housekeeping with no timer task.
+const SWEEP_EVERY: u64 = 4096;
+
+impl Throttles {
+    pub fn new(s: &Settings) -> Throttles {
+        Throttles {
+            login_name: Limiter::new(s.login_name_burst, s.login_name_interval),
+            login_address: Limiter::new(s.login_address_burst, s.login_address_interval),
+            signup_address: Limiter::new(s.signup_address_burst, s.signup_address_interval),
+            new_session_address: Limiter::new(
+                s.new_session_address_burst,
+                s.new_session_address_interval,
+            ),
+            delay_ms: s.login_delay_ms,
+            checks: AtomicU64::new(0),
+        }
+    }
+
+    fn sweep_now_and_then(&self) {
+        if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            self.login_name.forget_idle();
+            self.login_address.forget_idle();
+            self.signup_address.forget_idle();
+            self.new_session_address.forget_idle();
+        }
+    }
+
+    /// A login attempt for `name` (normalised as login looks it up, whether or not such an
+    /// account exists: refusing only real names would tell who has an account) from `addr`.
+    /// Once half of either burst is used, each attempt first waits, twice as long as the last;
+    /// past the burst it is refused. Call it before the password is hashed.
+    ///
+    /// # Errors
+    /// [`TooMany`] when either the name or the address has used its burst.
+    pub async fn login(&self, name: &str, addr: ClientAddr) -> Result<(), TooMany> {
+        self.sweep_now_and_then();
+        // The address first: an address past its limit does not also use up the name's.
+        let by_address = match self.login_address.check(&addr) {
+            Verdict::Wait(wait) => return Err(TooMany::after(wait)),
+            Verdict::Go { used } => self.delay(used, self.login_address.burst),
+        };
+        let by_name = match self.login_name.check(&name.to_string()) {
+            Verdict::Wait(wait) => return Err(TooMany::after(wait)),
+            Verdict::Go { used } => self.delay(used, self.login_name.burst),
+        };
+        let delay = by_address.max(by_name);
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        Ok(())
+    }
+
+    /// The growing delay: none for the first half of the burst, then `login_delay_ms`,
+    /// doubling with each further attempt, at most [`MAX_LOGIN_DELAY_MS`].
+    fn delay(&self, used: u32, burst: u32) -> Duration {
+        let past_half = used.saturating_sub(burst / 2);
+        if past_half == 0 || self.delay_ms == 0 {
+            return Duration::ZERO;
+        }
+        let factor = 1u64 << (past_half - 1).min(16);
+        Duration::from_millis(self.delay_ms.saturating_mul(factor).min(MAX_LOGIN_DELAY_MS))
+    }
+
+    /// An account about to be created from `addr`. Call it before the password is hashed.
+    ///
+    /// # Errors
+    /// [`TooMany`] when the address has used its burst.
+    pub fn signup(&self, addr: ClientAddr) -> Result<(), TooMany> {
+        self.sweep_now_and_then();
+        match self.signup_address.check(&addr) {
+            Verdict::Go { .. } => Ok(()),
+            Verdict::Wait(wait) => Err(TooMany::after(wait)),
+        }
+    }
+
+    /// Before a write that may create a session: only a request with no session (no cookie, or
+    /// one that was refused) is counted. A request that has one pays nothing: its session is
+    /// loaded anyway for the write that follows, and that load is cached for the request.
+    ///
+    /// # Errors
+    /// [`AppError::RetryLater`] (429) when the address has created its burst of sessions;
+    /// [`AppError::Unavailable`] when server mode cannot load the session.
+    pub async fn new_session(
+        &self,
+        session: &Session<'_>,
+        addr: ClientAddr,
+    ) -> Result<(), AppError> {
+        if !session.is_empty().await? {
+            return Ok(());
+        }
+        self.sweep_now_and_then();
+        match self.new_session_address.check(&addr) {
+            Verdict::Go { .. } => Ok(()),
+            Verdict::Wait(wait) => {
+                let too_many = TooMany::after(wait);
+                Err(AppError::RetryLater {
+                    status: Status::TooManyRequests,
+                    retry_after: too_many.retry_after,
+                    why: too_many.sentence("new sessions from your address"),
+                })
+            }
+        }
+    }
+}
+
+/// Builds the throttles from the settings.
+pub fn stage() -> AdHoc {
+    AdHoc::on_ignite("Throttles", |rocket| async {
+        let throttles = Throttles::new(rocket.state::<Settings>().unwrap_or(&Settings::default()));
+        rocket.manage(throttles)
+    })
+}
+
+/// A response with `Retry-After` added (429, 503).
+pub struct RetryAfter<R>(pub R, pub u64);
+
+impl<'r, 'o: 'r, R: Responder<'r, 'o>> Responder<'r, 'o> for RetryAfter<R> {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'o> {
+        let mut res = self.0.respond_to(req)?;
+        res.set_raw_header("Retry-After", self.1.to_string());
+        Ok(res)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_delay_starts_at_half_the_burst_and_doubles() {
+        let s = Settings {
+            login_delay_ms: 250,
+            ..Settings::default()
+        };
+        let t = Throttles::new(&s);
+        let delays: Vec<u64> = (1..=12)
+            .map(|used| t.delay(used, 10).as_millis() as u64)
+            .collect();
+        assert_eq!(
+            delays,
+            [0, 0, 0, 0, 0, 250, 500, 1000, 2000, 4000, 4000, 4000]
+        );
+    }
+
+    #[test]
+    fn a_burst_then_a_wait_rounded_up_to_whole_seconds() {
+        let l: Limiter<u8> = Limiter::new(3, 30);
+        assert_eq!(l.check(&1), Verdict::Go { used: 1 });
+        assert_eq!(l.check(&1), Verdict::Go { used: 2 });
+        assert_eq!(l.check(&1), Verdict::Go { used: 3 });
+        let Verdict::Wait(wait) = l.check(&1) else {
+            panic!("the fourth attempt must wait");
+        };
+        assert_eq!(TooMany::after(wait).retry_after, 30);
+        assert_eq!(l.check(&2), Verdict::Go { used: 1 }, "keys are independent");
+    }
+
+    #[test]
+    fn ipv6_counts_per_64_and_mapped_ipv4_as_ipv4() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::2".parse().unwrap();
+        assert_eq!(block_of(a), block_of(b));
+        let mapped: IpAddr = "::ffff:192.0.2.1".parse().unwrap();
+        assert_eq!(block_of(mapped), "192.0.2.1".parse::<IpAddr>().unwrap());
+    }
+}
