@@ -8,6 +8,8 @@ use rocket::request::{FromRequest, Outcome, Request};
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 
+use crate::cookies::CookieConfig;
+use crate::crypto::Keys;
 use crate::db::{DbConnection, DbError};
 use crate::error::AppError;
 use crate::session::store::Statements;
@@ -20,6 +22,9 @@ pub mod keys {
     pub const USERNAME: &str = "username";
     /// The account's `session_epoch` at login: "sign out everywhere" bumps it (cookie mode).
     pub const SESSION_EPOCH: &str = "session_epoch";
+    /// A keyed hash of the account's password hash at login (Django's `session_auth_hash`): a
+    /// changed password, or another `users` row under the same id, no longer matches it.
+    pub const AUTH_HASH: &str = "auth_hash";
 }
 
 pub const PASSWORD_MIN_CHARS: usize = 8;
@@ -82,54 +87,123 @@ async fn load_user(req: &Request<'_>) -> Result<User, AppError> {
         Outcome::Success(conn) => conn,
         _ => return Err(AppError::Unavailable),
     };
-    let epoch: i32 = session.get(keys::SESSION_EPOCH).await?.unwrap_or(0);
+    let stamp = LoginStamp {
+        user_id: id,
+        epoch: session.get(keys::SESSION_EPOCH).await?.unwrap_or(0),
+        bound: session.get(keys::AUTH_HASH).await?,
+    };
+    let Some(cookies) = req.rocket().state::<CookieConfig>() else {
+        return Err(AppError::Internal("no cookie configuration".into()));
+    };
     // `cookie_revocation = "none"`: the cookie alone is trusted, epoch or not.
     let check_epoch = session.layer().revocation() != Some(Revocation::None);
     let mut statements = Statements::default();
-    let checked = check_login(&mut conn, id, epoch, check_epoch, &mut statements).await;
+    let checked = check_login(&mut conn, &cookies.keys, &stamp, check_epoch, &mut statements).await;
     session.count_statements(statements.count).await;
     if let Some(check) = statements.checked {
         session.passed_check(check).await;
     }
     match checked? {
-        Some(user) => Ok(user),
-        None => {
+        Ok(user) => Ok(user),
+        Err(refusal) => {
             rocket::info!(
-                "session: user {id} was signed out everywhere or deleted; ending this session"
+                "session: user {id} was signed out everywhere, deleted or changed ({}); ending \
+                 this session",
+                refusal.as_str()
             );
-            session.refuse(Refusal::OldEpoch).await?;
+            session.refuse(refusal).await?;
             Err(AppError::LoginRequired { next })
         }
     }
 }
 
-/// Whether a session's login still stands where the account is loaded: the `users` row exists
-/// and its `session_epoch` is the one the session was stamped with at login ("sign out
-/// everywhere" bumps it) — unless `check_epoch` is off (`cookie_revocation = "none"`). `None` means the session must be refused as [`Refusal::OldEpoch`].
-/// One indexed read, added to `statements` once it ran. The `User` guard and the replay lab both
-/// call it, so the lab shows exactly what the guard would decide.
+/// What a session says about its login: the account, the epoch and the account's keyed hash as
+/// they were at login.
+#[derive(Debug, Clone)]
+pub struct LoginStamp {
+    pub user_id: i64,
+    pub epoch: i32,
+    /// [`session_auth_hash`] at login; `None` for a session older than the binding.
+    pub bound: Option<String>,
+}
+
+/// What [`keys::AUTH_HASH`] holds: HMAC-SHA256 of the password's PHC string under a key derived
+/// from `secret_key`, cut to 128 bits (ample against forgery; the cookie stays small), base64url.
+/// Keyed, so the cookie's holder learns nothing about the hash and a copied database cannot
+/// produce it; over the whole PHC string, so a new salt (any password change) changes it.
+pub fn session_auth_hash(keys: &Keys, password_hash: &str) -> String {
+    keys.derive_all(AUTH_HASH_PURPOSE)
+        .first()
+        .map(|key| auth_hash_with(key, password_hash))
+        .unwrap_or_default()
+}
+
+const AUTH_HASH_PURPOSE: &str = "session auth hash";
+
+fn auth_hash_with(key: &[u8; 32], password_hash: &str) -> String {
+    use base64::Engine;
+    use hmac::{Hmac, Mac};
+    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(key) else {
+        return String::new();
+    };
+    mac.update(password_hash.as_bytes());
+    let tag = mac.finalize().into_bytes();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&tag[..16])
+}
+
+/// Whether `bound` was made from `password_hash` with the current key or a fallback (so a key
+/// rotation does not log everyone out), compared in constant time.
+fn auth_hash_matches(keys: &Keys, password_hash: &str, bound: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    keys.derive_all(AUTH_HASH_PURPOSE).iter().any(|key| {
+        let expected = auth_hash_with(key, password_hash);
+        !expected.is_empty() && bool::from(expected.as_bytes().ct_eq(bound.as_bytes()))
+    })
+}
+
+/// Whether a session's login still stands where the account is loaded: the `users` row exists,
+/// it is the account that logged in (its password hash still gives the session's keyed hash, so a
+/// changed password or a restored or other table ends the login), and its `session_epoch` is the
+/// one the session was stamped with ("sign out everywhere" bumps it) — the epoch unless
+/// `check_epoch` is off (`cookie_revocation = "none"`). One indexed read, added to `statements`
+/// once it ran. The `User` guard and the replay lab both call it, so the lab shows exactly what
+/// the guard would decide.
 ///
 /// # Errors
 /// [`DbError`] when the database cannot be reached.
 pub async fn check_login(
     conn: &mut PgConnection,
-    user_id: i64,
-    epoch: i32,
+    keys: &Keys,
+    stamp: &LoginStamp,
     check_epoch: bool,
     statements: &mut Statements,
-) -> Result<Option<User>, DbError> {
-    let row = find_by_id(conn, user_id).await?;
+) -> Result<Result<User, Refusal>, DbError> {
+    let row = find_by_id(conn, stamp.user_id).await?;
     statements.add(1);
-    if check_epoch && row.is_some() {
+    let Some(row) = row else {
+        // The account is gone: it can sign nobody in.
+        return Ok(Err(Refusal::OldEpoch));
+    };
+    if check_epoch && row.session_epoch != stamp.epoch {
+        return Ok(Err(Refusal::OldEpoch));
+    }
+    let same_account = stamp
+        .bound
+        .as_deref()
+        .is_some_and(|b| auth_hash_matches(keys, &row.password_hash, b));
+    if !same_account {
+        // The id exists but is not the account that logged in (or the session predates the
+        // binding): the same id in a restored or another table must not inherit the login.
+        return Ok(Err(Refusal::AccountChanged));
+    }
+    if check_epoch {
         statements.checked = Some("epoch");
     }
-    Ok(row
-        .filter(|row| !check_epoch || row.session_epoch == epoch)
-        .map(|row| User {
-            id: row.id,
-            username: row.username,
-            created_at: row.created_at,
-        }))
+    Ok(Ok(User {
+        id: row.id,
+        username: row.username,
+        created_at: row.created_at,
+    }))
 }
 
 /// Usernames are compared without regard to case, so they are stored lower-case.
@@ -149,8 +223,40 @@ pub fn normalise_username(input: &str) -> Result<String, &'static str> {
     Ok(name)
 }
 
-/// Passwords are taken exactly as typed: never trimmed or truncated.
-pub fn check_password(password: &str) -> Result<(), String> {
+/// zxcvbn looks at no more than this many characters: its matching grows faster than linearly
+/// with length, and a password this long that is weak in its first part is rejected anyway.
+const STRENGTH_CHARS: usize = 128;
+
+/// Passwords are taken exactly as typed: never trimmed or truncated. Besides the length, a new
+/// password must not contain the username and must reach `min_score` (0–4) on zxcvbn, which
+/// knows common passwords, names, words, keyboard walks, repeats and dates.
+///
+/// # Errors
+/// What is wrong, in a sentence for the form; never the password itself.
+pub fn check_password(password: &str, username: &str, min_score: u8) -> Result<(), String> {
+    check_length(password)?;
+    let name = username.trim().to_lowercase();
+    if name.chars().count() >= 3 && password.to_lowercase().contains(&name) {
+        return Err("A password must not contain the username.".into());
+    }
+    let head: String = password.chars().take(STRENGTH_CHARS).collect();
+    let estimate = zxcvbn::zxcvbn(&head, &[&name, "session", "lab", "sessionlab"]);
+    if u8::from(estimate.score()) >= min_score {
+        return Ok(());
+    }
+    let mut why = String::from("This password is too easy to guess.");
+    if let Some(feedback) = estimate.feedback() {
+        if let Some(warning) = feedback.warning() {
+            why.push_str(&format!(" {warning}."));
+        }
+        for tip in feedback.suggestions() {
+            why.push_str(&format!(" {tip}."));
+        }
+    }
+    Err(why.replace("..", "."))
+}
+
+fn check_length(password: &str) -> Result<(), String> {
     let len = password.chars().count();
     if len < PASSWORD_MIN_CHARS {
         return Err(format!(
@@ -222,44 +328,110 @@ pub mod hash_counts {
     }
 }
 
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// How many password hashes may wait for a core (managed state, from `hash_queue`). Past it a
+/// request is turned away at once: hashes are served first come, first served, so a queue
+/// without a bound lets a flood of bad logins make every real one wait for all of them
+/// (800 of them made a real login wait 14 s). Shedding keeps the wait of whoever gets in short.
+pub struct HashQueue {
+    /// One permit per core (running) plus one per allowed waiter; `try_acquire` never waits.
+    admitted: tokio::sync::Semaphore,
+}
+
+impl HashQueue {
+    pub fn new(waiting: usize) -> HashQueue {
+        let permits = cores()
+            .saturating_add(waiting)
+            .min(tokio::sync::Semaphore::MAX_PERMITS);
+        HashQueue {
+            admitted: tokio::sync::Semaphore::new(permits),
+        }
+    }
+
+    /// For the command line, which hashes one password and has no one to turn away.
+    pub fn unbounded() -> HashQueue {
+        HashQueue::new(usize::MAX)
+    }
+
+    /// A place in the queue, or [`HashError::Busy`] at once. A login takes it before it looks
+    /// the user up, so a shed request costs no query either (a flood's lookups would otherwise
+    /// queue for the pool's connections in front of the real login's).
+    ///
+    /// # Errors
+    /// [`HashError::Busy`] when `hash_queue` requests already wait.
+    pub fn admit(&self) -> Result<Admitted<'_>, HashError> {
+        self.admitted
+            .try_acquire()
+            .map(Admitted)
+            .map_err(|_| HashError::Busy)
+    }
+}
+
+/// A place in the [`HashQueue`], given back when its hash is done (the permit is held, not read).
+pub struct Admitted<'q>(#[allow(dead_code)] tokio::sync::SemaphorePermit<'q>);
+
+/// Why a password could not be hashed or checked.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    /// The queue is full: answer 503 with `Retry-After` rather than wait.
+    #[error("too many passwords are being checked; try again shortly")]
+    Busy,
+    #[error("the hashing task failed: {0}")]
+    Failed(String),
+}
+
 /// Runs one argon2 computation on the blocking pool, so Rocket's async workers keep serving
 /// other requests — but no more at once than there are cores. Each computation holds 19 MiB:
 /// unbounded, 32 concurrent logins held gigabytes, and beyond one per core they only queue for
-/// the CPU anyway.
+/// the CPU anyway. The core slots are the process's (two apps in one process share the CPU);
+/// admission is the app's.
 async fn hash_off_the_workers<T: Send + 'static>(
+    _admitted: Admitted<'_>,
     work: impl FnOnce() -> T + Send + 'static,
-) -> Option<T> {
+) -> Result<T, HashError> {
     static SLOTS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
     hash_counts::start();
-    let slots = SLOTS.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        tokio::sync::Semaphore::new(cores)
-    });
-    let _slot = slots.acquire().await.ok()?;
+    let slots = SLOTS.get_or_init(|| tokio::sync::Semaphore::new(cores()));
+    let _slot = slots
+        .acquire()
+        .await
+        .map_err(|e| HashError::Failed(e.to_string()))?;
     tokio::task::spawn_blocking(move || hash_counts::count(work))
         .await
-        .ok()
+        .map_err(|e| HashError::Failed(e.to_string()))
 }
 
 /// Hashes a new password.
 ///
 /// # Errors
-/// The hasher's error (it has none for valid input) as text.
-pub async fn hash_password(password: String) -> Result<String, String> {
-    hash_off_the_workers(move || hash_blocking(&password))
-        .await
-        .unwrap_or_else(|| Err("the hashing task failed".into()))
+/// [`HashError::Busy`] when the queue is full; the hasher's error (it has none for valid
+/// input) as [`HashError::Failed`].
+pub async fn hash_password(queue: &HashQueue, password: String) -> Result<String, HashError> {
+    hash_off_the_workers(queue.admit()?, move || hash_blocking(&password))
+        .await?
+        .map_err(HashError::Failed)
 }
 
-/// Checks `password` against `phc`, or against the dummy hash when there is no user.
-pub async fn verify_password(password: String, phc: Option<String>) -> bool {
-    hash_off_the_workers(move || {
+/// Checks `password` against `phc`, or against the dummy hash when there is no user, in the
+/// place `admitted` holds in the queue ([`HashQueue::admit`]).
+pub async fn verify_password(
+    admitted: Admitted<'_>,
+    password: String,
+    phc: Option<String>,
+) -> bool {
+    let checked = hash_off_the_workers(admitted, move || {
         let found = phc.is_some();
         let ok = verify_blocking(&password, phc.as_deref().unwrap_or_else(|| dummy_hash()));
         found && ok
     })
-    .await
-    .unwrap_or(false)
+    .await;
+    checked.unwrap_or_else(|why| {
+        rocket::error!("password check failed: {why}");
+        false
+    })
 }
 
 /// Why an account could not be created.
@@ -270,7 +442,7 @@ pub enum CreateError {
     #[error(transparent)]
     Db(#[from] DbError),
     #[error("could not hash the password: {0}")]
-    Hash(String),
+    Hash(#[from] HashError),
 }
 
 impl From<sqlx::Error> for CreateError {
@@ -285,10 +457,11 @@ impl From<sqlx::Error> for CreateError {
 /// [`CreateError::Taken`] when the name exists (also when a parallel signup won the race).
 pub async fn create_user(
     pool: &PgPool,
+    queue: &HashQueue,
     username: &str,
     password: String,
 ) -> Result<UserRow, CreateError> {
-    let hash = hash_password(password).await.map_err(CreateError::Hash)?;
+    let hash = hash_password(queue, password).await?;
     // ON CONFLICT DO NOTHING: of two parallel signups of one name, one inserts and the other
     // gets no row back — a clean "taken", not a unique-violation error.
     let row: Option<UserRow> = sqlx::query_as(
@@ -329,12 +502,13 @@ pub async fn find_by_id(conn: &mut PgConnection, id: i64) -> Result<Option<UserR
 }
 
 /// Logs `user` in on this session (a new session id; another user's data is not inherited) and
-/// notes the name and epoch the pages and the `User` guard read back.
+/// notes the name, epoch and bound password hash the pages and the `User` guard read back.
 ///
 /// # Errors
 /// As the session's writes.
 pub async fn log_in(
     session: &Session<'_>,
+    secrets: &Keys,
     user: &UserRow,
     remember: bool,
 ) -> Result<(), SessionError> {
@@ -342,6 +516,12 @@ pub async fn log_in(
     session.insert(keys::USERNAME, &user.username).await?;
     session
         .insert(keys::SESSION_EPOCH, user.session_epoch)
+        .await?;
+    session
+        .insert(
+            keys::AUTH_HASH,
+            session_auth_hash(secrets, &user.password_hash),
+        )
         .await
 }
 
@@ -360,10 +540,137 @@ pub async fn bump_epoch(conn: &mut PgConnection, user_id: i64) -> Result<i32, Db
 }
 
 /// The accounts subsystem's start-up work: the dummy hash, so the first unknown-user login does
-/// not pay for it.
+/// not pay for it, and the bounded hash queue.
 pub fn stage() -> rocket::fairing::AdHoc {
     rocket::fairing::AdHoc::on_ignite("Accounts", |rocket| async {
         warm_up().await;
-        rocket
+        let waiting = rocket
+            .state::<crate::settings::Settings>()
+            .map_or(crate::settings::Settings::default().hash_queue, |s| {
+                s.hash_queue
+            });
+        rocket.manage(HashQueue::new(waiting))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_guessable_and_name_bearing_passwords_are_refused() {
+        for weak in [
+            "password",
+            "12345678",
+            "        ",
+            "password123",
+            "qwertyuiop",
+            "iloveyou1",
+            "aaaaaaaaaaaa",
+            "alice2024!",
+        ] {
+            assert!(check_password(weak, "bob", 3).is_err(), "{weak:?}");
+        }
+        let why = check_password("xX_alice_Xx-9f!", "alice", 3).unwrap_err();
+        assert!(why.contains("username"), "{why}");
+        let why = check_password("password", "bob", 3).unwrap_err();
+        assert!(why.contains("too easy to guess"), "{why}");
+        assert!(!why.contains("password\""), "never echoed: {why}");
+    }
+
+    #[test]
+    fn the_suites_passphrases_pass() {
+        for (pw, name) in [
+            ("correct horse battery", "alice"),
+            ("another password", "alice"),
+            ("a password with spaces ", "carol"),
+            ("correct horse", "alice"),
+            ("whatever the weather 12", "carol"),
+            (
+                &(0..25u32)
+                    .map(|i| format!("ñ{}🔑 ", char::from_u32(0x5bc6 + i).unwrap_or('密')))
+                    .collect::<String>(),
+                "alice",
+            ),
+        ] {
+            let score = u8::from(zxcvbn::zxcvbn(pw, &[name]).score());
+            assert!(check_password(pw, name, 3).is_ok(), "{pw:?}: score {score}");
+        }
+    }
+
+    #[test]
+    fn the_auth_hash_depends_on_the_hash_and_the_key_and_survives_rotation() {
+        use rocket::figment::Figment;
+        let keys = |k: u8, fallbacks: &[String]| {
+            Keys::from_figment(
+                &Figment::new().merge(("secret_key", vec![k; 64])),
+                fallbacks,
+            )
+            .unwrap()
+        };
+        let (a, b) = (keys(1, &[]), keys(2, &[]));
+        let h = session_auth_hash(&a, "$argon2id$v=19$one");
+        assert_eq!(h.len(), 22, "{h}");
+        assert!(auth_hash_matches(&a, "$argon2id$v=19$one", &h));
+        assert!(!auth_hash_matches(&a, "$argon2id$v=19$two", &h));
+        assert!(!auth_hash_matches(&b, "$argon2id$v=19$one", &h));
+        use base64::Engine;
+        let old = base64::engine::general_purpose::STANDARD.encode([1u8; 64]);
+        assert!(auth_hash_matches(
+            &keys(2, &[old]),
+            "$argon2id$v=19$one",
+            &h
+        ));
+    }
+}
+
+/// What a login attempt came to.
+pub enum Attempt {
+    /// The right password: the account, to log in.
+    Accepted(UserRow),
+    /// A wrong name or password — one answer for both, so the page cannot tell which.
+    Refused,
+    /// Too many attempts for this name or from this address (429): nothing was looked up.
+    Throttled(crate::throttle::TooMany),
+    /// The hash queue is full (503): nothing was looked up.
+    Busy,
+}
+
+/// The steps every login takes, in this order, wherever its form is (`/login`, `/compare/login`):
+/// the throttle (before any work, keyed on the name as typed, so a 429 does not tell whether the
+/// account exists), a place in the hash queue (before the lookup, so a shed attempt costs no
+/// query), the lookup (counted in the session's statements), and the verify — against a dummy
+/// hash when there is no such user, so every miss costs the same.
+///
+/// # Errors
+/// [`AppError::Unavailable`] when the database cannot be reached.
+pub async fn authenticate(
+    session: &Session<'_>,
+    db: &crate::db::Db,
+    throttles: &crate::throttle::Throttles,
+    queue: &HashQueue,
+    addr: crate::throttle::ClientAddr,
+    username: &str,
+    password: String,
+) -> Result<Attempt, AppError> {
+    // The empty name stands in for any impossible one: the CHECK constraint keeps it out of
+    // `users`, and unlike the raw input it is always valid text for PostgreSQL (a NUL is not).
+    let name = normalise_username(username).unwrap_or_default();
+    if let Err(too_many) = throttles.login(&name, addr).await {
+        return Ok(Attempt::Throttled(too_many));
+    }
+    let Ok(admitted) = queue.admit() else {
+        return Ok(Attempt::Busy);
+    };
+    let mut conn = db.ready().await?.acquire().await.map_err(DbError::from)?;
+    let user = find_by_name(&mut conn, &name).await?;
+    session.count_statements(1).await;
+    // The connection goes back before the hash, which can wait for a free core.
+    drop(conn);
+    let phc = user.as_ref().map(|u| u.password_hash.clone());
+    let ok = verify_password(admitted, password, phc).await;
+    Ok(match user.filter(|_| ok) {
+        Some(user) => Attempt::Accepted(user),
+        None => Attempt::Refused,
     })
 }

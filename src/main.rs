@@ -209,7 +209,15 @@ async fn create_user(figment: &Figment, name: &str) -> u8 {
             return 2;
         }
     };
-    if let Err(why) = auth::check_password(&password) {
+    // The same rule as the signup form, at the configured strength.
+    let min_score = match session_lab::settings::Settings::from_figment(figment) {
+        Ok(settings) => settings.password_min_score,
+        Err(why) => {
+            eprintln!("session-lab: bad setting: {why}");
+            return 2;
+        }
+    };
+    if let Err(why) = auth::check_password(&password, &name, min_score) {
         eprintln!("session-lab: {why}");
         return 2;
     }
@@ -217,7 +225,7 @@ async fn create_user(figment: &Figment, name: &str) -> u8 {
         Ok(db) => db,
         Err(code) => return code,
     };
-    match auth::create_user(db.pool(), &name, password).await {
+    match auth::create_user(db.pool(), &auth::HashQueue::unbounded(), &name, password).await {
         Ok(user) => {
             println!("created user {} (id {})", user.username, user.id);
             0

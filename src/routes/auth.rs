@@ -3,18 +3,43 @@
 
 use rocket::form::FromForm;
 use rocket::http::Status;
-use rocket::response::Redirect;
-use rocket::{get, post};
+use rocket::response::{self, Redirect, Responder};
+use rocket::{get, post, Request, State};
 use rocket_dyn_templates::Template;
 use serde_json::json;
 
-use crate::auth::{self, check_password, normalise_username, CreateError};
+use crate::auth::{
+    self, check_password, normalise_username, Attempt, CreateError, HashError, HashQueue,
+};
 use crate::csrf::{CheckedForm, NoFields};
-use crate::db::{Db, DbConnection};
+use crate::db::Db;
 use crate::error::AppError;
 use crate::page::Page;
+use crate::settings::Settings;
+use crate::throttle::{ClientAddr, RetryAfter, Throttles};
 
-type Answer = Result<Result<Redirect, (Status, Template)>, AppError>;
+/// A form shown again with a 4xx or 5xx status, and `Retry-After` when the answer is "wait".
+struct Refused {
+    status: Status,
+    body: Template,
+    retry_after: Option<u64>,
+}
+
+impl<'r> Responder<'r, 'static> for Refused {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        match self.retry_after {
+            Some(secs) => RetryAfter((self.status, self.body), secs).respond_to(req),
+            None => (self.status, self.body).respond_to(req),
+        }
+    }
+}
+
+type Answer = Result<Result<Redirect, Refused>, AppError>;
+
+/// What a shed request is told: the queue drains in well under a second.
+const BUSY_RETRY_AFTER: u64 = 1;
+const BUSY: &str =
+    "The server is busy checking other passwords, so yours was not checked. Try again in a second.";
 
 /// `next` is followed only when it is a path on this site: `/x`, not `//evil.example` or
 /// `/\evil.example` (which browsers treat as another host), nor anything with a scheme.
@@ -56,7 +81,27 @@ async fn form_page(
             json!({ "username": username, "errors": errors, "next": next }),
         )
         .await?;
-    Ok(Err((status, body)))
+    Ok(Err(Refused {
+        status,
+        body,
+        retry_after: None,
+    }))
+}
+
+/// The form again, saying why the client must wait and for how long (429 throttled, 503 shed).
+async fn wait_page(
+    page: &Page<'_>,
+    template: &'static str,
+    (status, retry_after): (Status, u64),
+    username: &str,
+    why: String,
+    next: Option<&str>,
+) -> Answer {
+    let answer = form_page(page, template, status, username, vec![why], next).await?;
+    Ok(answer.map_err(|refused| Refused {
+        retry_after: Some(retry_after),
+        ..refused
+    }))
 }
 
 #[get("/signup")]
@@ -67,14 +112,26 @@ async fn signup_page(page: Page<'_>) -> Result<Template, AppError> {
 
 /// Takes the pool rather than a connection: hashing comes first, and a connection held through
 /// it would sit idle while other requests wait for one.
+#[allow(clippy::too_many_arguments)]
 #[post("/signup", data = "<form>")]
-async fn signup(page: Page<'_>, form: CheckedForm<Credentials>, db: &Db) -> Answer {
+async fn signup(
+    page: Page<'_>,
+    form: CheckedForm<Credentials>,
+    db: &Db,
+    addr: ClientAddr,
+    throttles: &State<Throttles>,
+    queue: &State<HashQueue>,
+    settings: &State<Settings>,
+) -> Answer {
     let f = form.0;
     let mut errors = Vec::new();
     let name = normalise_username(&f.username)
         .map_err(|e| errors.push(e.to_string()))
         .ok();
-    if let Err(e) = check_password(&f.password) {
+    // Judged against the name as typed when it breaks the rules, so both faults show at once.
+    let typed_name = f.username.trim().to_lowercase();
+    let against = name.as_deref().unwrap_or(&typed_name);
+    if let Err(e) = check_password(&f.password, against, settings.password_min_score) {
         errors.push(e);
     }
     let Some(name) = name.filter(|_| errors.is_empty()) else {
@@ -88,8 +145,15 @@ async fn signup(page: Page<'_>, form: CheckedForm<Credentials>, db: &Db) -> Answ
         )
         .await;
     };
+    // Counted only for a signup that would hash and store: a form sent back with a 422 cost
+    // nothing, and someone fixing a weak password is not locked out for it.
+    if let Err(too_many) = throttles.signup(addr) {
+        let why = too_many.sentence("accounts created from your address");
+        let wait = (Status::TooManyRequests, too_many.retry_after);
+        return wait_page(&page, "signup", wait, &f.username, why, None).await;
+    }
     let pool = db.ready().await?;
-    let user = match auth::create_user(pool, &name, f.password).await {
+    let user = match auth::create_user(pool, queue, &name, f.password).await {
         Ok(user) => user,
         Err(CreateError::Taken) => {
             let why = vec![format!(
@@ -98,9 +162,13 @@ async fn signup(page: Page<'_>, form: CheckedForm<Credentials>, db: &Db) -> Answ
             return form_page(&page, "signup", Status::Conflict, &f.username, why, None).await;
         }
         Err(CreateError::Db(e)) => return Err(e.into()),
-        Err(CreateError::Hash(e)) => return Err(AppError::Internal(e)),
+        Err(CreateError::Hash(HashError::Busy)) => {
+            let wait = (Status::ServiceUnavailable, BUSY_RETRY_AFTER);
+            return wait_page(&page, "signup", wait, &f.username, BUSY.into(), None).await;
+        }
+        Err(CreateError::Hash(e)) => return Err(AppError::Internal(e.to_string())),
     };
-    auth::log_in(&page.session, &user, f.remember).await?;
+    auth::log_in(&page.session, &page.cookies.keys, &user, f.remember).await?;
     page.renew_csrf();
     Ok(Ok(Redirect::to("/account")))
 }
@@ -116,34 +184,41 @@ async fn login_page(page: Page<'_>, next: Option<&str>) -> Result<Template, AppE
     .await
 }
 
+/// Takes the pool rather than a connection: a throttled attempt may wait before it is looked up,
+/// and must not hold a connection meanwhile.
 #[post("/login", data = "<form>")]
-async fn login(page: Page<'_>, form: CheckedForm<Credentials>, mut conn: DbConnection) -> Answer {
+async fn login(
+    page: Page<'_>,
+    form: CheckedForm<Credentials>,
+    db: &Db,
+    addr: ClientAddr,
+    throttles: &State<Throttles>,
+    queue: &State<HashQueue>,
+) -> Answer {
     let f = form.0;
-    // A name that breaks the rules cannot exist, but it is looked up and verified all the same:
-    // every miss costs the same query and the same hash.
-    // The empty name stands in for any impossible one: the CHECK constraint keeps it out of
-    // `users`, and unlike the raw input it is always valid text for PostgreSQL (a NUL is not).
-    let name = normalise_username(&f.username).unwrap_or_default();
-    let user = auth::find_by_name(&mut conn, &name).await?;
-    page.session.count_statements(1).await;
-    // The connection goes back before the hash, which can wait for a free core.
-    drop(conn);
-    let ok =
-        auth::verify_password(f.password, user.as_ref().map(|u| u.password_hash.clone())).await;
-    let Some(user) = user.filter(|_| ok) else {
-        // One answer for "no such user" and "wrong password": the page must not tell which.
-        let why = vec!["Wrong username or password.".to_string()];
-        return form_page(
-            &page,
-            "login",
-            Status::Unauthorized,
-            &f.username,
-            why,
-            f.next.as_deref(),
-        )
-        .await;
+    let next = f.next.as_deref();
+    let attempt =
+        auth::authenticate(&page.session, db, throttles, queue, addr, &f.username, f.password)
+            .await?;
+    let user = match attempt {
+        Attempt::Accepted(user) => user,
+        Attempt::Throttled(too_many) => {
+            let why = too_many.sentence("login attempts for this name or from your address");
+            let wait = (Status::TooManyRequests, too_many.retry_after);
+            return wait_page(&page, "login", wait, &f.username, why, next).await;
+        }
+        Attempt::Busy => {
+            let wait = (Status::ServiceUnavailable, BUSY_RETRY_AFTER);
+            return wait_page(&page, "login", wait, &f.username, BUSY.into(), next).await;
+        }
+        Attempt::Refused => {
+            // One answer for "no such user" and "wrong password": the page must not tell which.
+            let why = vec!["Wrong username or password.".to_string()];
+            let status = Status::Unauthorized;
+            return form_page(&page, "login", status, &f.username, why, next).await;
+        }
     };
-    auth::log_in(&page.session, &user, f.remember).await?;
+    auth::log_in(&page.session, &page.cookies.keys, &user, f.remember).await?;
     page.renew_csrf();
     Ok(Ok(Redirect::to(safe_next(f.next.as_deref()).to_string())))
 }

@@ -17,11 +17,12 @@ use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::auth::{self, normalise_username};
+use crate::auth::{self, Attempt, HashQueue};
 use crate::both::SideBySide;
 use crate::cookies::{browser_size, CookieConfig, COOKIE_LIMIT};
 use crate::csrf::{self, CheckedForm, NoFields};
-use crate::db::DbConnection;
+use crate::db::Db;
+use crate::throttle::{ClientAddr, Throttles};
 use crate::error::AppError;
 use crate::page::Page;
 use crate::routes::color::{parse_color, COLOR};
@@ -331,23 +332,40 @@ async fn log_in_both(
     seen: Seen,
     jar: &CookieJar<'_>,
     form: CheckedForm<Credentials>,
-    mut conn: DbConnection,
+    db: &Db,
+    addr: ClientAddr,
+    throttles: &State<Throttles>,
+    queue: &State<HashQueue>,
 ) -> Answer {
     let f = form.0;
-    // As /login: an impossible name is looked up and verified all the same, as the empty name.
-    let name = normalise_username(&f.username).unwrap_or_default();
-    let user = auth::find_by_name(&mut conn, &name).await?;
-    page.session.count_statements(1).await;
-    // The connection goes back before the hash, which can wait for a free core.
-    drop(conn);
-    let ok =
-        auth::verify_password(f.password, user.as_ref().map(|u| u.password_hash.clone())).await;
-    let Some(user) = user.filter(|_| ok) else {
-        let why = "Wrong username or password.".to_string();
-        return refused(&page, &sibling, &seen, Status::Unauthorized, why).await;
+    // The same steps as /login, throttle and hash queue included.
+    let attempt =
+        auth::authenticate(&page.session, db, throttles, queue, addr, &f.username, f.password)
+            .await?;
+    let user = match attempt {
+        Attempt::Accepted(user) => user,
+        Attempt::Throttled(too_many) => {
+            let why = too_many.sentence("login attempts for this name or from your address");
+            return Err(AppError::RetryLater {
+                status: Status::TooManyRequests,
+                retry_after: too_many.retry_after,
+                why,
+            });
+        }
+        Attempt::Busy => {
+            return Err(AppError::RetryLater {
+                status: Status::ServiceUnavailable,
+                retry_after: 1,
+                why: "Too many logins are being checked right now; try again in a second.".into(),
+            });
+        }
+        Attempt::Refused => {
+            let why = "Wrong username or password.".to_string();
+            return refused(&page, &sibling, &seen, Status::Unauthorized, why).await;
+        }
     };
     for session in cookie_first(&page.session, &sibling) {
-        auth::log_in(session, &user, f.remember).await?;
+        auth::log_in(session, &page.cookies.keys, &user, f.remember).await?;
     }
     renew_csrf_of_both(&page, &sibling, jar);
     Ok(Ok(Redirect::to("/compare")))

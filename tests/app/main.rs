@@ -14,6 +14,7 @@ mod core;
 mod evidence;
 mod exposure;
 mod fuzz;
+mod hardening;
 mod headers;
 mod labs;
 mod lifecycle;

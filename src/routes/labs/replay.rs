@@ -16,7 +16,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::{start_of, RedirectWithCookies};
-use crate::auth::{check_login, keys};
+use crate::auth::{check_login, keys, LoginStamp};
 use crate::cookies::{browser_size, CookieConfig, COOKIE_LIMIT};
 use crate::csrf::{CheckedForm, NoFields};
 use crate::db::{Db, DbError};
@@ -93,25 +93,34 @@ async fn replay(
     let account = match record.user_id {
         None => json!({ "outcome": "anonymous" }),
         Some(user_id) => {
-            let epoch = stamped_epoch(&record);
+            let stamp = LoginStamp {
+                user_id,
+                epoch: stamped_epoch(&record),
+                bound: record
+                    .data
+                    .get(keys::AUTH_HASH)
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+            };
             // The same rule the User guard applies: no epoch check with `cookie_revocation = "none"`.
             let check_epoch = layer.revocation() != Some(crate::settings::Revocation::None);
             let checked = match rocket_db_pools::Pool::get(&**db).await {
                 Ok(mut conn) => {
-                    check_login(&mut conn, user_id, epoch, check_epoch, statements).await
+                    let keys = &page.cookies.keys;
+                    check_login(&mut conn, keys, &stamp, check_epoch, statements).await
                 }
                 Err(e) => Err(e),
             };
             match checked {
-                Ok(Some(user)) => json!({
+                Ok(Ok(user)) => json!({
                     "outcome": "logged-in",
                     "username": user.username,
                     "user_id": user.id,
                 }),
-                Ok(None) => json!({
+                Ok(Err(why)) => json!({
                     "outcome": "refused",
-                    "refused": crate::session::Refusal::OldEpoch.as_str(),
-                    "epoch": epoch,
+                    "refused": why.as_str(),
+                    "epoch": stamp.epoch,
                 }),
                 // The lab page itself can still say what happened: the account page would be 503.
                 Err(DbError::Unavailable(_)) => json!({ "outcome": "unavailable" }),
