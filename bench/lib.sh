@@ -128,6 +128,8 @@ mem_kb() {
 # --- Session Lab -----------------------------------------------------------------------------
 # app_start MODE PORT DATABASE_URL LOGFILE [extra env...]: starts the release binary on
 # 127.0.0.1:PORT and waits until /healthz answers. Sets APP_PID.
+# The throttles are raised out of the way: wrk drives the app from one address, logging in
+# thousands of times a second (the limits are what a benchmark must not measure).
 APP_PID=
 app_start() {
   local mode=$1 port=$2 url=$3 logf=$4 i code
@@ -135,7 +137,10 @@ app_start() {
   port_in_use "$port" && die "port $port on 127.0.0.1 is already in use (set PORT_BASE)"
   ( cd "$ROOT" && exec env ROCKET_PROFILE=release ROCKET_ADDRESS=127.0.0.1 ROCKET_PORT="$port" \
       ROCKET_SECRET_KEY="$BENCH_SECRET_KEY" ROCKET_SESSION_COOKIE_SECURE=false \
-      ROCKET_LOG_LEVEL=off ROCKET_CLI_COLORS=false DATABASE_URL="$url" "$@" \
+      ROCKET_LOG_LEVEL=off ROCKET_CLI_COLORS=false DATABASE_URL="$url" \
+      ROCKET_LOGIN_NAME_BURST=1000000000 ROCKET_LOGIN_ADDRESS_BURST=1000000000 ROCKET_LOGIN_DELAY_MS=0 \
+      ROCKET_SIGNUP_ADDRESS_BURST=1000000000 ROCKET_NEW_SESSION_ADDRESS_BURST=1000000000 \
+      ROCKET_HASH_QUEUE=1000000 "$@" \
       "$APP_BIN" --mode "$mode" ) >"$logf" 2>&1 &
   APP_PID=$!
   track_pid "$APP_PID"

@@ -3,7 +3,7 @@
 --   wrk ... -s bench/post.lua -H 'Cookie: a=1; b=2' URL -- BODY [unique-color]
 --
 --   BODY          form fields sent with every request, already url-encoded, without a leading
---                 or trailing '&' (e.g. "csrf_token=T&username=benchuser&password=password123");
+--                 or trailing '&' (e.g. "csrf_token=T&username=benchuser&password=bench-kettle-7Qx9-lantern");
 --                 may be "" when only the color is sent
 --   unique-color  also send color=%23rrggbb with a value that changes on every request, so a
 --                 store that skips unchanged values cannot skip the write
