@@ -109,7 +109,10 @@ impl Keys {
     /// The current key's derived key for `purpose` (see [`Keys::derive_all`]), for a value that
     /// needs no rotation: a demonstration's key of its own, never the key that seals cookies.
     pub fn derive(&self, purpose: &str) -> [u8; 32] {
-        self.derive_all(purpose).first().copied().unwrap_or_default()
+        self.derive_all(purpose)
+            .first()
+            .copied()
+            .unwrap_or_default()
     }
 
     /// Decrypts a cookie value sealed by [`Keys::seal`] (or by Rocket's private cookies) with the

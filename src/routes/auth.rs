@@ -9,7 +9,7 @@ use rocket_dyn_templates::Template;
 use serde_json::json;
 
 use crate::auth::{
-    self, check_password, normalise_username, Attempt, CreateError, HashError, HashQueue,
+    self, check_password, normalise_username, Attempt, CreateError, HashError, HashQueue, LoginGate,
 };
 use crate::csrf::{CheckedForm, NoFields};
 use crate::db::Db;
@@ -187,19 +187,10 @@ async fn login_page(page: Page<'_>, next: Option<&str>) -> Result<Template, AppE
 /// Takes the pool rather than a connection: a throttled attempt may wait before it is looked up,
 /// and must not hold a connection meanwhile.
 #[post("/login", data = "<form>")]
-async fn login(
-    page: Page<'_>,
-    form: CheckedForm<Credentials>,
-    db: &Db,
-    addr: ClientAddr,
-    throttles: &State<Throttles>,
-    queue: &State<HashQueue>,
-) -> Answer {
+async fn login(page: Page<'_>, form: CheckedForm<Credentials>, gate: LoginGate<'_>) -> Answer {
     let f = form.0;
     let next = f.next.as_deref();
-    let attempt =
-        auth::authenticate(&page.session, db, throttles, queue, addr, &f.username, f.password)
-            .await?;
+    let attempt = auth::authenticate(&page.session, &gate, &f.username, f.password).await?;
     let user = match attempt {
         Attempt::Accepted(user) => user,
         Attempt::Throttled(too_many) => {

@@ -17,12 +17,10 @@ use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::auth::{self, Attempt, HashQueue};
+use crate::auth::{self, Attempt, LoginGate};
 use crate::both::SideBySide;
 use crate::cookies::{browser_size, CookieConfig, COOKIE_LIMIT};
 use crate::csrf::{self, CheckedForm, NoFields};
-use crate::db::Db;
-use crate::throttle::{ClientAddr, Throttles};
 use crate::error::AppError;
 use crate::page::Page;
 use crate::routes::color::{parse_color, COLOR};
@@ -332,16 +330,11 @@ async fn log_in_both(
     seen: Seen,
     jar: &CookieJar<'_>,
     form: CheckedForm<Credentials>,
-    db: &Db,
-    addr: ClientAddr,
-    throttles: &State<Throttles>,
-    queue: &State<HashQueue>,
+    gate: LoginGate<'_>,
 ) -> Answer {
     let f = form.0;
     // The same steps as /login, throttle and hash queue included.
-    let attempt =
-        auth::authenticate(&page.session, db, throttles, queue, addr, &f.username, f.password)
-            .await?;
+    let attempt = auth::authenticate(&page.session, &gate, &f.username, f.password).await?;
     let user = match attempt {
         Attempt::Accepted(user) => user,
         Attempt::Throttled(too_many) => {
