@@ -14,7 +14,6 @@ use crate::db::{DbConnection, DbError};
 use crate::error::AppError;
 use crate::session::store::Statements;
 use crate::session::{Refusal, Session, SessionError};
-use crate::settings::Revocation;
 
 /// The keys accounts keep in the session map, beside the login the session layer itself holds.
 pub mod keys {
@@ -95,8 +94,7 @@ async fn load_user(req: &Request<'_>) -> Result<User, AppError> {
     let Some(cookies) = req.rocket().state::<CookieConfig>() else {
         return Err(AppError::Internal("no cookie configuration".into()));
     };
-    // `cookie_revocation = "none"`: the cookie alone is trusted, epoch or not.
-    let check_epoch = session.layer().revocation() != Some(Revocation::None);
+    let check_epoch = session.layer().checks_epoch();
     let mut statements = Statements::default();
     let checked = check_login(
         &mut conn,
@@ -188,8 +186,9 @@ pub async fn check_login(
     let row = find_by_id(conn, stamp.user_id).await?;
     statements.add(1);
     let Some(row) = row else {
-        // The account is gone: it can sign nobody in.
-        return Ok(Err(Refusal::OldEpoch));
+        // The account is gone (deleted, or missing from a restored table): not the one that
+        // logged in.
+        return Ok(Err(Refusal::AccountChanged));
     };
     if check_epoch && row.session_epoch != stamp.epoch {
         return Ok(Err(Refusal::OldEpoch));
@@ -519,17 +518,15 @@ pub async fn log_in(
     user: &UserRow,
     remember: bool,
 ) -> Result<(), SessionError> {
-    session.log_in(user.id, remember).await?;
-    session.insert(keys::USERNAME, &user.username).await?;
-    session
-        .insert(keys::SESSION_EPOCH, user.session_epoch)
-        .await?;
-    session
-        .insert(
+    let stamp = vec![
+        (keys::USERNAME, serde_json::json!(user.username)),
+        (keys::SESSION_EPOCH, serde_json::json!(user.session_epoch)),
+        (
             keys::AUTH_HASH,
-            session_auth_hash(secrets, &user.password_hash),
-        )
-        .await
+            serde_json::json!(session_auth_hash(secrets, &user.password_hash)),
+        ),
+    ];
+    session.log_in(user.id, remember, stamp).await
 }
 
 /// "Sign out everywhere" for cookie sessions: a new epoch makes every cookie sealed with an older

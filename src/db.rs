@@ -282,12 +282,31 @@ pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
-    let Some((userinfo, host)) = rest.split_once('@') else {
-        return url.to_string();
+    // The last `@` ends the user info: an unencoded `@` in a password comes before it.
+    let (userinfo, host) = match rest.rsplit_once('@') {
+        Some((userinfo, host)) => (Some(userinfo), host),
+        None => (None, rest),
     };
-    match userinfo.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_string(),
+    // A password may also come as a query parameter (`?password=…`).
+    let host = match host.split_once('?') {
+        Some((path, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    _ => pair.to_string(),
+                })
+                .collect();
+            format!("{path}?{}", query.join("&"))
+        }
+        None => host.to_string(),
+    };
+    match userinfo {
+        Some(userinfo) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => format!("{scheme}://{userinfo}@{host}"),
+        },
+        None => format!("{scheme}://{host}"),
     }
 }
 
@@ -383,5 +402,10 @@ mod tests {
         );
         assert_eq!(redact("postgres://u@db/x"), "postgres://u@db/x");
         assert_eq!(redact("not a url"), "not a url");
+        assert_eq!(redact("postgres://u:p@ss@db/x"), "postgres://u:***@db/x");
+        assert_eq!(
+            redact("postgres://u@db/x?sslmode=disable&password=s3cret"),
+            "postgres://u@db/x?sslmode=disable&password=***"
+        );
     }
 }

@@ -31,8 +31,9 @@ pub fn explain(status: Status) -> (&'static str, &'static str) {
         ),
         413 => (
             "Too large",
-            "That would make your session larger than the 4096 bytes a browser keeps for one \
-             cookie, so it was refused and nothing changed.",
+            "That would make your session larger than its limit — the 4096 bytes a browser keeps \
+             for one cookie, or the data this server keeps for one session (session_max_bytes) — \
+             so it was refused and nothing changed.",
         ),
         415 => (
             "Unsupported form",

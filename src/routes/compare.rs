@@ -245,6 +245,7 @@ async fn set_color_in_both(
     sibling: SiblingSession<'_>,
     seen: Seen,
     form: CheckedForm<ColorForm>,
+    gate: LoginGate<'_>,
 ) -> Answer {
     let Some(color) = parse_color(&form.0.color) else {
         let why = "Use a CSS color name (like rebeccapurple) or a hex color like #ff8800.";
@@ -257,6 +258,10 @@ async fn set_color_in_both(
         )
         .await;
     };
+    // As /color: a cookie-less POST that would create sessions counts against this address.
+    for session in cookie_first(&page.session, &sibling) {
+        gate.throttles.new_session(session, gate.addr).await?;
+    }
     for session in cookie_first(&page.session, &sibling) {
         match session.insert(COLOR, &color).await {
             Ok(()) => {}
@@ -285,10 +290,14 @@ async fn add_note_to_both(
     sibling: SiblingSession<'_>,
     seen: Seen,
     form: CheckedForm<NoteForm>,
+    gate: LoginGate<'_>,
 ) -> Answer {
     let note = form.0.note;
     if let Err(why) = check_note(&note) {
         return refused(&page, &sibling, &seen, Status::UnprocessableEntity, why).await;
+    }
+    for session in cookie_first(&page.session, &sibling) {
+        gate.throttles.new_session(session, gate.addr).await?;
     }
     // Cookie mode first: its 4096-byte cookie is the limit a note meets long before server
     // mode's `session_max_bytes`, so a refusal there changes neither session.

@@ -46,16 +46,30 @@ async fn end_session(
     form: CheckedForm<Which>,
 ) -> Result<Redirect, AppError> {
     let user = user?;
-    if page
+    let note = match page
         .session
         .end_user_session(user.id, form.0.handle)
         .await?
-        == Some(Ended::ThisOne)
     {
-        // This browser is logged out too: its row is gone and its cookie goes.
-        page.renew_csrf();
-        return Ok(Redirect::to("/"));
-    }
+        Some(Ended::ThisOne) => {
+            // This browser is logged out too: its row is gone and its cookie goes.
+            page.session
+                .note(
+                    "You signed out this session: its row was deleted, so this browser is \
+                       logged out and any copy of its cookie is worthless.",
+                )
+                .await;
+            page.renew_csrf();
+            return Ok(Redirect::to("/"));
+        }
+        Some(Ended::Another) => {
+            "That session's row was deleted: the browser holding its cookie is logged out at its \
+             next request, and any copy of that cookie is worthless."
+        }
+        Some(Ended::None) => "No session of yours had that handle; nothing was ended.",
+        None => "This mode keeps no sessions on the server, so there is none to end.",
+    };
+    page.session.note(note).await;
     Ok(Redirect::to("/account/sessions"))
 }
 
@@ -74,7 +88,8 @@ async fn end_others(
         let rows = if n == 1 { "row was" } else { "rows were" };
         page.session
             .note(format!(
-                "Signed out all others: {n} {rows} deleted. The browsers holding those cookies                  are logged out at their next request; copies of the cookies are worthless."
+                "Signed out all others: {n} {rows} deleted. The browsers holding those cookies \
+                 are logged out at their next request; copies of the cookies are worthless."
             ))
             .await;
     } else {
@@ -85,7 +100,11 @@ async fn end_others(
         page.session.insert(keys::SESSION_EPOCH, epoch).await?;
         page.session
             .note(format!(
-                "Signed out everywhere else: your account's session epoch is now {epoch}, and this                  browser got a cookie carrying it. Every older cookie of yours is refused where                  the account is loaded (the account pages) — but nothing was deleted, because                  the server never had those sessions: pages that do not load the account still                  trust them until they expire."
+                "Signed out everywhere else: your account's session epoch is now {epoch}, and this \
+                 browser got a cookie carrying it. Every older cookie of yours is refused where \
+                 the account is loaded (the account pages) — but nothing was deleted, because \
+                 the server never had those sessions: pages that do not load the account still \
+                 trust them until they expire."
             ))
             .await;
     }

@@ -163,7 +163,14 @@ impl<'r> Session<'r> {
     ///
     /// # Errors
     /// [`SessionError::TooLarge`], [`SessionError::Store`].
-    pub async fn log_in(&self, user_id: i64, remember: bool) -> Result<(), SessionError> {
+    /// `entries` are stored with the login in the same change, so a login that would pass a
+    /// size limit is refused whole (413) rather than saved half-done.
+    pub async fn log_in(
+        &self,
+        user_id: i64,
+        remember: bool,
+        entries: Vec<(&str, serde_json::Value)>,
+    ) -> Result<(), SessionError> {
         let now = self.layer.now();
         let mut inner = self.loaded().await?;
         let mut next = match inner.current.clone() {
@@ -175,6 +182,9 @@ impl<'r> Session<'r> {
         next.remember = remember;
         next.created_at = now;
         next.last_seen = now;
+        for (key, value) in entries {
+            next.data.insert(key.to_string(), value);
+        }
         self.replace(&mut inner, Some(next))
     }
 

@@ -72,6 +72,12 @@ impl SessionLayer {
         self.store.ends_copies()
     }
 
+    /// Whether the account pages check the session's epoch: everywhere but with
+    /// `cookie_revocation = "none"`, where the cookie alone is trusted.
+    pub fn checks_epoch(&self) -> bool {
+        self.revocation() != Some(crate::settings::Revocation::None)
+    }
+
     /// How the store can revoke sessions early, where that is a choice (cookie mode).
     pub fn revocation(&self) -> Option<crate::settings::Revocation> {
         self.store.revocation()

@@ -221,3 +221,36 @@ async fn a_session_past_its_cap_is_413_and_unchanged(mode: Mode) {
     let kept = if stores_rows(mode) { 8 } else { 7 };
     assert_eq!(before.as_array().map(Vec::len), Some(kept));
 }
+
+/// A login is one change: when the account's entries would push a full cookie past 4096 bytes,
+/// the login is refused whole — the browser keeps the cookie it had, nothing half logged in.
+#[rocket::async_test]
+async fn a_login_that_would_pass_the_cookie_limit_is_refused_whole() {
+    let app = TestApp::spawn(CookieMode).await;
+    let owner = app.browser();
+    signup(&owner, "alice", PW).await;
+    let b = app.browser();
+    // Fill the anonymous session to the brim with short notes.
+    let note = "x".repeat(300);
+    for _ in 0..40 {
+        if b.post("/notes", &[("note", &note)]).await.status != 303 {
+            break;
+        }
+    }
+    for _ in 0..200 {
+        if b.post("/notes", &[("note", "y")]).await.status != 303 {
+            break;
+        }
+    }
+    let before = b.session_cookie().expect("a full session");
+    let res = login(&b, "alice", PW).await;
+    assert_eq!(res.status, 413, "{}", res.body);
+    assert!(
+        res.set_cookie(CookieMode.cookie_name()).is_none(),
+        "no new cookie"
+    );
+    assert_eq!(b.session_cookie().as_deref(), Some(before.as_str()));
+    let json = b.get("/session.json").await.json();
+    assert!(json["user_id"].is_null(), "not logged in: {json}");
+    assert!(json["data"].get("username").is_none());
+}

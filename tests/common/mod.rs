@@ -57,6 +57,8 @@ pub fn test_figment(mode: Mode, db_url: &str) -> Figment {
         .merge(("secret_key", SECRET.to_vec()))
         .merge(("session_mode", mode.as_str()))
         .merge(("log_level", "off"))
+        // As behind the reverse proxy in deploy/: the limit tests speak for several addresses.
+        .merge(("ip_header", "X-Real-IP"))
         .merge(("login_delay_ms", 0))
         .merge(("hash_queue", 100_000));
     for burst in [

@@ -28,11 +28,13 @@ use crate::session::{Opened, Record, SessionError};
 use crate::settings::Mode;
 
 /// The lab cookie that holds the copy: one name per mode, like the session cookies, so both modes
-/// can keep a copy in one browser.
-fn copy_name(mode: Mode) -> &'static str {
-    match mode {
-        Mode::Server => "replay_copy_server",
-        Mode::Cookie => "replay_copy_cookie",
+/// can keep a copy in one browser — and, like every cookie of the app, `__Host-` with Secure.
+fn copy_name(cookies: &CookieConfig) -> &'static str {
+    match (cookies.mode, cookies.secure) {
+        (Mode::Server, false) => "replay_copy_server",
+        (Mode::Cookie, false) => "replay_copy_cookie",
+        (Mode::Server, true) => "__Host-replay_copy_server",
+        (Mode::Cookie, true) => "__Host-replay_copy_cookie",
     }
 }
 
@@ -45,7 +47,7 @@ struct Kept {
 }
 
 fn kept_copy(jar: &CookieJar<'_>, cookies: &CookieConfig) -> Option<Kept> {
-    let name = copy_name(cookies.mode);
+    let name = copy_name(cookies);
     let opened = cookies.keys.open(name, jar.get(name)?.value())?;
     serde_json::from_str(&opened.plaintext).ok()
 }
@@ -102,8 +104,8 @@ async fn replay(
                     .and_then(Value::as_str)
                     .map(str::to_string),
             };
-            // The same rule the User guard applies: no epoch check with `cookie_revocation = "none"`.
-            let check_epoch = layer.revocation() != Some(crate::settings::Revocation::None);
+            // The same rule the User guard applies.
+            let check_epoch = layer.checks_epoch();
             let checked = match rocket_db_pools::Pool::get(&**db).await {
                 Ok(mut conn) => {
                     let keys = &page.cookies.keys;
@@ -175,7 +177,7 @@ async fn render(
             })),
             "color_now": color_now,
             "copy": copy_view,
-            "copy_name": copy_name(cookies.mode),
+            "copy_name": copy_name(cookies),
             "replay": result,
             "error": error,
         }),
@@ -225,7 +227,7 @@ async fn keep_copy(
         kept_at: page.session.layer().now().unix_timestamp(),
     };
     let plaintext = serde_json::to_string(&kept).map_err(|e| AppError::Internal(e.to_string()))?;
-    let name = copy_name(cookies.mode);
+    let name = copy_name(cookies);
     let cookie = cookies.sealed(name, &plaintext);
     let bytes = browser_size(name, cookie.value());
     if bytes > COOKIE_LIMIT {
@@ -271,7 +273,7 @@ async fn put_back(
 
 #[post("/labs/replay/forget", data = "<_form>")]
 async fn forget_copy(page: Page<'_>, _form: CheckedForm<NoFields>) -> RedirectWithCookies {
-    let removal = page.cookies.removal(copy_name(page.cookies.mode));
+    let removal = page.cookies.removal(copy_name(page.cookies));
     RedirectWithCookies::new("/labs/replay", vec![removal])
 }
 
