@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod error_page;
 pub mod headers;
+pub mod humanize;
 pub mod logging;
 pub mod outage;
 pub mod page;

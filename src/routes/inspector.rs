@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 use crate::clock::Clock;
 use crate::cookies::{CookieConfig, COOKIE_LIMIT};
 use crate::error::AppError;
+use crate::humanize;
 use crate::page::Page;
 use crate::session::Session;
 use crate::settings::Settings;
@@ -131,6 +132,14 @@ async fn inspect(
         "idle_seconds_left": deadlines.map(|d| (d.idle - now).whole_seconds().max(0)),
         "absolute_seconds_left": deadlines.map(|d| (d.absolute - now).whole_seconds().max(0)),
         "issued_at": record.as_ref().map(|r| rfc3339(r.created_at)),
+        // The same moments in words ("in 29 minutes", "3 minutes ago"), with the exact time for
+        // a title= on hover: raw seconds and microseconds are hard to read at a glance.
+        "idle_in_words": deadlines.map(|d| humanize::relative(d.idle, now)),
+        "idle_exact": deadlines.map(|d| humanize::exact(d.idle)),
+        "absolute_in_words": deadlines.map(|d| humanize::relative(d.absolute, now)),
+        "absolute_exact": deadlines.map(|d| humanize::exact(d.absolute)),
+        "issued_in_words": record.as_ref().map(|r| humanize::relative(r.created_at, now)),
+        "issued_exact": record.as_ref().map(|r| humanize::exact(r.created_at)),
         "remember": record.as_ref().map(|r| r.remember),
         "now": rfc3339(now),
         "row": row,

@@ -8,29 +8,62 @@ use rocket::form::FromForm;
 use rocket::response::Redirect;
 use rocket::{get, post};
 use rocket_dyn_templates::Template;
-use serde_json::json;
+use serde_json::{json, Value};
+use time::OffsetDateTime;
 
 use crate::auth::{self, keys, User};
 use crate::csrf::{CheckedForm, NoFields};
 use crate::db::Db;
 use crate::error::AppError;
+use crate::humanize;
 use crate::page::Page;
-use crate::session::Ended;
+use crate::session::{Ended, SessionSummary};
 
 #[get("/account/sessions")]
 async fn sessions_page(page: Page<'_>, user: Result<User, AppError>) -> Result<Template, AppError> {
     let user = user?;
     let sessions = page.session.list_user_sessions(user.id).await?;
+    let can_end_remotely = sessions.is_some();
     let epoch: Option<i32> = page.session.get(keys::SESSION_EPOCH).await?;
+    let now = page.session.layer().now();
+    let sessions: Vec<Value> = sessions
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .map(|s| readable(s, now))
+        .collect();
     page.render(
         "sessions",
         json!({
-            "can_end_remotely": sessions.is_some(),
-            "sessions": sessions.unwrap_or_default(),
+            "can_end_remotely": can_end_remotely,
+            "sessions": sessions,
             "epoch": epoch,
         }),
     )
     .await
+}
+
+/// One session as the table shows it: the stored fields, plus the browser in a few words and
+/// times relative to now, each with its exact time for hovering.
+fn readable(s: &SessionSummary, now: OffsetDateTime) -> Value {
+    let mut view = serde_json::to_value(s).unwrap_or_else(|_| json!({}));
+    if let Some(v) = view.as_object_mut() {
+        v.insert(
+            "browser".into(),
+            json!(humanize::browser(s.user_agent.as_deref())),
+        );
+        v.insert(
+            "created_ago".into(),
+            json!(humanize::relative(s.created_at, now)),
+        );
+        v.insert("created_exact".into(), json!(humanize::exact(s.created_at)));
+        v.insert(
+            "seen_ago".into(),
+            json!(humanize::relative(s.updated_at, now)),
+        );
+        v.insert("seen_exact".into(), json!(humanize::exact(s.updated_at)));
+    }
+    view
 }
 
 #[derive(FromForm)]

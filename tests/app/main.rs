@@ -16,6 +16,7 @@ mod exposure;
 mod fuzz;
 mod hardening;
 mod headers;
+mod humanized;
 mod labs;
 mod lifecycle;
 mod report;
