@@ -156,12 +156,11 @@ fn decode_key_text(text: &str) -> Option<Vec<u8>> {
 
 fn key_from_bytes(bytes: Option<Vec<u8>>) -> Option<cookie::Key> {
     let bytes = bytes?;
-    // All zeros is what Rocket reads as "no key" (and refuses outside the debug profile): seal
-    // with a random key rather than one everyone knows.
+    // All zeros is what Rocket reads as "no key": it refuses to launch outside the debug profile,
+    // and in the debug profile `build()` has already put a random key in its place and said so in
+    // one line. Should zeros still reach here, seal with a random key rather than one everyone
+    // knows, without a second warning.
     if !bytes.is_empty() && bytes.iter().all(|b| *b == 0) {
-        rocket::warn!(
-            "no secret_key (or an all-zero one): using a random key; sessions end at restart"
-        );
         return Some(cookie::Key::generate());
     }
     match bytes.len() {
@@ -169,6 +168,14 @@ fn key_from_bytes(bytes: Option<Vec<u8>>) -> Option<cookie::Key> {
         n if n >= 32 => Some(cookie::Key::derive_from(&bytes)),
         _ => None,
     }
+}
+
+/// `n` random bytes from the same CSPRNG as [`random_token`].
+pub fn random_bytes(n: usize) -> Vec<u8> {
+    use rand::Rng;
+    let mut buf = vec![0u8; n];
+    rand::rng().fill_bytes(&mut buf);
+    buf
 }
 
 /// `bytes` random bytes from a CSPRNG seeded by the operating system (rand's `ThreadRng`,

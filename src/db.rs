@@ -230,11 +230,32 @@ impl LazyPool {
                         Err(e) => return Err(e.into()),
                     }
                 }
-                MIGRATOR.run(&self.pool).await?;
+                self.migrate().await?;
                 Ok::<(), DbError>(())
             })
             .await?;
         Ok(&self.pool)
+    }
+
+    /// Applies pending migrations on a connection of its own that asks PostgreSQL for warnings
+    /// and worse only: the migrator's `CREATE TABLE IF NOT EXISTS _sqlx_migrations` makes an
+    /// already-migrated database send a NOTICE ("relation … already exists, skipping"), which
+    /// sqlx logs and a newcomer reads as an error at every start.
+    async fn migrate(&self) -> Result<(), DbError> {
+        let options = (*self.pool.connect_options())
+            .clone()
+            .options([("client_min_messages", "warning")]);
+        // A one-connection pool rather than a bare connection: the migrator takes a pool without
+        // the "`Send` is not general enough" trouble of `&mut PgConnection`, and the pool's wait
+        // bounds the connect (a host that never answers) as the app's pool does.
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(self.pool.options().get_acquire_timeout())
+            .connect_with(options)
+            .await?;
+        let migrated = MIGRATOR.run(&pool).await;
+        pool.close().await;
+        Ok(migrated?)
     }
 
     /// The pool without the schema check: for the server store (migrated at start) and the
