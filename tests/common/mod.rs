@@ -30,6 +30,7 @@ pub fn admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
+/// The URL of database `db` on the server of [`admin_url`].
 pub fn url_for(db: &str) -> String {
     let admin = admin_url();
     let base = admin
@@ -191,29 +192,34 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        let name = self.db_name.clone();
-        // Drop runs outside async context: a thread with its own runtime drops the database.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                if let Ok(pool) = PgPoolOptions::new()
-                    .max_connections(1)
-                    .connect(&admin_url())
-                    .await
-                {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                    )))
-                    .execute(&pool)
-                    .await;
-                }
-            })
-        })
-        .join();
+        drop_database(&self.db_name);
     }
+}
+
+/// Drops a test's database, from any context: a thread with its own runtime does it, so this
+/// works in `Drop` (outside async context) as well as inside a runtime.
+pub fn drop_database(name: &str) {
+    let name = name.to_string();
+    let _ = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            if let Ok(pool) = PgPoolOptions::new()
+                .max_connections(1)
+                .connect(&admin_url())
+                .await
+            {
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                )))
+                .execute(&pool)
+                .await;
+            }
+        })
+    })
+    .join();
 }
 
 /// What a browser would see of a response.
