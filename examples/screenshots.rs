@@ -1,0 +1,166 @@
+//! Writes the README's screenshots: starts the app in each mode on a loopback port, walks headless
+//! Chromium through the lessons at 1280 px and saves `docs/screenshots/<mode>-<page>.png`. Run it
+//! through `docs/take-screenshots`; rerunning replaces the pictures.
+
+#[path = "../tests/browser/chrome.rs"]
+mod chrome;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrome::Chrome;
+use fantoccini::Locator;
+use session_lab::settings::Mode;
+use sqlx::postgres::PgPoolOptions;
+
+const WIDTH: u32 = 1280;
+/// Long pages are captured whole up to this height; a taller one is cut there.
+const MAX_HEIGHT: u32 = 2600;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    if let Some(why) = chrome::missing() {
+        eprintln!("screenshots: {why}");
+        return std::process::ExitCode::FAILURE;
+    }
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+    if let Err(e) = std::fs::create_dir_all(&out) {
+        eprintln!("screenshots: {}: {e}", out.display());
+        return std::process::ExitCode::FAILURE;
+    }
+    for mode in [Mode::Server, Mode::Cookie] {
+        // Bounded, so a browser that hangs does not hold the script forever.
+        let shots = tokio::time::timeout(Duration::from_secs(300), lessons(mode, &out)).await;
+        match shots {
+            Ok(Ok(written)) => {
+                for path in written {
+                    println!("wrote {}", path.display());
+                }
+            }
+            Ok(Err(e)) => {
+                eprintln!("screenshots ({} mode): {e}", mode.as_str());
+                return std::process::ExitCode::FAILURE;
+            }
+            Err(_) => {
+                eprintln!("screenshots ({} mode): gave up after 300 s", mode.as_str());
+                return std::process::ExitCode::FAILURE;
+            }
+        }
+    }
+    std::process::ExitCode::SUCCESS
+}
+
+/// The app in `mode` on its own throwaway database, dropped again at the end.
+async fn lessons(mode: Mode, out: &Path) -> Result<Vec<PathBuf>, String> {
+    let figment = session_lab::figment();
+    let url: String = figment
+        .extract_inner("databases.session_lab.url")
+        .unwrap_or_else(|_| session_lab::settings::DEFAULT_DATABASE_URL.to_string());
+    let (server, _) = url
+        .rsplit_once('/')
+        .ok_or_else(|| format!("no database name in {url}"))?;
+    let db_name = format!("session_lab_screenshots_{}", mode.as_str());
+    let admin = format!("{server}/postgres");
+    drop_database(&admin, &db_name).await?;
+    let port = chrome::free_port();
+    let figment = figment
+        .merge(("databases.session_lab.url", format!("{server}/{db_name}")))
+        .merge(("session_mode", mode.as_str()))
+        .merge(("secret_key", session_lab::crypto::random_bytes(64)))
+        .merge(("address", "127.0.0.1"))
+        .merge(("port", port))
+        .merge(("log_level", "off"))
+        .merge(("shutdown.ctrlc", false));
+    let rocket = session_lab::build(figment)
+        .ignite()
+        .await
+        .map_err(|e| format!("the app did not start: {e}"))?;
+    let shutdown = rocket.shutdown();
+    tokio::spawn(rocket.launch());
+    chrome::wait_for_port(port, "the app", Duration::from_secs(30)).await?;
+
+    let base = format!("http://127.0.0.1:{port}");
+    let browser = Chrome::start(&base, WIDTH, 900).await?;
+    let walked = walk(&browser, mode, out).await;
+    browser.close().await;
+    shutdown.notify();
+    drop_database(&admin, &db_name).await?;
+    walked
+}
+
+/// The lessons in the README's order, one picture each.
+async fn walk(b: &Chrome, mode: Mode, out: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut written = Vec::new();
+    let mode = mode.as_str();
+
+    b.goto("/").await?;
+    written.push(shot(b, out, mode, "home").await?);
+
+    b.goto("/color").await?;
+    b.submit_field("color", "rebeccapurple").await?;
+    written.push(shot(b, out, mode, "color").await?);
+
+    b.goto("/notes").await?;
+    for note in [
+        "Cookies are sent with every request",
+        "4096 bytes is all a browser keeps for one cookie",
+        "Watch the inspector's size bar",
+    ] {
+        b.submit_field("note", note).await?;
+    }
+    written.push(shot(b, out, mode, "notes").await?);
+
+    b.goto("/session").await?;
+    written.push(shot(b, out, mode, "inspector").await?);
+
+    b.goto("/signup").await?;
+    b.client
+        .find(Locator::Id("username"))
+        .await
+        .map_err(|e| e.to_string())?
+        .send_keys("ada")
+        .await
+        .map_err(|e| e.to_string())?;
+    b.submit_field("password", "correct horse battery staple")
+        .await?;
+    b.goto("/account").await?;
+    written.push(shot(b, out, mode, "account").await?);
+
+    b.goto("/account/sessions").await?;
+    written.push(shot(b, out, mode, "sessions").await?);
+    Ok(written)
+}
+
+/// Saves the page, as tall as its content (up to [`MAX_HEIGHT`]), as `<out>/<mode>-<name>.png`.
+async fn shot(b: &Chrome, out: &Path, mode: &str, name: &str) -> Result<PathBuf, String> {
+    let height = b
+        .client
+        .execute("return document.documentElement.scrollHeight;", vec![])
+        .await
+        .map_err(|e| e.to_string())?
+        .as_u64()
+        .unwrap_or(900)
+        .clamp(600, MAX_HEIGHT as u64) as u32;
+    b.set_viewport(WIDTH, height).await?;
+    let png = b.screenshot().await?;
+    b.set_viewport(WIDTH, 900).await?;
+    let path = out.join(format!("{mode}-{name}.png"));
+    std::fs::write(&path, png).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path)
+}
+
+async fn drop_database(admin: &str, name: &str) -> Result<(), String> {
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(admin)
+        .await
+        .map_err(|e| format!("PostgreSQL at {admin}: {e}"))?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+    )))
+    .execute(&pool)
+    .await
+    .map_err(|e| format!("dropping {name}: {e}"))?;
+    pool.close().await;
+    Ok(())
+}
