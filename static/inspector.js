@@ -1,10 +1,135 @@
-// The inspector's countdowns, served as /static/inspector.js: the Content-Security-Policy runs
-// no inline script. Loaded with `defer`, so the page's .countdown elements exist when it runs.
-// Count the deadlines down in place; reload to see what the server now says.
-const started = Date.now();
-setInterval(() => {
-  const gone = Math.floor((Date.now() - started) / 1000);
+// The inspector's live view, served as /static/inspector.js: the Content-Security-Policy runs
+// no inline script. Loaded with `defer`, so the page's elements exist when it runs.
+//
+// - The .countdown elements count the deadlines down every second.
+// - Every 5 s (while the tab is visible and "Live" is ticked) it asks /session.json, the same
+//   data the page was rendered from, and updates in place: the size, the bar, the value, the
+//   decoded map, the anatomy, the row and the deadlines. Each poll is an ordinary read of the
+//   session: it pushes the idle deadline only once less than half the idle window is left, like
+//   any page, and with no session it creates none (the JSON route sends no cookie).
+// - When the session changes shape (one appears, is refused, logs in or out), the page's
+//   sections differ, so it reloads instead.
+"use strict";
+
+const POLL_MS = 5000;
+const root = document.getElementById("inspector");
+const limit = Number(root ? root.dataset.limit : 4096) || 4096;
+let base = Date.now();
+let shape = null;
+let timer = null;
+
+function tick() {
+  const gone = Math.floor((Date.now() - base) / 1000);
   for (const el of document.querySelectorAll(".countdown")) {
     el.textContent = Math.max(0, Number(el.dataset.seconds) - gone);
   }
-}, 1000);
+}
+
+function at(obj, path) {
+  return path.split(".").reduce((o, k) => (o == null ? o : o[k]), obj);
+}
+
+// What decides which sections the page shows: if any of it changes, reload.
+function shapeOf(s) {
+  return JSON.stringify([
+    s.cookie == null,
+    s.refused,
+    s.row == null,
+    s.user_id,
+    s.expires_at == null,
+    s.anatomy ? s.anatomy.readable : null,
+  ]);
+}
+
+function status(text) {
+  const el = document.getElementById("live-status");
+  if (el) el.textContent = text;
+}
+
+function apply(s) {
+  for (const el of document.querySelectorAll("[data-live]")) {
+    const v = at(s, el.dataset.live);
+    if (v != null) el.textContent = String(v);
+  }
+  for (const el of document.querySelectorAll("[data-live-json]")) {
+    el.textContent = JSON.stringify(at(s, el.dataset.liveJson) ?? null, null, 2);
+  }
+  for (const el of document.querySelectorAll("[data-live-seconds]")) {
+    const v = at(s, el.dataset.liveSeconds);
+    if (v != null) el.dataset.seconds = v;
+  }
+  base = Date.now();
+  tick();
+  if (s.cookie) {
+    const size = document.getElementById("cookie-size");
+    if (size) size.textContent = `${s.cookie.bytes} of ${limit} bytes`;
+    const bar = document.getElementById("cookie-bar");
+    if (bar) {
+      const percent = Math.min(100, Math.floor((s.cookie.bytes * 100) / limit));
+      bar.classList.toggle("full", percent >= 90);
+      bar.setAttribute("aria-label", `${percent}% of the limit`);
+      const title = bar.querySelector("title");
+      if (title) title.textContent = `${percent}% of the limit`;
+      const rect = bar.querySelector("rect");
+      if (rect) rect.setAttribute("width", `${percent}%`);
+    }
+  }
+}
+
+async function poll() {
+  try {
+    const res = await fetch("/session.json", {
+      cache: "no-store",
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    });
+    if (!res.ok) {
+      status(`last update: the server answered ${res.status}`);
+      return;
+    }
+    const s = await res.json();
+    const now = shapeOf(s);
+    if (shape !== null && now !== shape) {
+      status("the session changed: reloading");
+      window.location.reload();
+      return;
+    }
+    shape = now;
+    apply(s);
+    status(`updated ${new Date().toLocaleTimeString()}`);
+  } catch (e) {
+    status("last update failed: is the server running?");
+  }
+}
+
+function live() {
+  const box = document.getElementById("live-on");
+  return !box || box.checked;
+}
+
+function schedule() {
+  clearInterval(timer);
+  timer = null;
+  if (live() && !document.hidden) {
+    timer = setInterval(poll, POLL_MS);
+  }
+}
+
+setInterval(tick, 1000);
+if (root) {
+  const line = document.getElementById("live");
+  if (line) line.hidden = false;
+  const box = document.getElementById("live-on");
+  if (box) {
+    box.addEventListener("change", () => {
+      status(box.checked ? "" : "paused");
+      schedule();
+    });
+  }
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden && live()) poll();
+    schedule();
+  });
+  poll();
+  schedule();
+}
