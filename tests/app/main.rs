@@ -19,4 +19,5 @@ mod headers;
 mod humanized;
 mod labs;
 mod lifecycle;
+mod live;
 mod report;
