@@ -93,8 +93,14 @@ pub(super) fn draft(
     cookie_name: &str,
     layer: &SessionLayer,
 ) -> Report {
+    // A cookie session has no id to replace: its new identity at login is a new issued-at.
+    let renewed = match (&inner.stored, &inner.current) {
+        (Some(before), Some(after)) => before.created_at != after.created_at,
+        _ => false,
+    };
     let change = inner.change().map(|c| {
         match c {
+            Change::Update(_) if renewed => "replace",
             Change::Insert(_) => "insert",
             Change::Update(_) => "update",
             Change::Touch(_) => "refresh",

@@ -14,6 +14,7 @@ both_modes![
     the_anatomy_adds_up_to_the_cookie,
     viewing_pages_creates_no_row_and_no_cookie_but_csrf,
     a_session_past_its_cap_is_413_and_unchanged,
+    login_and_sign_outs_say_what_they_did,
 ];
 
 /// The "What just happened" section of a page, or "" when there is none.
@@ -253,4 +254,40 @@ async fn a_login_that_would_pass_the_cookie_limit_is_refused_whole() {
     let json = b.get("/session.json").await.json();
     assert!(json["user_id"].is_null(), "not logged in: {json}");
     assert!(json["data"].get("username").is_none());
+}
+
+/// The page after a login and after each sign-out says what happened, in each mode's terms.
+async fn login_and_sign_outs_say_what_they_did(mode: Mode) {
+    let app = TestApp::spawn(mode).await;
+    let b = app.browser();
+    signup(&b, "alice", PW).await;
+    b.post("/logout", &[]).await;
+    // An anonymous session first, so the login has an identity to replace.
+    b.post("/color", &[("color", "red")]).await;
+    b.get("/").await;
+    let res = login(&b, "alice", PW).await;
+    assert_eq!(res.status, 303);
+    let page = b.get("/account").await;
+    let said = happened(&page.body);
+    assert!(
+        said.contains("It gave your session a new identity"),
+        "{said}"
+    );
+    assert!(said.contains("<code>login</code>"), "{said}");
+    let elsewhere = app.browser();
+    login(&elsewhere, "alice", PW).await;
+    b.post("/account/sessions/end-others", &[]).await;
+    let page = b.get("/account/sessions").await;
+    let said = happened(&page.body);
+    if can_revoke_one_session(mode) {
+        assert!(
+            said.contains("Signed out all others: 1 row was deleted."),
+            "{said}"
+        );
+    } else {
+        assert!(
+            said.contains("Signed out everywhere else: your account"),
+            "{said}"
+        );
+    }
 }
