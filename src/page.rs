@@ -80,13 +80,19 @@ impl Page<'_> {
     ) -> Result<Template, AppError> {
         let user: Option<String> = self.session.get(keys::USERNAME).await?;
         let this = self.session.report(self.request.clone()).await;
+        // The reports go to the template as words, not as data for it to assemble.
+        let last = self
+            .last
+            .as_ref()
+            .map(|r| json!({ "request": r.request, "story": r.story() }));
+        let this = json!({ "request": this.request, "story": this.story() });
         let mut base = json!({
             "mode": self.cookies.mode.as_str(),
             "cookie_name": self.cookies.session,
             "user": user,
             "csrf_token": self.csrf.0,
             "path": self.path,
-            "last": self.last,
+            "last": last,
             "this": this,
         });
         if let (Some(base), Value::Object(extra)) = (base.as_object_mut(), context) {

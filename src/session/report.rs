@@ -162,3 +162,117 @@ fn changed_keys(inner: &Inner) -> Vec<String> {
     }
     keys
 }
+
+impl Report {
+    /// The report in words, as HTML with every value escaped: built here once rather than by a
+    /// template macro, which cost each page more than the whole session layer (BENCHMARKS.md).
+    pub fn story(&self) -> String {
+        let name = escape(&self.cookie_name);
+        let rows = self.server_keeps_sessions;
+        let mut out = String::with_capacity(512);
+        match self.load.as_str() {
+            "miss" => out.push_str(&format!(
+                "Your browser sent a <code>{name}</code> cookie; the server refused it because {} \
+                 (<code>refused={}</code>), and told the browser to delete it. ",
+                escape(self.refused_why.as_deref().unwrap_or("")),
+                escape(self.refused.as_deref().unwrap_or(""))
+            )),
+            "hit" => out.push_str(&format!(
+                "The server loaded your session from the <code>{name}</code> cookie{}. ",
+                if rows { " and its row" } else { "" }
+            )),
+            _ if self.change.is_some() => out.push_str("No session cookie came. "),
+            _ => out.push_str("No session cookie came, so there was nothing to load. "),
+        }
+        out.push_str(match (self.change.as_deref(), rows) {
+            (Some("insert"), true) => "It created a session: one <code>INSERT</code> of a new row. ",
+            (Some("insert"), false) => "It created a session, sealed into a new cookie. ",
+            (Some("update"), true) => "It changed your session: one <code>UPDATE</code> of its row. ",
+            (Some("update"), false) => {
+                "It changed your session: the whole map re-sealed into a new cookie. "
+            }
+            (Some("replace"), true) => {
+                "It gave your session a new identity: one statement deleted the old row and \
+                 inserted it again under a new random id. "
+            }
+            (Some("replace"), false) => {
+                "It gave your session a new identity: a freshly sealed cookie with a new issued-at. "
+            }
+            (Some("refresh"), true) => {
+                "It pushed the idle deadline forward (sliding expiry: at most once per half idle \
+                 window): one <code>UPDATE</code> of the row's times. "
+            }
+            (Some("refresh"), false) => {
+                "It pushed the idle deadline forward (sliding expiry: at most once per half idle \
+                 window): a re-sealed cookie. "
+            }
+            _ => "",
+        });
+        if self.change.as_deref() == Some("delete") {
+            if rows {
+                out.push_str(
+                    "It ended your session: its row was deleted — a copy of your cookie is now \
+                     worthless. ",
+                );
+            } else if self.ends_copies {
+                out.push_str(
+                    "It ended your session: its id went on the deny-list and your browser was \
+                     told to drop its cookie — a copy of it is refused from now on. ",
+                );
+            } else {
+                out.push_str("It ended your session: your browser was told to drop its cookie — a copy of it would still work");
+                if let Some(until) = &self.copy_valid_until {
+                    out.push_str(&format!(" until {}", escape(until)));
+                }
+                out.push_str(", because the server kept nothing it could delete. ");
+            }
+        }
+        if self.change.is_some() && !self.kept {
+            out.push_str("<strong>That change was not kept.</strong> ");
+        }
+        if !self.keys.is_empty() {
+            let keys: Vec<String> = self
+                .keys
+                .iter()
+                .map(|k| format!("<code>{}</code>", escape(k)))
+                .collect();
+            out.push_str(&format!("Changed: {}. ", keys.join(", ")));
+        }
+        for note in &self.notes {
+            out.push_str(&escape(note));
+            out.push(' ');
+        }
+        out.push_str(&match self.statements {
+            0 => "No SQL statement ran. ".to_string(),
+            1 => "1 SQL statement ran. ".to_string(),
+            n => format!("{n} SQL statements ran. "),
+        });
+        match (self.cookie.as_deref(), self.cookie_bytes) {
+            (Some("set"), Some(bytes)) => out.push_str(&format!(
+                "Sent <code>Set-Cookie: {name}=…</code>, {bytes} bytes (name + value)."
+            )),
+            (Some("removed"), _) => out.push_str(&format!(
+                "Sent a <code>Set-Cookie</code> that removes <code>{name}</code>."
+            )),
+            _ => {}
+        }
+        out
+    }
+}
+
+/// Escapes text for HTML the way the templates' autoescape does.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            '/' => out.push_str("&#x2F;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
