@@ -11,6 +11,7 @@
 mod common;
 
 mod chrome;
+mod labs;
 mod served;
 
 use std::future::Future;
@@ -24,7 +25,7 @@ use session_lab::settings::Mode;
 use time::OffsetDateTime;
 
 use chrome::Chrome;
-use served::ServedApp;
+use served::{ServedApp, ServedBoth};
 
 /// How long one test may take, app and browser start-up included. A test takes a few seconds; the
 /// margin is for a machine whose two cores are shared.
@@ -34,7 +35,7 @@ type TestFn = for<'a> fn(&'a Chrome, &'a ServedApp) -> Pin<Box<dyn Future<Output
 
 /// `[(name, boxed test)]` for a list of `async fn NAME(&Chrome, &ServedApp)`.
 macro_rules! tests {
-    ($($name:ident),* $(,)?) => {
+    ($($name:path),* $(,)?) => {
         [$({
             fn boxed<'a>(
                 b: &'a Chrome,
@@ -42,7 +43,7 @@ macro_rules! tests {
             ) -> Pin<Box<dyn Future<Output = ()> + 'a>> {
                 Box::pin($name(b, app))
             }
-            (stringify!($name), boxed as TestFn)
+            (stringify!($name).rsplit(':').next().unwrap_or_default().trim(), boxed as TestFn)
         }),*]
     };
 }
@@ -62,6 +63,8 @@ fn main() {
             a_tampered_cookie_is_refused_and_the_inspector_says_why,
             signup_logout_and_login_with_remember_me,
             fast_forward_past_the_idle_deadline_ends_the_session,
+            labs::replay_lab_a_copy_kept_before_logging_out,
+            labs::tamper_lab_a_flipped_byte_is_undecryptable,
         ]
         .to_vec();
         match mode {
@@ -82,6 +85,19 @@ fn main() {
                 },
             ));
         }
+    }
+    {
+        let missing = missing.clone();
+        trials.push(Trial::ignorable_test(
+            "both::both_modes_a_color_set_on_compare_shows_in_both_columns",
+            move || match missing {
+                Some(why) if in_ci => Err(Failed::from(format!("CI=true: {why}"))),
+                Some(_) => Ok(Completion::ignored_with(
+                    "no chromedriver: see browser_tests_skipped_because_chromedriver_is_missing",
+                )),
+                None => run_both().map(|()| Completion::Completed),
+            },
+        ));
     }
     if let Some(why) = missing {
         trials.push(Trial::test(
@@ -113,6 +129,30 @@ fn run(mode: Mode, test: TestFn) -> Result<(), Failed> {
         let outcome = tokio::time::timeout(LIMIT, test(&browser, &app)).await;
         browser.close().await;
         drop(app);
+        outcome.map_err(|_| format!("gave up after {:?}", started.elapsed()))?;
+        Ok(())
+    })
+}
+
+/// `--mode both` (two apps, one database) and a fresh Chromium at 1280 px browsing the
+/// server-mode one, within [`LIMIT`].
+fn run_both() -> Result<(), Failed> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("runtime: {e}"))?;
+    rt.block_on(async move {
+        let started = Instant::now();
+        let apps = ServedBoth::start().await?;
+        let browser = Chrome::start(&apps.server, 1280, 900).await?;
+        let outcome = tokio::time::timeout(
+            LIMIT,
+            labs::both_modes_a_color_set_on_compare_shows_in_both_columns(&browser, &apps),
+        )
+        .await;
+        browser.close().await;
+        drop(apps);
         outcome.map_err(|_| format!("gave up after {:?}", started.elapsed()))?;
         Ok(())
     })

@@ -54,3 +54,71 @@ impl Drop for ServedApp {
         common::drop_database(&self.db_name);
     }
 }
+
+/// `--mode both` as the binary runs it: [`session_lab::build_both`] on one figment, server mode
+/// on a port and cookie mode on the next, both ignited before either launches, one database.
+pub struct ServedBoth {
+    /// `http://127.0.0.1:PORT` of the server-mode app.
+    pub server: String,
+    /// `http://127.0.0.1:PORT+1` of the cookie-mode app.
+    pub cookie: String,
+    db_name: String,
+    shutdowns: Vec<Shutdown>,
+}
+
+impl ServedBoth {
+    pub async fn start() -> Result<ServedBoth, String> {
+        let db_name = common::fresh_db_name();
+        let port = free_port_pair();
+        let figment = common::test_figment(Mode::Server, &common::url_for(&db_name))
+            .merge(("address", "127.0.0.1"))
+            .merge(("port", port))
+            .merge(("shutdown.ctrlc", false));
+        let mut served = ServedBoth {
+            server: format!("http://127.0.0.1:{port}"),
+            cookie: format!("http://127.0.0.1:{}", port + 1),
+            db_name,
+            shutdowns: Vec::new(),
+        };
+        // From here on, dropping `served` drops the database and stops what was launched.
+        let both = session_lab::build_both(figment)?;
+        let server = both
+            .server
+            .ignite()
+            .await
+            .map_err(|e| format!("server mode did not ignite: {e}"))?;
+        let cookie = both
+            .cookie
+            .ignite()
+            .await
+            .map_err(|e| format!("cookie mode did not ignite: {e}"))?;
+        served.shutdowns = vec![server.shutdown(), cookie.shutdown()];
+        tokio::spawn(server.launch());
+        tokio::spawn(cookie.launch());
+        for p in [port, port + 1] {
+            wait_for_port(p, "an app of --mode both", Duration::from_secs(20)).await?;
+        }
+        Ok(served)
+    }
+}
+
+impl Drop for ServedBoth {
+    fn drop(&mut self) {
+        for s in &self.shutdowns {
+            s.clone().notify();
+        }
+        common::drop_database(&self.db_name);
+    }
+}
+
+/// A port `p` with `p + 1` free as well, as `--mode both` needs (cookie mode takes the next one).
+fn free_port_pair() -> u16 {
+    for _ in 0..100 {
+        let first = std::net::TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+        let p = first.local_addr().expect("its address").port();
+        if p < u16::MAX && std::net::TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
+            return p;
+        }
+    }
+    panic!("no two consecutive free loopback ports in 100 tries");
+}
