@@ -11,6 +11,7 @@
 mod common;
 
 mod chrome;
+mod fits;
 mod labs;
 mod served;
 
@@ -63,6 +64,7 @@ fn main() {
             a_tampered_cookie_is_refused_and_the_inspector_says_why,
             signup_logout_and_login_with_remember_me,
             fast_forward_past_the_idle_deadline_ends_the_session,
+            fits::every_page_fits_at_390_and_1280_px,
             labs::replay_lab_a_copy_kept_before_logging_out,
             labs::tamper_lab_a_flipped_byte_is_undecryptable,
         ]
