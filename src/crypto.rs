@@ -78,13 +78,19 @@ impl Keys {
         rand::rng().fill_bytes(&mut nonce);
         data.extend_from_slice(&nonce);
         data.extend_from_slice(plaintext.as_bytes());
-        let tag = self.ciphers[0]
-            .encrypt_in_place_detached(
+        let sealed = self.ciphers.first().map(|cipher| {
+            cipher.encrypt_in_place_detached(
                 GenericArray::from_slice(&nonce),
                 name.as_bytes(),
                 &mut data[NONCE_LEN..],
             )
-            .expect("AES-GCM encrypts any cookie-sized value");
+        });
+        // AES-GCM refuses only plaintexts past 64 GiB, far beyond any cookie; should it ever
+        // refuse, the empty value opens to nothing and the request is anonymous, not a panic.
+        let Some(Ok(tag)) = sealed else {
+            rocket::error!("could not seal a {name} cookie");
+            return String::new();
+        };
         data.extend_from_slice(&tag);
         STANDARD.encode(data)
     }
