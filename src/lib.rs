@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod error_page;
 pub mod headers;
+pub mod html;
 pub mod humanize;
 pub mod logging;
 pub mod outage;
@@ -24,7 +25,6 @@ use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
 use rocket::shield::{Permission, Shield};
 use rocket::{Build, Rocket};
-use rocket_dyn_templates::Template;
 
 use crate::settings::{Settings, DEFAULT_DATABASE_URL};
 
@@ -82,9 +82,7 @@ pub(crate) fn build_on(figment: Figment, pool: Option<db::LazyPool>) -> Rocket<B
         // 5,000 instructions (a case-insensitive SipHash per header operation, then a copy into
         // hyper's map), a sixth of a bare route; nosniff and X-Frame-Options stay.
         .attach(Shield::default().disable::<Permission>())
-        .attach(Template::custom(|engines| {
-            headers::register(&mut engines.tera)
-        }))
+        .attach(html::stage())
         .attach(Settings::stage())
         .attach(headers::stage())
         .attach(db::stage_with(pool))

@@ -1,9 +1,9 @@
 //! What every HTML page needs: the session, the CSRF token for its forms, and the shared layout's
 //! context (mode, login state), gathered by one request guard.
 
+use crate::html::Html;
 use rocket::http::CookieJar;
 use rocket::request::{FromRequest, Outcome, Request};
-use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
 use crate::auth::keys;
@@ -73,11 +73,7 @@ impl Page<'_> {
     ///
     /// # Errors
     /// [`AppError::Unavailable`] when server mode cannot load the session for the header.
-    pub async fn render(
-        &self,
-        template: &'static str,
-        context: Value,
-    ) -> Result<Template, AppError> {
+    pub async fn render(&self, template: &'static str, context: Value) -> Result<Html, AppError> {
         let user: Option<String> = self.session.get(keys::USERNAME).await?;
         let this = self.session.report(self.request.clone()).await;
         // The reports go to the template as words, not as data for it to assemble.
@@ -98,6 +94,6 @@ impl Page<'_> {
         if let (Some(base), Value::Object(extra)) = (base.as_object_mut(), context) {
             base.extend(extra);
         }
-        Ok(Template::render(template, base))
+        Ok(Html::render(template, base))
     }
 }

@@ -1,7 +1,7 @@
 //! `/account`: who you are, since when, in which mode. Needs a login.
 
+use crate::html::Html;
 use rocket::get;
-use rocket_dyn_templates::Template;
 use serde_json::json;
 use time::format_description::well_known::Rfc3339;
 
@@ -10,7 +10,7 @@ use crate::error::AppError;
 use crate::page::Page;
 
 #[get("/account")]
-async fn account_page(page: Page<'_>, user: Result<User, AppError>) -> Result<Template, AppError> {
+async fn account_page(page: Page<'_>, user: Result<User, AppError>) -> Result<Html, AppError> {
     let user = user?;
     let record = page.session.record().await?;
     let fmt = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();

@@ -1,11 +1,11 @@
 //! Signup, login and logout: what each does to the session is the lesson, so each step is spelled
 //! out — a new id at login, a deleted row or removed cookie at logout, a new CSRF token at both.
 
+use crate::html::Html;
 use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::response::{self, Redirect, Responder};
 use rocket::{get, post, Request, State};
-use rocket_dyn_templates::Template;
 use serde_json::json;
 
 use crate::auth::{
@@ -21,7 +21,7 @@ use crate::throttle::{ClientAddr, RetryAfter, Throttles};
 /// A form shown again with a 4xx or 5xx status, and `Retry-After` when the answer is "wait".
 struct Refused {
     status: Status,
-    body: Template,
+    body: Html,
     retry_after: Option<u64>,
 }
 
@@ -105,7 +105,7 @@ async fn wait_page(
 }
 
 #[get("/signup")]
-async fn signup_page(page: Page<'_>) -> Result<Template, AppError> {
+async fn signup_page(page: Page<'_>) -> Result<Html, AppError> {
     page.render("signup", json!({ "username": "", "errors": [] }))
         .await
 }
@@ -174,7 +174,7 @@ async fn signup(
 }
 
 #[get("/login?<next>")]
-async fn login_page(page: Page<'_>, next: Option<&str>) -> Result<Template, AppError> {
+async fn login_page(page: Page<'_>, next: Option<&str>) -> Result<Html, AppError> {
     // Sent here by a page whose session was refused: say so, rather than a bare login form.
     let ended = page.last().and_then(|r| r.refused_why.clone());
     page.render(

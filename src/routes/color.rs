@@ -1,10 +1,10 @@
 //! `/color`: the original tutorial's example — one value kept in the session.
 
+use crate::html::Html;
 use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::response::Redirect;
 use rocket::{get, post, uri, State};
-use rocket_dyn_templates::Template;
 use serde_json::json;
 
 use crate::csrf::CheckedForm;
@@ -183,7 +183,7 @@ struct ColorForm {
 }
 
 #[get("/color")]
-async fn color_page(page: Page<'_>) -> Result<Template, AppError> {
+async fn color_page(page: Page<'_>) -> Result<Html, AppError> {
     let color: Option<String> = page.session.get(COLOR).await?;
     page.render(
         "color",
@@ -198,7 +198,7 @@ async fn set_color(
     form: CheckedForm<ColorForm>,
     addr: ClientAddr,
     throttles: &State<Throttles>,
-) -> Result<Result<Redirect, (Status, Template)>, AppError> {
+) -> Result<Result<Redirect, (Status, Html)>, AppError> {
     let typed = form.0.color;
     let Some(color) = parse_color(&typed) else {
         let error = "Use a CSS color name (like rebeccapurple) or a hex color like #ff8800.";
@@ -225,7 +225,7 @@ async fn refused(
     typed: &str,
     status: Status,
     why: String,
-) -> Result<Result<Redirect, (Status, Template)>, AppError> {
+) -> Result<Result<Redirect, (Status, Html)>, AppError> {
     let current: Option<String> = page.session.get(COLOR).await?;
     let body = page
         .render(

@@ -7,12 +7,12 @@
 //! Every change goes through the `Session` API of each mode, this app's own and the sibling's
 //! ([`Session::sibling`]), and the session fairing saves both and writes both cookies.
 
+use crate::html::Html;
 use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::response::Redirect;
 use rocket::{get, post, State};
-use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -182,7 +182,7 @@ fn cookie_first<'a, 'r>(
     all
 }
 
-type Answer = Result<Result<Redirect, (Status, Template)>, AppError>;
+type Answer = Result<Result<Redirect, (Status, Html)>, AppError>;
 
 /// The page, with `error` above the forms when a form was refused.
 async fn show(
@@ -190,7 +190,7 @@ async fn show(
     sibling: &SiblingSession<'_>,
     seen: &Seen,
     error: Option<String>,
-) -> Result<Template, AppError> {
+) -> Result<Html, AppError> {
     let own = column(&page.session, seen, true).await?;
     if own["unavailable"] == true {
         // The layout needs this app's session too (who is logged in): without its store there is
@@ -230,7 +230,7 @@ async fn compare_page(
     page: Page<'_>,
     sibling: SiblingSession<'_>,
     seen: Seen,
-) -> Result<Template, AppError> {
+) -> Result<Html, AppError> {
     show(&page, &sibling, &seen, None).await
 }
 

@@ -1,7 +1,7 @@
 //! `GET /`: what Session Lab is, what your session holds right now, and the lessons in order.
 
+use crate::html::Html;
 use rocket::{get, State};
-use rocket_dyn_templates::Template;
 use serde_json::json;
 
 use crate::error::AppError;
@@ -9,7 +9,7 @@ use crate::page::Page;
 use crate::settings::Settings;
 
 #[get("/")]
-async fn home(page: Page<'_>, settings: &State<Settings>) -> Result<Template, AppError> {
+async fn home(page: Page<'_>, settings: &State<Settings>) -> Result<Html, AppError> {
     let record = page.session.record().await?;
     let data = record.as_ref().map(|r| r.data.clone()).unwrap_or_default();
     let data = serde_json::to_string_pretty(&data).unwrap_or_default();

@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
+use crate::html::Html;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::serde::json::Json;
 use rocket::{get, State};
-use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -152,7 +152,7 @@ async fn inspector_page(
     sent: SentCookie,
     settings: &State<Settings>,
     clock: &State<Arc<Clock>>,
-) -> Result<Template, AppError> {
+) -> Result<Html, AppError> {
     let mut view = inspect(&page.session, page.cookies, &sent).await?;
     let bytes = view["cookie"]["bytes"].as_u64().unwrap_or(0) as usize;
     if let Some(v) = view.as_object_mut() {

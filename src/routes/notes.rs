@@ -1,11 +1,11 @@
 //! `/notes`: a list that grows in the session, to watch the cookie grow with it (and, in cookie
 //! mode, hit the browsers' 4096-byte limit).
 
+use crate::html::Html;
 use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::response::Redirect;
 use rocket::{get, post, uri, State};
-use rocket_dyn_templates::Template;
 use serde_json::json;
 
 use crate::csrf::{CheckedForm, NoFields};
@@ -25,9 +25,9 @@ struct NoteForm {
     note: String,
 }
 
-type Answer = Result<Result<Redirect, (Status, Template)>, AppError>;
+type Answer = Result<Result<Redirect, (Status, Html)>, AppError>;
 
-async fn show(page: &Page<'_>, typed: &str, error: Option<String>) -> Result<Template, AppError> {
+async fn show(page: &Page<'_>, typed: &str, error: Option<String>) -> Result<Html, AppError> {
     let notes: Vec<String> = page.session.get(NOTES).await?.unwrap_or_default();
     page.render(
         "notes",
@@ -61,7 +61,7 @@ pub fn check_note(note: &str) -> Result<(), String> {
 }
 
 #[get("/notes")]
-async fn notes_page(page: Page<'_>) -> Result<Template, AppError> {
+async fn notes_page(page: Page<'_>) -> Result<Html, AppError> {
     show(&page, "", None).await
 }
 

@@ -5,8 +5,8 @@
 //! The page never opens the session: in server mode that needs the database, and the page must
 //! stay up to turn the database back on.
 
+use crate::html::Html;
 use rocket::{get, State};
-use rocket_dyn_templates::Template;
 use serde_json::json;
 
 use crate::cookies::CookieConfig;
@@ -22,8 +22,8 @@ fn outage_page(
     settings: &State<Settings>,
     db: &Db,
     seen: Seen,
-) -> Template {
-    Template::render(
+) -> Html {
+    Html::render(
         "outage",
         json!({
             "mode": cookies.mode.as_str(),

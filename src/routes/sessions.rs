@@ -4,10 +4,10 @@
 //! (cookie mode) has nothing to list or delete, so the page shows why, and offers the usual
 //! remedy: a per-user epoch that older cookies must match.
 
+use crate::html::Html;
 use rocket::form::FromForm;
 use rocket::response::Redirect;
 use rocket::{get, post};
-use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
@@ -20,7 +20,7 @@ use crate::page::Page;
 use crate::session::{Ended, SessionSummary};
 
 #[get("/account/sessions")]
-async fn sessions_page(page: Page<'_>, user: Result<User, AppError>) -> Result<Template, AppError> {
+async fn sessions_page(page: Page<'_>, user: Result<User, AppError>) -> Result<Html, AppError> {
     let user = user?;
     let sessions = page.session.list_user_sessions(user.id).await?;
     let can_end_remotely = sessions.is_some();

@@ -7,9 +7,9 @@
 //! ([`SessionLayer::open`], then the `User` guard's [`check_login`]) and keeps nothing: no row
 //! changes and no session cookie is sent.
 
+use crate::html::Html;
 use rocket::http::{CookieJar, Status};
 use rocket::{get, post};
-use rocket_dyn_templates::Template;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
@@ -143,7 +143,7 @@ async fn render(
     db: &Db,
     show_replay: bool,
     error: Option<String>,
-) -> Result<Template, AppError> {
+) -> Result<Html, AppError> {
     let cookies = page.cookies;
     let layer = page.session.layer();
     let current = jar.get(cookies.session).map(|c| c.value().to_string());
@@ -191,11 +191,11 @@ async fn replay_page(
     jar: &CookieJar<'_>,
     db: &Db,
     replay: Option<&str>,
-) -> Result<Template, AppError> {
+) -> Result<Html, AppError> {
     render(&page, jar, db, replay.is_some(), None).await
 }
 
-type Answer<T> = Result<Result<T, (Status, Template)>, AppError>;
+type Answer<T> = Result<Result<T, (Status, Html)>, AppError>;
 
 async fn refused<T>(
     page: &Page<'_>,

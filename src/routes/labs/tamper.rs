@@ -7,13 +7,13 @@
 //!
 //! [`SessionLayer::open`]: crate::session::SessionLayer::open
 
+use crate::html::Html;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
 use rocket::{get, post};
-use rocket_dyn_templates::Template;
 use serde_json::{json, Map, Value};
 
 use super::encodings::{self, flip, sealed_part, Signer, NONCE_LEN, TAG_LEN};
@@ -171,7 +171,7 @@ async fn render(
     jar: &CookieJar<'_>,
     index: Option<&str>,
     error: Option<String>,
-) -> Result<(Status, Template), AppError> {
+) -> Result<(Status, Html), AppError> {
     let s = subject(page, jar).await?;
     let cookies = page.cookies;
     let json = Value::Object(s.map.clone()).to_string();
@@ -245,7 +245,7 @@ async fn tamper_page(
     page: Page<'_>,
     jar: &CookieJar<'_>,
     flip: Option<&str>,
-) -> Result<(Status, Template), AppError> {
+) -> Result<(Status, Html), AppError> {
     render(&page, jar, flip, None).await
 }
 
@@ -262,7 +262,7 @@ async fn flip_byte(
     page: Page<'_>,
     jar: &CookieJar<'_>,
     form: CheckedForm<FlipForm>,
-) -> Result<Result<Redirect, (Status, Template)>, AppError> {
+) -> Result<Result<Redirect, (Status, Html)>, AppError> {
     let s = subject(&page, jar).await?;
     match parse_index(&form.0.index, s.sealed.len()) {
         Ok(i) => Ok(Ok(Redirect::to(format!("/labs/tamper?flip={i}")))),

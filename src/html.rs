@@ -1,0 +1,99 @@
+//! Pages rendered straight from the Tera templates that `rocket_dyn_templates` finds, loads and
+//! (in the debug profile) reloads — without its `Template` responder, which converts every
+//! context to a figment value and back to JSON before Tera sees it.
+//!
+//! That round trip cost about 35,000 instructions a page (callgrind, BENCHMARKS.md): a sixth of a
+//! whole `GET /color`. The templates, their directory and their reloading stay
+//! `rocket_dyn_templates`' job; this module keeps a handle on the Tera instance it built, and
+//! the error catchers still use `Template` (they are rare, and must work before any page has).
+
+use std::sync::{Arc, RwLock};
+
+use rocket::fairing::AdHoc;
+use rocket::http::{ContentType, Status};
+use rocket::response::{self, Responder};
+use rocket::Request;
+use rocket_dyn_templates::{tera, Template};
+use serde_json::Value;
+
+/// The templates as `rocket_dyn_templates` last loaded them, replaced whole when it reloads.
+#[derive(Clone, Default)]
+pub struct Templates(Arc<RwLock<Option<Arc<tera::Tera>>>>);
+
+impl Templates {
+    fn keep(&self, tera: &tera::Tera) {
+        // A poisoned lock only means a writer panicked mid-swap; the value is still a whole
+        // `Option`, so take it over rather than keep stale templates forever.
+        let mut slot = self
+            .0
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *slot = Some(Arc::new(tera.clone()));
+    }
+
+    fn current(&self) -> Option<Arc<tera::Tera>> {
+        let slot = self
+            .0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        slot.clone()
+    }
+}
+
+/// Attaches `rocket_dyn_templates` with the app's Tera functions, and keeps its Tera for [`Html`].
+pub fn stage() -> AdHoc {
+    AdHoc::on_ignite("Templates", |rocket| async {
+        let templates = Templates::default();
+        let kept = templates.clone();
+        rocket
+            .manage(templates)
+            .attach(Template::custom(move |engines| {
+                crate::headers::register(&mut engines.tera);
+                kept.keep(&engines.tera);
+            }))
+    })
+}
+
+/// A page: a template name and its context, rendered when Rocket sends the response (as
+/// `Template` does), so a failure becomes Rocket's 500 catcher.
+pub struct Html {
+    template: &'static str,
+    context: Value,
+}
+
+impl Html {
+    /// `context` must be a JSON object: its keys are the template's variables.
+    pub fn render(template: &'static str, context: Value) -> Html {
+        Html { template, context }
+    }
+}
+
+impl<'r> Responder<'r, 'static> for Html {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let Some(tera) = req
+            .rocket()
+            .state::<Templates>()
+            .and_then(Templates::current)
+        else {
+            rocket::error!("no templates loaded: is html::stage() attached?");
+            return Err(Status::InternalServerError);
+        };
+        let body = tera::Context::from_value(self.context)
+            .and_then(|context| tera.render(self.template, &context));
+        match body {
+            Ok(body) => (ContentType::HTML, body).respond_to(req),
+            Err(e) => {
+                // Tera's error says which template; its sources say which line and variable.
+                let mut why = e.to_string();
+                let mut source = std::error::Error::source(&e);
+                while let Some(s) = source {
+                    why.push_str(": ");
+                    why.push_str(&s.to_string());
+                    source = s.source();
+                }
+                rocket::error!("rendering {}: {why}", self.template);
+                Err(Status::InternalServerError)
+            }
+        }
+    }
+}
