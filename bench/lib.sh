@@ -90,6 +90,44 @@ run_wrk() {
   return $rc
 }
 
+# cpu_snapshot PIDS... -> "pid:ticks ..." for these processes, their children and every
+# PostgreSQL process ("pg" marks those): CPU time (user + system, all threads) in clock ticks.
+cpu_snapshot() {
+  local p c
+  for p in "$@"; do
+    [[ -r /proc/$p/stat ]] && awk -v p="$p" '{printf "app%s:%d ", p, $14 + $15}' "/proc/$p/stat"
+    for c in $(pgrep -P "$p" 2>/dev/null); do
+      [[ -r /proc/$c/stat ]] && awk -v p="$c" '{printf "app%s:%d ", p, $14 + $15}' "/proc/$c/stat"
+    done
+  done
+  for p in $(pgrep -u postgres 2>/dev/null); do
+    [[ -r /proc/$p/stat ]] && awk -v p="$p" '{printf "pg%s:%d ", p, $14 + $15}' "/proc/$p/stat"
+  done
+  echo
+}
+
+# cpu_used BEFORE AFTER -> "app_s pg_s": CPU seconds the app and PostgreSQL used between two
+# snapshots (a process that started in between counts from zero; one that ended is lost).
+cpu_used() {
+  awk -v a="$1" -v b="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+    n = split(a, xs, " "); for (i = 1; i <= n; i++) { split(xs[i], kv, ":"); before[kv[1]] = kv[2] }
+    n = split(b, xs, " ")
+    for (i = 1; i <= n; i++) {
+      split(xs[i], kv, ":"); d = kv[2] - before[kv[1]]; if (d < 0) d = 0
+      if (kv[1] ~ /^pg/) pg += d; else app += d
+    }
+    printf "%.3f %.3f\n", app / hz, pg / hz
+  }'
+}
+
+# children_cpu -> CPU seconds (user + system) of this shell's finished children so far
+children_cpu() {
+  times | awk 'NR == 2 {
+    t = 0
+    for (i = 1; i <= 2; i++) { v = $i; m = v; sub(/m.*/, "", m); sub(/^[0-9]+m/, "", v); sub(/s$/, "", v); t += m * 60 + v }
+    printf "%.3f\n", t }'
+}
+
 # parse_wrk FILE -> "rps p50_ms p99_ms non2xx3xx socket_errors non3xx" ('-' when absent)
 parse_wrk() {
   awk '
@@ -185,10 +223,13 @@ lab_session() {
   code=$(curl -s -c "$jar" -b "$jar" -o /dev/null -w '%{http_code}' \
     --data-urlencode color=blue --data-urlencode "csrf_token=$CSRF_TOKEN" "$base/color")
   [[ $code == 303 ]] || { log "POST /color color=blue answered $code, not 303 ($mode)"; return 1; }
+  [[ -n $(jar_cookies "$jar" "$sname") ]] || { log "no $sname cookie after POST /color ($mode): $(jar_cookies "$jar")"; return 1; }
+  # the cookies must load the session and show blue. This GET is the redirect's landing page,
+  # which consumes the POST's one-time report cookie (report_<mode>): a browser sends it once,
+  # so the measured requests must not carry it either.
+  trace=$(curl -s -D - -o "$page" -c "$jar" -b "$jar" "$base/color" | tr -d '\r' | awk -F': ' 'tolower($1) == "session-trace" {print $2}')
   CK_ALL=$(jar_cookies "$jar")
-  [[ -n $(jar_cookies "$jar" "$sname") ]] || { log "no $sname cookie after POST /color ($mode): $CK_ALL"; return 1; }
-  # the cookies must load the session and show blue
-  trace=$(curl -s -D - -o "$page" -H "Cookie: $CK_ALL" "$base/color" | tr -d '\r' | awk -F': ' 'tolower($1) == "session-trace" {print $2}')
+  [[ $CK_ALL != *report_* ]] || { log "the report cookie outlived its landing page ($mode): $CK_ALL"; return 1; }
   grep -q '<strong>blue</strong>' "$page" || { log "GET /color with the cookies does not show blue ($mode)"; return 1; }
   [[ $trace == *load=hit* ]] || { log "GET /color with the cookies: Session-Trace '$trace' ($mode)"; return 1; }
   return 0
