@@ -1,7 +1,7 @@
 //! What every response tells the browser about how to treat it: a Content-Security-Policy that
-//! runs only this site's own files, `Referrer-Policy`, `X-Content-Type-Options`, and HSTS when
-//! cookies are Secure — and the two static files (layout CSS, inspector script) that let the
-//! pages do without inline style and script.
+//! runs only this site's own files, `Referrer-Policy`, and HSTS when cookies are Secure (Rocket's
+//! Shield adds nosniff and X-Frame-Options) — and the two static files (layout CSS, inspector
+//! script) that let the pages do without inline style and script.
 
 use std::collections::HashMap;
 
@@ -44,8 +44,7 @@ impl Fairing for SecurityHeaders {
         ));
         // Other sites learn nothing of our URLs (the next= of a login link, say).
         res.set_header(Header::new("Referrer-Policy", "same-origin"));
-        // Rocket's Shield sends it too; set here so it does not depend on Shield's defaults.
-        res.set_header(Header::new("X-Content-Type-Options", "nosniff"));
+        // X-Content-Type-Options: nosniff is the Shield's, enabled by name in `lib.rs`.
         if self.hsts {
             res.set_header(Header::new(
                 "Strict-Transport-Security",
