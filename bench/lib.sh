@@ -120,12 +120,13 @@ cpu_used() {
   }'
 }
 
-# children_cpu -> CPU seconds (user + system) of this shell's finished children so far
+# children_cpu FILE -> CPU seconds (user + system) of the shell's finished children, from what
+# `times >FILE` wrote (run by the shell itself: inside $(...) it would count the subshell's)
 children_cpu() {
-  times | awk 'NR == 2 {
+  awk 'NR == 2 {
     t = 0
     for (i = 1; i <= 2; i++) { v = $i; m = v; sub(/m.*/, "", m); sub(/^[0-9]+m/, "", v); sub(/s$/, "", v); t += m * 60 + v }
-    printf "%.3f\n", t }'
+    printf "%.3f\n", t }' "$1"
 }
 
 # parse_wrk FILE -> "rps p50_ms p99_ms non2xx3xx socket_errors non3xx" ('-' when absent)
