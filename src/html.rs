@@ -1,11 +1,11 @@
 //! Pages rendered straight from the Tera templates that `rocket_dyn_templates` finds, loads and
-//! (in the debug profile) reloads — without its `Template` responder, which converts every
-//! context to a figment value and back to JSON before Tera sees it.
+//! (in debug builds) reloads — without its `Template` responder, which converts every context to
+//! a figment value and back to JSON before Tera sees it.
 //!
 //! That round trip cost about 35,000 instructions a page (callgrind, BENCHMARKS.md): a sixth of a
 //! whole `GET /color`. The templates, their directory and their reloading stay
-//! `rocket_dyn_templates`' job; this module keeps a handle on the Tera instance it built, and
-//! the error catchers still use `Template` (they are rare, and must work before any page has).
+//! `rocket_dyn_templates`' job; this module keeps a handle on the Tera instance it built. The
+//! error pages still go through `Template` (`error.rs`, `error_page.rs`): they are rare.
 
 use std::sync::{Arc, RwLock};
 
@@ -22,13 +22,14 @@ pub struct Templates(Arc<RwLock<Option<Arc<tera::Tera>>>>);
 
 impl Templates {
     fn keep(&self, tera: &tera::Tera) {
+        let copy = Arc::new(tera.clone());
         // A poisoned lock only means a writer panicked mid-swap; the value is still a whole
         // `Option`, so take it over rather than keep stale templates forever.
         let mut slot = self
             .0
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        *slot = Some(Arc::new(tera.clone()));
+        *slot = Some(copy);
     }
 
     fn current(&self) -> Option<Arc<tera::Tera>> {
@@ -65,6 +66,14 @@ impl Html {
     /// `context` must be a JSON object: its keys are the template's variables.
     pub fn render(template: &'static str, context: Value) -> Html {
         Html { template, context }
+    }
+}
+
+/// As `Template` does: a route returning a page keeps Rocket from launching without the
+/// templates' stage, instead of answering 500 at the first request.
+impl rocket::Sentinel for Html {
+    fn abort(rocket: &rocket::Rocket<rocket::Ignite>) -> bool {
+        rocket.state::<Templates>().is_none()
     }
 }
 

@@ -1,4 +1,4 @@
-//! What every response tells the browser (CSP, Referrer-Policy, nosniff, HSTS with Secure
+//! What every response tells the browser (CSP, Referrer-Policy, nosniff, X-Frame-Options, HSTS with Secure
 //! cookies), the `__Host-` cookie names with Secure cookies, pages without inline script or
 //! style, the static files that replace them, and the origin check against the configured site.
 
@@ -20,11 +20,14 @@ fn assert_security_headers(res: &Res, what: &str, hsts: bool) {
     );
     let expected = hsts.then_some("max-age=31536000");
     assert_eq!(res.header("Strict-Transport-Security"), expected, "{what}");
+    // The Shield's, named in lib.rs: older browsers' framing rule beside the CSP's.
+    assert_eq!(res.header("X-Frame-Options"), Some("SAMEORIGIN"), "{what}");
     // One of each: a second, different value would leave the browser to pick.
     for name in [
         "Content-Security-Policy",
         "Referrer-Policy",
         "X-Content-Type-Options",
+        "X-Frame-Options",
     ] {
         let n = res
             .headers
