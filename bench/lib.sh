@@ -84,25 +84,32 @@ run_wrk() {
   ( while :; do busy_now >/dev/null && : >"$flag"; sleep 1; done ) &
   sampler=$!
   track_pid "$sampler"
-  wrk "$@" >"$out" 2>&1 || true
+  # wrk's own CPU time (user, system) beside its output, for the report's "CPU per request"
+  local TIMEFORMAT='%3U %3S'
+  { time wrk "$@" >"$out" 2>&1 || true; } 2>"$out.cpu"
   stop_pid "$sampler"
   if [[ -e $flag ]]; then rm -f "$flag"; rc=1; fi
   return $rc
 }
 
-# cpu_snapshot PIDS... -> "pid:ticks ..." for these processes, their children and every
-# PostgreSQL process ("pg" marks those): CPU time (user + system, all threads) in clock ticks.
+# proc_ticks TAG PID -> "TAGPID:ticks ": a process's CPU time (user + system, all its threads)
+# in clock ticks, from /proc/PID/stat. The fields are counted after the name's closing
+# parenthesis, since a name (gunicorn's, with setproctitle) may contain spaces.
+proc_ticks() {
+  [[ -r /proc/$2/stat ]] || return 0
+  awk -v id="$1$2" '{ sub(/^.*\) /, ""); printf "%s:%d ", id, $12 + $13 }' "/proc/$2/stat" 2>/dev/null || true
+}
+
+# cpu_snapshot PIDS... -> "appPID:ticks ... pgPID:ticks ...": these processes, their children,
+# and every process of the postgres user: the whole local PostgreSQL server, so nothing else
+# should use it during a run (a server run by another user counts as 0).
 cpu_snapshot() {
   local p c
   for p in "$@"; do
-    [[ -r /proc/$p/stat ]] && awk -v p="$p" '{printf "app%s:%d ", p, $14 + $15}' "/proc/$p/stat"
-    for c in $(pgrep -P "$p" 2>/dev/null); do
-      [[ -r /proc/$c/stat ]] && awk -v p="$c" '{printf "app%s:%d ", p, $14 + $15}' "/proc/$c/stat"
-    done
+    proc_ticks app "$p"
+    for c in $(pgrep -P "$p" 2>/dev/null); do proc_ticks app "$c"; done
   done
-  for p in $(pgrep -u postgres 2>/dev/null); do
-    [[ -r /proc/$p/stat ]] && awk -v p="$p" '{printf "pg%s:%d ", p, $14 + $15}' "/proc/$p/stat"
-  done
+  for p in $(pgrep -u postgres 2>/dev/null); do proc_ticks pg "$p"; done
   echo
 }
 
@@ -118,15 +125,6 @@ cpu_used() {
     }
     printf "%.3f %.3f\n", app / hz, pg / hz
   }'
-}
-
-# children_cpu FILE -> CPU seconds (user + system) of the shell's finished children, from what
-# `times >FILE` wrote (run by the shell itself: inside $(...) it would count the subshell's)
-children_cpu() {
-  awk 'NR == 2 {
-    t = 0
-    for (i = 1; i <= 2; i++) { v = $i; m = v; sub(/m.*/, "", m); sub(/^[0-9]+m/, "", v); sub(/s$/, "", v); t += m * 60 + v }
-    printf "%.3f\n", t }' "$1"
 }
 
 # parse_wrk FILE -> "rps p50_ms p99_ms non2xx3xx socket_errors non3xx" ('-' when absent)
