@@ -1,10 +1,10 @@
 //! The app's error type for handlers, and the catchers that turn every error status into a page
 //! that says what went wrong — never SQL, never a backtrace.
 
+use crate::html::Html;
 use rocket::http::Status;
 use rocket::response::{self, Redirect, Responder};
 use rocket::Request;
-use rocket_dyn_templates::Template;
 
 use crate::db::DbError;
 use crate::error_page::{chain, context};
@@ -105,7 +105,7 @@ impl<'r> Responder<'r, 'static> for AppError {
                 retry_after,
                 why,
             } => {
-                let page = Template::render("error", context(req, status, Some(why)));
+                let page = Html::render("error", context(req, status, Some(why)));
                 return crate::throttle::RetryAfter((status, page), retry_after).respond_to(req);
             }
             AppError::Internal(why) => {
@@ -113,11 +113,7 @@ impl<'r> Responder<'r, 'static> for AppError {
                 (Status::InternalServerError, None)
             }
         };
-        (
-            status,
-            Template::render("error", context(req, status, detail)),
-        )
-            .respond_to(req)
+        (status, Html::render("error", context(req, status, detail))).respond_to(req)
     }
 }
 
@@ -133,17 +129,14 @@ pub fn refuse(req: &Request<'_>, why: impl Into<String>) {
 }
 
 #[rocket::catch(default)]
-fn any(status: Status, req: &Request<'_>) -> (Status, Template) {
+fn any(status: Status, req: &Request<'_>) -> (Status, Html) {
     let detail = req
         .local_cache(GuardRefusal::default)
         .0
         .lock()
         .ok()
         .and_then(|s| s.clone());
-    (
-        status,
-        Template::render("error", context(req, status, detail)),
-    )
+    (status, Html::render("error", context(req, status, detail)))
 }
 
 pub fn catchers() -> Vec<rocket::Catcher> {

@@ -4,7 +4,6 @@
 
 use rocket::http::{ContentType, Status};
 use rocket::{Request, Response};
-use rocket_dyn_templates::Template;
 use serde_json::json;
 
 use crate::cookies::CookieConfig;
@@ -66,7 +65,7 @@ pub fn context(req: &Request<'_>, status: Status, detail: Option<String>) -> ser
 /// Turns an already built response into the error page for `status`. Its cookies are dropped
 /// too: they describe a state that was not kept.
 pub fn replace(req: &Request<'_>, res: &mut Response<'_>, status: Status, detail: Option<String>) {
-    let body = Template::show(req.rocket(), "error", context(req, status, detail))
+    let body = crate::html::show(req.rocket(), "error", context(req, status, detail))
         .unwrap_or_else(|| explain(status).1.to_string());
     res.set_status(status);
     res.remove_header("Set-Cookie");

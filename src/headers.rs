@@ -65,19 +65,31 @@ struct Asset {
 }
 
 const ASSETS: [Asset; 2] = [
-    Asset {
-        name: "site.css",
-        body: include_str!("../static/site.css"),
-        version: version(include_str!("../static/site.css")),
-        content_type: || ContentType::CSS,
-    },
-    Asset {
-        name: "inspector.js",
-        body: include_str!("../static/inspector.js"),
-        version: version(include_str!("../static/inspector.js")),
-        content_type: || ContentType::JavaScript,
-    },
+    Asset::new("site.css", include_str!("../static/site.css"), || {
+        ContentType::CSS
+    }),
+    Asset::new(
+        "inspector.js",
+        include_str!("../static/inspector.js"),
+        || ContentType::JavaScript,
+    ),
 ];
+
+impl Asset {
+    /// Computed by the compiler, version included: `ASSETS` is a constant.
+    const fn new(
+        name: &'static str,
+        body: &'static str,
+        content_type: fn() -> ContentType,
+    ) -> Asset {
+        Asset {
+            name,
+            body,
+            version: version(body),
+            content_type,
+        }
+    }
+}
 
 /// FNV-1a of the file (at compile time, in [`ASSETS`]): a changed file gets a new URL (`?v=…`), so browsers may
 /// keep each version for a year and still see an edit at once.

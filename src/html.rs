@@ -4,15 +4,15 @@
 //!
 //! That round trip cost about 35,000 instructions a page (callgrind, BENCHMARKS.md): a sixth of a
 //! whole `GET /color`. The templates, their directory and their reloading stay
-//! `rocket_dyn_templates`' job; this module keeps a handle on the Tera instance it built. The
-//! error pages still go through `Template` (`error.rs`, `error_page.rs`): they are rare.
+//! `rocket_dyn_templates`' job; this module keeps a handle on the Tera instance it built, and
+//! renders every page with it, error pages included.
 
 use std::sync::{Arc, RwLock};
 
 use rocket::fairing::AdHoc;
 use rocket::http::{ContentType, Status};
 use rocket::response::{self, Responder};
-use rocket::Request;
+use rocket::{Orbit, Request, Rocket};
 use rocket_dyn_templates::{tera, Template};
 use serde_json::Value;
 
@@ -79,30 +79,26 @@ impl rocket::Sentinel for Html {
 
 impl<'r> Responder<'r, 'static> for Html {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        let Some(tera) = req
-            .rocket()
-            .state::<Templates>()
-            .and_then(Templates::current)
-        else {
-            rocket::error!("no templates loaded: is html::stage() attached?");
-            return Err(Status::InternalServerError);
-        };
-        let body = tera::Context::from_value(self.context)
-            .and_then(|context| tera.render(self.template, &context));
-        match body {
-            Ok(body) => (ContentType::HTML, body).respond_to(req),
-            Err(e) => {
-                // Tera's error says which template; its sources say which line and variable.
-                let mut why = e.to_string();
-                let mut source = std::error::Error::source(&e);
-                while let Some(s) = source {
-                    why.push_str(": ");
-                    why.push_str(&s.to_string());
-                    source = s.source();
-                }
-                rocket::error!("rendering {}: {why}", self.template);
-                Err(Status::InternalServerError)
-            }
+        let body =
+            show(req.rocket(), self.template, self.context).ok_or(Status::InternalServerError)?;
+        (ContentType::HTML, body).respond_to(req)
+    }
+}
+
+/// Renders `template` with `context` (a JSON object) from `rocket`'s templates: the one path every
+/// page and error page takes. A failure is logged, with Tera's causes (which line, which
+/// variable), and gives `None`.
+pub fn show(rocket: &Rocket<Orbit>, template: &str, context: Value) -> Option<String> {
+    let Some(tera) = rocket.state::<Templates>().and_then(Templates::current) else {
+        rocket::error!("no templates loaded: is html::stage() attached?");
+        return None;
+    };
+    let body = tera::Context::from_value(context).and_then(|c| tera.render(template, &c));
+    match body {
+        Ok(body) => Some(body),
+        Err(e) => {
+            rocket::error!("rendering {template}: {}", crate::error_page::chain(&e));
+            None
         }
     }
 }
