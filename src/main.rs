@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use rocket::figment::Figment;
-use session_lab::auth::{self, CreateError};
+use session_lab::auth::password::{check_password, normalise_username};
+use session_lab::auth::queue::HashQueue;
+use session_lab::auth::users::{self, CreateError};
 use session_lab::db::{DbError, LazyPool};
 use session_lab::session::cleanup::{delete_expired, Sweep, BATCH};
 use session_lab::settings::Mode;
@@ -195,7 +197,7 @@ fn read_password() -> Result<String, String> {
 }
 
 async fn create_user(figment: &Figment, name: &str) -> u8 {
-    let name = match auth::normalise_username(name) {
+    let name = match normalise_username(name) {
         Ok(name) => name,
         Err(why) => {
             eprintln!("session-lab: {why}");
@@ -217,7 +219,7 @@ async fn create_user(figment: &Figment, name: &str) -> u8 {
             return 2;
         }
     };
-    if let Err(why) = auth::check_password(&password, &name, min_score) {
+    if let Err(why) = check_password(&password, &name, min_score) {
         eprintln!("session-lab: {why}");
         return 2;
     }
@@ -225,7 +227,7 @@ async fn create_user(figment: &Figment, name: &str) -> u8 {
         Ok(db) => db,
         Err(code) => return code,
     };
-    match auth::create_user(db.pool(), &auth::HashQueue::unbounded(), &name, password).await {
+    match users::create_user(db.pool(), &HashQueue::unbounded(), &name, password).await {
         Ok(user) => {
             println!("created user {} (id {})", user.username, user.id);
             0

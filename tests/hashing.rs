@@ -12,7 +12,7 @@ const PW: &str = "correct horse battery";
 /// is asked for.
 #[rocket::tokio::test(flavor = "current_thread")]
 async fn a_page_is_answered_while_eight_logins_hash() {
-    use session_lab::auth::hash_counts;
+    use session_lab::auth::queue::hash_counts;
     let app = TestApp::spawn(ServerMode).await;
     signup(&app.browser(), "alice", PW).await;
     let browsers: Vec<Browser<'_>> = (0..8).map(|_| app.browser()).collect();

@@ -8,9 +8,11 @@ use rocket::response::{self, Redirect, Responder};
 use rocket::{get, post, Request, State};
 use serde_json::json;
 
-use crate::auth::{
-    self, check_password, normalise_username, Attempt, CreateError, HashError, HashQueue, LoginGate,
-};
+use crate::auth;
+use crate::auth::login::{authenticate, Attempt, LoginGate};
+use crate::auth::password::{check_password, normalise_username};
+use crate::auth::queue::{HashError, HashQueue};
+use crate::auth::users::{self, CreateError};
 use crate::csrf::{CheckedForm, NoFields};
 use crate::db::Db;
 use crate::error::AppError;
@@ -153,7 +155,7 @@ async fn signup(
         return wait_page(&page, "signup", wait, &f.username, why, None).await;
     }
     let pool = db.ready().await?;
-    let user = match auth::create_user(pool, queue, &name, f.password).await {
+    let user = match users::create_user(pool, queue, &name, f.password).await {
         Ok(user) => user,
         Err(CreateError::Taken) => {
             let why = vec![format!(
@@ -190,7 +192,7 @@ async fn login_page(page: Page<'_>, next: Option<&str>) -> Result<Html, AppError
 async fn login(page: Page<'_>, form: CheckedForm<Credentials>, gate: LoginGate<'_>) -> Answer {
     let f = form.0;
     let next = f.next.as_deref();
-    let attempt = auth::authenticate(&page.session, &gate, &f.username, f.password).await?;
+    let attempt = authenticate(&page.session, &gate, &f.username, f.password).await?;
     let user = match attempt {
         Attempt::Accepted(user) => user,
         Attempt::Throttled(too_many) => {

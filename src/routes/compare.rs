@@ -17,7 +17,8 @@ use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::auth::{self, Attempt, LoginGate};
+use crate::auth;
+use crate::auth::login::{self, Attempt, LoginGate};
 use crate::both::SideBySide;
 use crate::cookies::{browser_size, CookieConfig, COOKIE_LIMIT};
 use crate::csrf::{self, CheckedForm, NoFields};
@@ -343,7 +344,7 @@ async fn log_in_both(
 ) -> Answer {
     let f = form.0;
     // The same steps as /login, throttle and hash queue included.
-    let attempt = auth::authenticate(&page.session, &gate, &f.username, f.password).await?;
+    let attempt = login::authenticate(&page.session, &gate, &f.username, f.password).await?;
     let user = match attempt {
         Attempt::Accepted(user) => user,
         Attempt::Throttled(too_many) => {

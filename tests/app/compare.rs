@@ -105,8 +105,8 @@ async fn a_compare_form_changes_both_sessions(from: Mode) {
         assert!(b.get("/notes").await.body.contains("hello"));
     }
 
-    let queue = session_lab::auth::HashQueue::unbounded();
-    session_lab::auth::create_user(&server.pool, &queue, "alice", PW.into())
+    let queue = session_lab::auth::queue::HashQueue::unbounded();
+    session_lab::auth::users::create_user(&server.pool, &queue, "alice", PW.into())
         .await
         .expect("user");
     visit(&mut b, here);

@@ -1,0 +1,270 @@
+//! Accounts: who a session is logged in as. The `User` guard, the login stamp a session carries
+//! (name, epoch, the keyed hash that binds it to one account) and the check that stamp must pass
+//! wherever the account is loaded. Passwords and their rules are in [`password`], the hash queue
+//! in [`queue`], the `users` queries in [`users`], and the login path in [`login`].
+
+pub mod login;
+pub mod password;
+pub mod queue;
+pub mod users;
+
+use rocket::request::{FromRequest, Outcome, Request};
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+
+use crate::cookies::CookieConfig;
+use crate::crypto::Keys;
+use crate::db::{DbConnection, DbError};
+use crate::error::AppError;
+use crate::session::store::Statements;
+use crate::session::{Refusal, Session, SessionError};
+use users::{find_by_id, UserRow};
+
+/// The keys accounts keep in the session map, beside the login the session layer itself holds.
+pub mod keys {
+    /// The account's name, for the header on every page (no query needed to show it).
+    pub const USERNAME: &str = "username";
+    /// The account's `session_epoch` at login: "sign out everywhere" bumps it (cookie mode).
+    pub const SESSION_EPOCH: &str = "session_epoch";
+    /// A keyed hash of the account's password hash at login (Django's `session_auth_hash`): a
+    /// changed password, or another `users` row under the same id, no longer matches it.
+    pub const AUTH_HASH: &str = "auth_hash";
+}
+
+/// The user a request's session is logged in as, checked against `users`. As a request guard
+/// (take `Result<User, AppError>` and `?` it) it answers an anonymous visitor with a 303 to the
+/// login page, and ends a session whose account is gone or whose epoch is out of date.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub created_at: OffsetDateTime,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for User {
+    type Error = AppError;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, AppError> {
+        // Cached: every guard and handler of one request shares one load of the user.
+        match req.local_cache_async(load_user(req)).await {
+            Ok(user) => Outcome::Success(user.clone()),
+            Err(e) => Outcome::Error((e.status(), e.clone())),
+        }
+    }
+}
+
+/// The one place a cookie-mode request reads the database for its session: the price of being
+/// able to revoke it ("sign out everywhere" bumps the epoch the cookie must match).
+async fn load_user(req: &Request<'_>) -> Result<User, AppError> {
+    // After logging in, come back here — unless this was a form post, which cannot be replayed.
+    let next = match req.method() {
+        rocket::http::Method::Get => req.uri().to_string(),
+        _ => "/account".to_string(),
+    };
+    let session = match req.guard::<Session<'_>>().await {
+        Outcome::Success(s) => s,
+        _ => {
+            return Err(AppError::Internal(
+                "the session layer is not attached".into(),
+            ))
+        }
+    };
+    let Some(id) = session.user_id().await? else {
+        return Err(AppError::LoginRequired { next });
+    };
+    let mut conn = match req.guard::<DbConnection>().await {
+        Outcome::Success(conn) => conn,
+        _ => return Err(AppError::Unavailable),
+    };
+    let stamp = LoginStamp {
+        user_id: id,
+        epoch: session.get(keys::SESSION_EPOCH).await?.unwrap_or(0),
+        bound: session.get(keys::AUTH_HASH).await?,
+    };
+    let Some(cookies) = req.rocket().state::<CookieConfig>() else {
+        return Err(AppError::Internal("no cookie configuration".into()));
+    };
+    let check_epoch = session.layer().checks_epoch();
+    let mut statements = Statements::default();
+    let checked = check_login(
+        &mut conn,
+        &cookies.keys,
+        &stamp,
+        check_epoch,
+        &mut statements,
+    )
+    .await;
+    session.count_statements(statements.count).await;
+    if let Some(check) = statements.checked {
+        session.passed_check(check).await;
+    }
+    match checked? {
+        Ok(user) => Ok(user),
+        Err(refusal) => {
+            rocket::info!(
+                "session: user {id} was signed out everywhere, deleted or changed ({}); ending \
+                 this session",
+                refusal.as_str()
+            );
+            session.refuse(refusal).await?;
+            Err(AppError::LoginRequired { next })
+        }
+    }
+}
+
+/// What a session says about its login: the account, the epoch and the account's keyed hash as
+/// they were at login.
+#[derive(Debug, Clone)]
+pub struct LoginStamp {
+    pub user_id: i64,
+    pub epoch: i32,
+    /// [`session_auth_hash`] at login; `None` for a session older than the binding.
+    pub bound: Option<String>,
+}
+
+/// What [`keys::AUTH_HASH`] holds: HMAC-SHA256 of the password's PHC string under a key derived
+/// from `secret_key`, cut to 128 bits (ample against forgery; the cookie stays small), base64url.
+/// Keyed, so the cookie's holder learns nothing about the hash and a copied database cannot
+/// produce it; over the whole PHC string, so a new salt (any password change) changes it.
+pub fn session_auth_hash(keys: &Keys, password_hash: &str) -> String {
+    keys.derive_all(AUTH_HASH_PURPOSE)
+        .first()
+        .map(|key| auth_hash_with(key, password_hash))
+        .unwrap_or_default()
+}
+
+const AUTH_HASH_PURPOSE: &str = "session auth hash";
+
+fn auth_hash_with(key: &[u8; 32], password_hash: &str) -> String {
+    use base64::Engine;
+    use hmac::{Hmac, Mac};
+    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(key) else {
+        return String::new();
+    };
+    mac.update(password_hash.as_bytes());
+    let tag = mac.finalize().into_bytes();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&tag[..16])
+}
+
+/// Whether `bound` was made from `password_hash` with the current key or a fallback (so a key
+/// rotation does not log everyone out), compared in constant time.
+fn auth_hash_matches(keys: &Keys, password_hash: &str, bound: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    keys.derive_all(AUTH_HASH_PURPOSE).iter().any(|key| {
+        let expected = auth_hash_with(key, password_hash);
+        !expected.is_empty() && bool::from(expected.as_bytes().ct_eq(bound.as_bytes()))
+    })
+}
+
+/// Whether a session's login still stands where the account is loaded: the `users` row exists,
+/// it is the account that logged in (its password hash still gives the session's keyed hash, so a
+/// changed password or a restored or other table ends the login), and its `session_epoch` is the
+/// one the session was stamped with ("sign out everywhere" bumps it) — the epoch unless
+/// `check_epoch` is off (`cookie_revocation = "none"`). One indexed read, added to `statements`
+/// once it ran. The `User` guard and the replay lab both call it, so the lab shows exactly what
+/// the guard would decide.
+///
+/// # Errors
+/// [`DbError`] when the database cannot be reached.
+pub async fn check_login(
+    conn: &mut PgConnection,
+    keys: &Keys,
+    stamp: &LoginStamp,
+    check_epoch: bool,
+    statements: &mut Statements,
+) -> Result<Result<User, Refusal>, DbError> {
+    let row = find_by_id(conn, stamp.user_id).await?;
+    statements.add(1);
+    let Some(row) = row else {
+        // The account is gone (deleted, or missing from a restored table): not the one that
+        // logged in.
+        return Ok(Err(Refusal::AccountChanged));
+    };
+    if check_epoch && row.session_epoch != stamp.epoch {
+        return Ok(Err(Refusal::OldEpoch));
+    }
+    let same_account = stamp
+        .bound
+        .as_deref()
+        .is_some_and(|b| auth_hash_matches(keys, &row.password_hash, b));
+    if !same_account {
+        // The id exists but is not the account that logged in (or the session predates the
+        // binding): the same id in a restored or another table must not inherit the login.
+        return Ok(Err(Refusal::AccountChanged));
+    }
+    if check_epoch {
+        statements.checked = Some("epoch");
+    }
+    Ok(Ok(User {
+        id: row.id,
+        username: row.username,
+        created_at: row.created_at,
+    }))
+}
+
+/// Logs `user` in on this session (a new session id; another user's data is not inherited) and
+/// notes the name, epoch and bound password hash the pages and the `User` guard read back.
+///
+/// # Errors
+/// As the session's writes.
+pub async fn log_in(
+    session: &Session<'_>,
+    secrets: &Keys,
+    user: &UserRow,
+    remember: bool,
+) -> Result<(), SessionError> {
+    let stamp = vec![
+        (keys::USERNAME, serde_json::json!(user.username)),
+        (keys::SESSION_EPOCH, serde_json::json!(user.session_epoch)),
+        (
+            keys::AUTH_HASH,
+            serde_json::json!(session_auth_hash(secrets, &user.password_hash)),
+        ),
+    ];
+    session.log_in(user.id, remember, stamp).await
+}
+
+/// The accounts subsystem's start-up work: the dummy hash, so the first unknown-user login does
+/// not pay for it, and the bounded hash queue.
+pub fn stage() -> rocket::fairing::AdHoc {
+    rocket::fairing::AdHoc::on_ignite("Accounts", |rocket| async {
+        password::warm_up().await;
+        let waiting = rocket
+            .state::<crate::settings::Settings>()
+            .map_or(crate::settings::Settings::default().hash_queue, |s| {
+                s.hash_queue
+            });
+        rocket.manage(queue::HashQueue::new(waiting))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_auth_hash_depends_on_the_hash_and_the_key_and_survives_rotation() {
+        use rocket::figment::Figment;
+        let keys = |k: u8, fallbacks: &[String]| {
+            Keys::from_figment(
+                &Figment::new().merge(("secret_key", vec![k; 64])),
+                fallbacks,
+            )
+            .unwrap()
+        };
+        let (a, b) = (keys(1, &[]), keys(2, &[]));
+        let h = session_auth_hash(&a, "$argon2id$v=19$one");
+        assert_eq!(h.len(), 22, "{h}");
+        assert!(auth_hash_matches(&a, "$argon2id$v=19$one", &h));
+        assert!(!auth_hash_matches(&a, "$argon2id$v=19$two", &h));
+        assert!(!auth_hash_matches(&b, "$argon2id$v=19$one", &h));
+        use base64::Engine;
+        let old = base64::engine::general_purpose::STANDARD.encode([1u8; 64]);
+        assert!(auth_hash_matches(
+            &keys(2, &[old]),
+            "$argon2id$v=19$one",
+            &h
+        ));
+    }
+}

@@ -1,0 +1,140 @@
+//! The hash queue: password hashes run on the blocking pool, no more at once than there are
+//! cores, and no more waiting than `hash_queue` — past it a request is turned away at once (503).
+
+use std::sync::OnceLock;
+
+use super::password::{dummy_hash, hash_blocking, verify_blocking};
+
+/// Password hashes asked for and finished since start. They let a test see that hashing runs off
+/// the async workers: a page can be answered between a hash's start and its end.
+pub mod hash_counts {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    pub static STARTED: AtomicUsize = AtomicUsize::new(0);
+    pub static FINISHED: AtomicUsize = AtomicUsize::new(0);
+
+    pub fn started() -> usize {
+        STARTED.load(Ordering::SeqCst)
+    }
+
+    pub fn finished() -> usize {
+        FINISHED.load(Ordering::SeqCst)
+    }
+
+    /// Runs `work`, counting it.
+    pub(crate) fn count<T>(work: impl FnOnce() -> T) -> T {
+        let out = work();
+        FINISHED.fetch_add(1, Ordering::SeqCst);
+        out
+    }
+
+    pub(crate) fn start() {
+        STARTED.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// How many password hashes may wait for a core (managed state, from `hash_queue`). Past it a
+/// request is turned away at once: hashes are served first come, first served, so a queue
+/// without a bound lets a flood of bad logins make every real one wait for all of them
+/// (800 of them made a real login wait 14 s). Shedding keeps the wait of whoever gets in short.
+pub struct HashQueue {
+    /// One permit per core (running) plus one per allowed waiter; `try_acquire` never waits.
+    admitted: tokio::sync::Semaphore,
+}
+
+impl HashQueue {
+    pub fn new(waiting: usize) -> HashQueue {
+        let permits = cores()
+            .saturating_add(waiting)
+            .min(tokio::sync::Semaphore::MAX_PERMITS);
+        HashQueue {
+            admitted: tokio::sync::Semaphore::new(permits),
+        }
+    }
+
+    /// For the command line, which hashes one password and has no one to turn away.
+    pub fn unbounded() -> HashQueue {
+        HashQueue::new(usize::MAX)
+    }
+
+    /// A place in the queue, or [`HashError::Busy`] at once. A login takes it before it looks
+    /// the user up, so a shed request costs no query either (a flood's lookups would otherwise
+    /// queue for the pool's connections in front of the real login's).
+    ///
+    /// # Errors
+    /// [`HashError::Busy`] when `hash_queue` requests already wait.
+    pub fn admit(&self) -> Result<Admitted<'_>, HashError> {
+        self.admitted
+            .try_acquire()
+            .map(Admitted)
+            .map_err(|_| HashError::Busy)
+    }
+}
+
+/// A place in the [`HashQueue`], given back when its hash is done (the permit is held, not read).
+pub struct Admitted<'q>(#[allow(dead_code)] tokio::sync::SemaphorePermit<'q>);
+
+/// Why a password could not be hashed or checked.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    /// The queue is full: answer 503 with `Retry-After` rather than wait.
+    #[error("too many passwords are being checked; try again shortly")]
+    Busy,
+    #[error("the hashing task failed: {0}")]
+    Failed(String),
+}
+
+/// Runs one argon2 computation on the blocking pool, so Rocket's async workers keep serving
+/// other requests — but no more at once than there are cores. Each computation holds 19 MiB:
+/// unbounded, 32 concurrent logins held gigabytes, and beyond one per core they only queue for
+/// the CPU anyway. The core slots are the process's (two apps in one process share the CPU);
+/// admission is the app's.
+async fn hash_off_the_workers<T: Send + 'static>(
+    _admitted: Admitted<'_>,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, HashError> {
+    static SLOTS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    hash_counts::start();
+    let slots = SLOTS.get_or_init(|| tokio::sync::Semaphore::new(cores()));
+    let _slot = slots
+        .acquire()
+        .await
+        .map_err(|e| HashError::Failed(e.to_string()))?;
+    tokio::task::spawn_blocking(move || hash_counts::count(work))
+        .await
+        .map_err(|e| HashError::Failed(e.to_string()))
+}
+
+/// Hashes a new password.
+///
+/// # Errors
+/// [`HashError::Busy`] when the queue is full; the hasher's error (it has none for valid
+/// input) as [`HashError::Failed`].
+pub async fn hash_password(queue: &HashQueue, password: String) -> Result<String, HashError> {
+    hash_off_the_workers(queue.admit()?, move || hash_blocking(&password))
+        .await?
+        .map_err(HashError::Failed)
+}
+
+/// Checks `password` against `phc`, or against the dummy hash when there is no user, in the
+/// place `admitted` holds in the queue ([`HashQueue::admit`]).
+pub async fn verify_password(
+    admitted: Admitted<'_>,
+    password: String,
+    phc: Option<String>,
+) -> bool {
+    let checked = hash_off_the_workers(admitted, move || {
+        let found = phc.is_some();
+        let ok = verify_blocking(&password, phc.as_deref().unwrap_or_else(|| dummy_hash()));
+        found && ok
+    })
+    .await;
+    checked.unwrap_or_else(|why| {
+        rocket::error!("password check failed: {why}");
+        false
+    })
+}

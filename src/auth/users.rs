@@ -1,0 +1,99 @@
+//! The `users` table: the row, creating an account, looking one up, and the epoch that "sign out
+//! everywhere" bumps.
+
+use sqlx::{PgConnection, PgPool};
+use time::OffsetDateTime;
+
+use super::queue::{hash_password, HashError, HashQueue};
+use crate::db::DbError;
+
+/// A row of `users`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: i64,
+    pub username: String,
+    pub password_hash: String,
+    pub created_at: OffsetDateTime,
+    pub session_epoch: i32,
+}
+
+/// Why an account could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    #[error("the name is taken")]
+    Taken,
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("could not hash the password: {0}")]
+    Hash(#[from] HashError),
+}
+
+impl From<sqlx::Error> for CreateError {
+    fn from(e: sqlx::Error) -> Self {
+        CreateError::Db(e.into())
+    }
+}
+
+/// Creates a user. The name must already be normalised and the password checked.
+///
+/// # Errors
+/// [`CreateError::Taken`] when the name exists (also when a parallel signup won the race).
+pub async fn create_user(
+    pool: &PgPool,
+    queue: &HashQueue,
+    username: &str,
+    password: String,
+) -> Result<UserRow, CreateError> {
+    let hash = hash_password(queue, password).await?;
+    // ON CONFLICT DO NOTHING: of two parallel signups of one name, one inserts and the other
+    // gets no row back — a clean "taken", not a unique-violation error.
+    let row: Option<UserRow> = sqlx::query_as(
+        "INSERT INTO users (username, password_hash) VALUES ($1, $2) \
+         ON CONFLICT (username) DO NOTHING \
+         RETURNING id, username, password_hash, created_at, session_epoch",
+    )
+    .bind(username)
+    .bind(hash)
+    .fetch_optional(pool)
+    .await?;
+    row.ok_or(CreateError::Taken)
+}
+
+/// # Errors
+/// [`DbError`] when the database cannot be reached.
+pub async fn find_by_name(
+    conn: &mut PgConnection,
+    username: &str,
+) -> Result<Option<UserRow>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT id, username, password_hash, created_at, session_epoch FROM users WHERE username = $1",
+    )
+    .bind(username)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// # Errors
+/// [`DbError`] when the database cannot be reached.
+pub async fn find_by_id(conn: &mut PgConnection, id: i64) -> Result<Option<UserRow>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT id, username, password_hash, created_at, session_epoch FROM users WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// "Sign out everywhere" for cookie sessions: a new epoch makes every cookie sealed with an older
+/// one refused where the user is loaded. Returns the new epoch, for the session that asked.
+///
+/// # Errors
+/// [`DbError`] when the database cannot be reached.
+pub async fn bump_epoch(conn: &mut PgConnection, user_id: i64) -> Result<i32, DbError> {
+    Ok(sqlx::query_scalar(
+        "UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1 RETURNING session_epoch",
+    )
+    .bind(user_id)
+    .fetch_one(conn)
+    .await?)
+}
