@@ -50,6 +50,7 @@ pub fn stage() -> AdHoc {
             .manage(templates)
             .attach(Template::custom(move |engines| {
                 crate::headers::register(&mut engines.tera);
+                crate::lessons::register(&mut engines.tera);
                 kept.keep(&engines.tera);
             }))
     })

@@ -13,6 +13,7 @@ pub mod error_page;
 pub mod headers;
 pub mod html;
 pub mod humanize;
+pub mod lessons;
 pub mod logging;
 pub mod outage;
 pub mod page;

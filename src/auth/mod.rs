@@ -214,6 +214,7 @@ pub async fn log_in(
     user: &UserRow,
     remember: bool,
 ) -> Result<(), SessionError> {
+    // lesson: login-stamp
     let stamp = vec![
         (keys::USERNAME, serde_json::json!(user.username)),
         (keys::SESSION_EPOCH, serde_json::json!(user.session_epoch)),
@@ -223,6 +224,7 @@ pub async fn log_in(
         ),
     ];
     session.log_in(user.id, remember, stamp).await
+    // end lesson
 }
 
 /// The accounts subsystem's start-up work: the dummy hash, so the first unknown-user login does

@@ -11,8 +11,10 @@ use crate::page::Page;
 
 #[get("/account")]
 async fn account_page(page: Page<'_>, user: Result<User, AppError>) -> Result<Html, AppError> {
+    // lesson: account
     let user = user?;
     let record = page.session.record().await?;
+    // end lesson
     let fmt = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
     page.render(
         "account",

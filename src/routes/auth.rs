@@ -170,8 +170,10 @@ async fn signup(
         }
         Err(CreateError::Hash(e)) => return Err(AppError::Internal(e.to_string())),
     };
+    // lesson: signup
     auth::log_in(&page.session, &page.cookies.keys, &user, f.remember).await?;
     page.renew_csrf();
+    // end lesson
     Ok(Ok(Redirect::to("/account")))
 }
 
@@ -211,16 +213,20 @@ async fn login(page: Page<'_>, form: CheckedForm<Credentials>, gate: LoginGate<'
             return form_page(&page, "login", status, &f.username, why, next).await;
         }
     };
+    // lesson: login
     auth::log_in(&page.session, &page.cookies.keys, &user, f.remember).await?;
     page.renew_csrf();
+    // end lesson
     Ok(Ok(Redirect::to(safe_next(f.next.as_deref()).to_string())))
 }
 
 #[post("/logout", data = "<_form>")]
 async fn logout(page: Page<'_>, _form: CheckedForm<NoFields>) -> Result<Redirect, AppError> {
+    // lesson: logout
     page.session.flush().await?;
     page.session.note("You are logged out.").await;
     page.renew_csrf();
+    // end lesson
     Ok(Redirect::to("/"))
 }
 

@@ -184,7 +184,9 @@ struct ColorForm {
 
 #[get("/color")]
 async fn color_page(page: Page<'_>) -> Result<Html, AppError> {
+    // lesson: color-show
     let color: Option<String> = page.session.get(COLOR).await?;
+    // end lesson
     page.render(
         "color",
         json!({ "color": color, "typed": "", "error": null }),
@@ -205,6 +207,7 @@ async fn set_color(
         return refused(&page, &typed, Status::UnprocessableEntity, error.into()).await;
     };
     throttles.new_session(&page.session, addr).await?;
+    // lesson: color-set
     match page.session.insert(COLOR, color).await {
         Ok(()) => Ok(Ok(Redirect::to(uri!(color_page)))),
         // A session already full of notes has no room for even a color.
@@ -217,6 +220,7 @@ async fn set_color(
         }
         Err(e) => Err(e.into()),
     }
+    // end lesson
 }
 
 /// Re-shows the form with what was typed and why it was refused; the session is untouched.

@@ -10,8 +10,10 @@ use crate::settings::Settings;
 
 #[get("/")]
 async fn home(page: Page<'_>, settings: &State<Settings>) -> Result<Html, AppError> {
+    // lesson: home
     let record = page.session.record().await?;
     let data = record.as_ref().map(|r| r.data.clone()).unwrap_or_default();
+    // end lesson
     let data = serde_json::to_string_pretty(&data).unwrap_or_default();
     page.render(
         "home",

@@ -90,8 +90,10 @@ async fn inspect(
     sent: &SentCookie,
 ) -> Result<Value, AppError> {
     let layer = session.layer();
+    // lesson: inspector
     let record = session.record().await?;
     let refused = session.refusal().await?;
+    // end lesson
     // The value came as the browser stores it (percent-encoded), so its size is the browser's.
     let cookie = sent.0.as_ref().map(|value| {
         let name = cookies.session;

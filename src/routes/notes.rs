@@ -28,7 +28,9 @@ struct NoteForm {
 type Answer = Result<Result<Redirect, (Status, Html)>, AppError>;
 
 async fn show(page: &Page<'_>, typed: &str, error: Option<String>) -> Result<Html, AppError> {
+    // lesson: notes-show
     let notes: Vec<String> = page.session.get(NOTES).await?.unwrap_or_default();
+    // end lesson
     page.render(
         "notes",
         json!({
@@ -77,6 +79,7 @@ async fn add_note(
         return refused(&page, &note, Status::UnprocessableEntity, why).await;
     }
     throttles.new_session(&page.session, addr).await?;
+    // lesson: notes-add
     let added = note.clone();
     match page
         .session
@@ -93,11 +96,14 @@ async fn add_note(
         }
         Err(e) => Err(e.into()),
     }
+    // end lesson
 }
 
 #[post("/notes/clear", data = "<_form>")]
 async fn clear_notes(page: Page<'_>, _form: CheckedForm<NoFields>) -> Result<Redirect, AppError> {
+    // lesson: notes-clear
     page.session.remove::<Vec<String>>(NOTES).await?;
+    // end lesson
     Ok(Redirect::to(uri!(notes_page)))
 }
 

@@ -79,10 +79,12 @@ async fn end_session(
     form: CheckedForm<Which>,
 ) -> Result<Redirect, AppError> {
     let user = user?;
+    // lesson: sessions-end-one
     let note = match page
         .session
         .end_user_session(user.id, form.0.handle)
         .await?
+    // end lesson
     {
         Some(Ended::ThisOne) => {
             // This browser is logged out too: its row is gone and its cookie goes.
@@ -117,7 +119,9 @@ async fn end_others(
     _form: CheckedForm<NoFields>,
 ) -> Result<Redirect, AppError> {
     let user = user?;
+    // lesson: sessions-end-others
     if let Some(n) = page.session.end_other_sessions(user.id).await? {
+        // end lesson
         let rows = if n == 1 { "row was" } else { "rows were" };
         page.session
             .note(format!(
@@ -127,10 +131,12 @@ async fn end_others(
             .await;
     } else {
         // A connection only on this path: the other one runs its statement through the store.
+        // lesson: sessions-epoch
         let mut conn = rocket_db_pools::Pool::get(&**db).await?;
         let epoch = auth::users::bump_epoch(&mut conn, user.id).await?;
         page.session.count_statements(1).await;
         page.session.insert(keys::SESSION_EPOCH, epoch).await?;
+        // end lesson
         page.session
             .note(format!(
                 "Signed out everywhere else: your account's session epoch is now {epoch}, and this \

@@ -173,11 +173,13 @@ impl<'r> Session<'r> {
     ) -> Result<(), SessionError> {
         let now = self.layer.now();
         let mut inner = self.loaded().await?;
+        // lesson: login-new-id
         let mut next = match inner.current.clone() {
             Some(r) if r.user_id.is_none_or(|id| id == user_id) => r,
             _ => self.new_record(now),
         };
         next.id = self.layer.store().new_id();
+        // end lesson
         next.user_id = Some(user_id);
         next.remember = remember;
         next.created_at = now;

@@ -9,6 +9,7 @@
 mod common;
 
 mod accounts;
+mod code;
 mod compare;
 mod core;
 mod evidence;

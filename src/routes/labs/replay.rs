@@ -76,10 +76,12 @@ async fn replay(
     statements: &mut Statements,
 ) -> Result<Value, AppError> {
     let layer = page.session.layer();
+    // lesson: replay-open
     let opened = layer
         .open(page.cookies, value, layer.now(), statements)
         .await
         .map_err(SessionError::from)?;
+    // end lesson
     let record = match opened {
         Opened::Found { record, .. } => record,
         Opened::Refused(why) => {
@@ -109,7 +111,9 @@ async fn replay(
             let checked = match rocket_db_pools::Pool::get(&**db).await {
                 Ok(mut conn) => {
                     let keys = &page.cookies.keys;
+                    // lesson: replay-check
                     check_login(&mut conn, keys, &stamp, check_epoch, statements).await
+                    // end lesson
                 }
                 Err(e) => Err(e),
             };

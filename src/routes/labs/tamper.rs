@@ -115,10 +115,12 @@ async fn flipped(
     let value = STANDARD.encode(&changed);
     let layer = page.session.layer();
     let mut statements = Statements::default();
+    // lesson: tamper-open
     let opened = layer
         .open(page.cookies, &value, layer.now(), &mut statements)
         .await
         .map_err(SessionError::from)?;
+    // end lesson
     page.session.count_statements(statements.count).await;
     let sealed_verdict = match opened {
         Opened::Refused(why) => json!({ "refused": why.as_str() }),
