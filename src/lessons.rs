@@ -36,6 +36,14 @@ impl Snippet {
     pub fn last_line(&self) -> usize {
         self.first_line + self.code.lines().count() - 1
     }
+
+    /// Where it is, in words: `line 12` or `lines 12–20`.
+    pub fn lines(&self) -> String {
+        match self.last_line() {
+            last if last == self.first_line => format!("line {last}"),
+            last => format!("lines {}–{last}", self.first_line),
+        }
+    }
 }
 
 /// Every marked block of `src/`, one constant each (`color-set` → `COLOR_SET`), and [`ALL`].
@@ -302,10 +310,9 @@ fn render(lesson: &Lesson, mode: &str) -> String {
         for snippet in part.ours {
             let _ = write!(
                 html,
-                "<p class=\"where\"><code>{}</code>, lines {}–{}</p>",
+                "<p class=\"where\"><code>{}</code>, {}</p>",
                 snippet.file,
-                snippet.first_line,
-                snippet.last_line()
+                snippet.lines()
             );
             block(&mut html, snippet.code);
         }

@@ -101,12 +101,15 @@ async fn each_lesson_page_shows_its_code_beside_djangos(mode: Mode) {
                 "{path}: {} missing from\n{text}",
                 s.id
             );
-            let place = format!(
-                "<code>{}</code>, lines {}–{}",
-                s.file,
-                s.first_line,
-                s.last_line()
-            );
+            let place = match s.last_line() - s.first_line {
+                0 => format!("<code>{}</code>, line {}", s.file, s.first_line),
+                _ => format!(
+                    "<code>{}</code>, lines {}–{}",
+                    s.file,
+                    s.first_line,
+                    s.last_line()
+                ),
+            };
             assert!(text.contains(&place), "{path}: {place}");
         }
         assert!(text.contains(django), "{path}: Django's {django:?}");
