@@ -61,18 +61,19 @@ fn rust_files(dir: &Path, into: &mut Vec<PathBuf>) {
     }
 }
 
-struct Block {
-    id: String,
+/// `pub(crate)` so that `tests/app/code.rs`, which includes this file, can feed it bad markers.
+pub(crate) struct Block {
+    pub(crate) id: String,
     file: String,
     /// 1-based line of the `// lesson:` marker; the code starts on the next line.
     marker_line: usize,
-    lines: Vec<String>,
+    pub(crate) lines: Vec<String>,
 }
 
 const START: &str = "// lesson:";
 const END: &str = "// end lesson";
 
-fn blocks_of(file: &str, text: &str, into: &mut Vec<Block>) -> Result<(), String> {
+pub(crate) fn blocks_of(file: &str, text: &str, into: &mut Vec<Block>) -> Result<(), String> {
     let mut open: Option<Block> = None;
     for (i, line) in text.lines().enumerate() {
         let n = i + 1;
@@ -130,7 +131,7 @@ fn blocks_of(file: &str, text: &str, into: &mut Vec<Block>) -> Result<(), String
 }
 
 /// The lines without the indentation they share.
-fn dedent(lines: &[String]) -> String {
+pub(crate) fn dedent(lines: &[String]) -> String {
     let indent = lines
         .iter()
         .filter(|l| !l.trim().is_empty())

@@ -7,6 +7,49 @@ use session_lab::settings::Mode;
 
 const PASSWORD: &str = "correct horse battery";
 
+/// The build script itself, to feed its marker parser what a careless edit would leave.
+#[allow(dead_code)]
+#[path = "../../build.rs"]
+mod build_script;
+
+#[test]
+fn broken_lesson_markers_stop_the_build_with_file_and_line() {
+    let parse = |text: &str| {
+        let mut blocks = Vec::new();
+        build_script::blocks_of("src/x.rs", text, &mut blocks).map(|()| blocks)
+    };
+    let cases = [
+        (
+            "fn f() {\n    // lesson: a\n    g();\n}\n",
+            "src/x.rs:2: `// lesson: a` has no `// end lesson` after it",
+        ),
+        (
+            "g();\n// end lesson\n",
+            "src/x.rs:2: `// end lesson` without a `// lesson: <id>` before it",
+        ),
+        (
+            "// lesson: a\n// lesson: b\n",
+            "src/x.rs:2: `// lesson: b` inside `a`",
+        ),
+        (
+            "// lesson: a\n\n// end lesson\n",
+            "src/x.rs:1: lesson `a` marks no code",
+        ),
+        (
+            "// lesson: Set_Color\n",
+            "src/x.rs:1: `Set_Color` is not a lesson id",
+        ),
+    ];
+    for (text, error) in cases {
+        let got = parse(text).err().unwrap_or_default();
+        assert!(got.starts_with(error), "{text:?}: {got}");
+    }
+    let blocks = parse("    // lesson: ok\n        a();\n    b();\n    // end lesson\n").unwrap();
+    assert_eq!(blocks.len(), 1);
+    assert_eq!(blocks[0].id, "ok");
+    assert_eq!(build_script::dedent(&blocks[0].lines), "    a();\nb();\n");
+}
+
 /// The page's text as a browser shows it: Tera escapes `&<>"'/` in the code.
 fn shown(html: &str) -> String {
     html.replace("&lt;", "<")
