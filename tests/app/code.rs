@@ -199,6 +199,10 @@ async fn the_inspector_maps_djangos_names_to_ours_and_explains_auth_hash(mode: M
     assert!(page.contains("\"auth_hash\""), "the map shows the key");
     let why = page.split("id=\"auth-hash\"").nth(1).unwrap();
     assert!(why.contains("password hash"), "{why}");
+    // And on the home page, which shows the map too.
+    let home = shown(&b.get("/").await.body);
+    let why = home.split("id=\"auth-hash\"").nth(1).unwrap();
+    assert!(why.contains("password hash"), "{why}");
 }
 
 async fn the_favicon_is_an_icon_the_layout_links(mode: Mode) {
