@@ -64,29 +64,9 @@ pub enum DbError {
     Config(String),
 }
 
-/// Whether an error means PostgreSQL cannot serve now (answer 503), rather than a query that
-/// went wrong (a bug: 500).
-pub fn is_unavailable(e: &sqlx::Error) -> bool {
-    match e {
-        // A broken or refused connection, whichever layer noticed it first.
-        sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::Protocol(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed => true,
-        // The server said it cannot serve now: connection exceptions (08…), shutting down
-        // (57P01–57P03), too many connections (53300).
-        sqlx::Error::Database(db) => db
-            .code()
-            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P") || c == "53300"),
-        _ => false,
-    }
-}
-
 impl From<sqlx::Error> for DbError {
     fn from(e: sqlx::Error) -> Self {
-        if is_unavailable(&e) {
+        if crate::failure::is_unavailable(&e) {
             DbError::Unavailable(e)
         } else {
             DbError::Query(e)
@@ -106,7 +86,7 @@ impl From<sqlx::migrate::MigrateError> for DbError {
 impl DbError {
     /// The full chain of causes, for logs and start-up messages (`Display` is only the top).
     pub fn chain(&self) -> String {
-        crate::error_page::chain(self)
+        crate::failure::chain(self)
     }
 }
 

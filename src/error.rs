@@ -7,7 +7,8 @@ use rocket::response::{self, Redirect, Responder};
 use rocket::Request;
 
 use crate::db::DbError;
-use crate::error_page::{chain, context};
+use crate::error_page::{context, GuardRefusal};
+use crate::failure::chain;
 use crate::session::{SessionError, StoreError};
 
 /// What a handler can fail with. Each answers with its own status and a page.
@@ -67,6 +68,17 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
+/// A response with `Retry-After` added (429, 503).
+pub struct RetryAfter<R>(pub R, pub u64);
+
+impl<'r, 'o: 'r, R: Responder<'r, 'o>> Responder<'r, 'o> for RetryAfter<R> {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'o> {
+        let mut res = self.0.respond_to(req)?;
+        res.set_raw_header("Retry-After", self.1.to_string());
+        Ok(res)
+    }
+}
+
 /// The login page, with `next` percent-encoded so it survives as one query value.
 pub fn login_redirect(next: &str) -> Redirect {
     let next: String = next
@@ -106,7 +118,7 @@ impl<'r> Responder<'r, 'static> for AppError {
                 why,
             } => {
                 let page = Html::render("error", context(req, status, Some(why)));
-                return crate::throttle::RetryAfter((status, page), retry_after).respond_to(req);
+                return RetryAfter((status, page), retry_after).respond_to(req);
             }
             AppError::Internal(why) => {
                 rocket::error!("internal error on {}: {why}", req.uri());
@@ -114,17 +126,6 @@ impl<'r> Responder<'r, 'static> for AppError {
             }
         };
         (status, Html::render("error", context(req, status, detail))).respond_to(req)
-    }
-}
-
-/// Why a request guard refused a request, for the catcher's page.
-#[derive(Default)]
-pub struct GuardRefusal(pub std::sync::Mutex<Option<String>>);
-
-/// Records why a guard refused the request, so the error page can say it.
-pub fn refuse(req: &Request<'_>, why: impl Into<String>) {
-    if let Ok(mut slot) = req.local_cache(GuardRefusal::default).0.lock() {
-        *slot = Some(why.into());
     }
 }
 

@@ -9,7 +9,7 @@ use rocket::figment::Figment;
 use rocket::Config;
 use serde::{Deserialize, Serialize};
 
-use crate::csrf::SiteOrigin;
+use crate::origin::SiteOrigin;
 
 /// Which session backend runs. Handlers never look at this; the stage that builds the session
 /// store does, once.

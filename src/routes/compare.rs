@@ -19,14 +19,13 @@ use time::OffsetDateTime;
 
 use crate::auth;
 use crate::auth::login::{self, Attempt, LoginGate};
-use crate::both::SideBySide;
 use crate::cookies::{browser_size, CookieConfig, COOKIE_LIMIT};
 use crate::csrf::{self, CheckedForm, NoFields};
 use crate::error::AppError;
 use crate::page::Page;
 use crate::routes::color::{parse_color, COLOR};
 use crate::routes::notes::{check_note, NOTES};
-use crate::session::{Session, SessionError, SiblingSession, StoreError};
+use crate::session::{Session, SessionError, SiblingSession, SideBySide, StoreError};
 use crate::settings::Mode;
 
 /// How many characters of a cookie's value the page shows: enough to see it change.
