@@ -2,6 +2,7 @@
 //! that says what went wrong — never SQL, never a backtrace.
 
 use crate::html::Html;
+use rocket::http::uri::fmt::{Query, UriDisplay};
 use rocket::http::Status;
 use rocket::response::{self, Redirect, Responder};
 use rocket::Request;
@@ -79,17 +80,11 @@ impl<'r, 'o: 'r, R: Responder<'r, 'o>> Responder<'r, 'o> for RetryAfter<R> {
     }
 }
 
-/// The login page, with `next` percent-encoded so it survives as one query value.
+/// The login page, with `next` percent-encoded so it survives as one query value. Encoded as
+/// `uri!` encodes a query argument (Rocket's `UriDisplay<Query>`): `uri!` itself would need the
+/// login route, which lives in `routes`, above this module.
 pub fn login_redirect(next: &str) -> Redirect {
-    let next: String = next
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
+    let next: &dyn UriDisplay<Query> = &next;
     Redirect::to(format!("/login?next={next}"))
 }
 
@@ -142,4 +137,32 @@ fn any(status: Status, req: &Request<'_>) -> (Status, Html) {
 
 pub fn catchers() -> Vec<rocket::Catcher> {
     rocket::catchers![any]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::login_redirect;
+    use rocket::local::blocking::Client;
+    use rocket::response::Responder;
+
+    fn location(next: &str) -> String {
+        let client = Client::debug_with(vec![]).expect("an empty app");
+        let req = client.get("/");
+        let res = login_redirect(next)
+            .respond_to(req.inner())
+            .expect("a redirect");
+        res.headers()
+            .get_one("Location")
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    #[test]
+    fn the_login_redirect_encodes_next_as_one_query_value() {
+        assert_eq!(location("/account"), "/login?next=%2Faccount");
+        assert_eq!(
+            location("/notes?a=1&b=2 3"),
+            "/login?next=%2Fnotes%3Fa%3D1%26b%3D2%203"
+        );
+    }
 }
