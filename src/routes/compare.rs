@@ -53,9 +53,10 @@ impl<'r> FromRequest<'r> for Seen {
         let cookies = req
             .headers()
             .get("Cookie")
-            .flat_map(|h| h.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .map(|(n, v)| (n.to_string(), v.to_string()))
+            // Not percent-decoded: a value's size is the browser's only as it was sent.
+            .flat_map(::cookie::Cookie::split_parse)
+            .filter_map(Result::ok)
+            .map(|c| (c.name().to_string(), c.value().to_string()))
             .collect();
         let urls = req.rocket().state::<SideBySide>().map(|sides| {
             let host = host_name(req.headers().get_one("Host").unwrap_or_default());
