@@ -64,6 +64,23 @@ impl Mode {
         }
     }
 
+    /// The replay lab's cookie, which keeps a sealed copy of the session cookie: per mode, so
+    /// both modes can keep a copy in one browser.
+    pub fn replay_copy_cookie_name(self) -> &'static str {
+        match self {
+            Mode::Server => "replay_copy_server",
+            Mode::Cookie => "replay_copy_cookie",
+        }
+    }
+
+    /// The replay lab's cookie name with Secure cookies (see [`Mode::host_cookie_name`]).
+    pub fn host_replay_copy_cookie_name(self) -> &'static str {
+        match self {
+            Mode::Server => "__Host-replay_copy_server",
+            Mode::Cookie => "__Host-replay_copy_cookie",
+        }
+    }
+
     /// The session cookie's name with Secure cookies. Browsers accept a `__Host-` cookie only
     /// with Secure, Path=/ and no Domain, and never from another subdomain or over http, so a
     /// sibling site cannot plant or shadow it.
