@@ -1,6 +1,8 @@
 //! `--mode both`: server mode on the configured port and cookie mode on the next one, in one
-//! process — one database pool, one secret key and one clock between them, and each app able to
-//! open the other's session cookie, so `/compare` shows one browser's two sessions side by side.
+//! process — one database pool, one clock and one secret key between them (the figment's, or in
+//! the debug profile the random one `with_defaults` adds before both apps are made from it), and
+//! each app able to open the other's session cookie, so `/compare` shows one browser's two
+//! sessions side by side.
 //!
 //! Cookies ignore ports, so a browser sends both apps both session cookies; the names differ per
 //! mode (`session_id`, `session_data`, and the CSRF cookies), so neither app overwrites the
@@ -8,32 +10,14 @@
 
 use std::sync::Arc;
 
-use rand::Rng;
 use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
 use rocket::{Build, Config, Rocket};
 
 use crate::clock::Clock;
 use crate::db::LazyPool;
+use crate::session::SideBySide;
 use crate::settings::Mode;
-
-/// Managed by both apps of `--mode both`: the ports, for links from one to the other. Its
-/// presence is also what tells the session stage to build the sibling mode's layer.
-#[derive(Debug, Clone, Copy)]
-pub struct SideBySide {
-    pub server_port: u16,
-    pub cookie_port: u16,
-}
-
-impl SideBySide {
-    /// The port the app of `mode` listens on.
-    pub fn port(&self, mode: Mode) -> u16 {
-        match mode {
-            Mode::Server => self.server_port,
-            Mode::Cookie => self.cookie_port,
-        }
-    }
-}
 
 /// The two apps of `--mode both`, not yet launched.
 pub struct Both {
@@ -47,7 +31,7 @@ pub struct Both {
 /// # Errors
 /// A port with no next one, or unusable database settings, as a message.
 pub fn build(figment: Figment) -> Result<Both, String> {
-    let figment = with_shared_key(crate::with_defaults(figment));
+    let figment = crate::app::with_defaults(figment);
     let port: u16 = figment
         .extract_inner(Config::PORT)
         .map_err(|e| format!("port: {e}"))?;
@@ -69,7 +53,7 @@ pub fn build(figment: Figment) -> Result<Both, String> {
             .clone()
             .merge(("session_mode", mode.as_str()))
             .merge((Config::PORT, sides.port(mode)));
-        crate::build_on(figment, Some(pool.clone()))
+        crate::app::build_on(figment, Some(pool.clone()))
             .manage(sides)
             .manage(clock.clone())
             .attach(announce(mode))
@@ -78,23 +62,6 @@ pub fn build(figment: Figment) -> Result<Both, String> {
         server: app(Mode::Server),
         cookie: app(Mode::Cookie),
     })
-}
-
-/// Without a `secret_key` the debug profile gives each app a random key of its own: then neither
-/// could open the other's cookies. One random key for both instead (sessions still end at
-/// restart, as in single mode). Outside the debug profile a missing key still refuses to launch.
-fn with_shared_key(figment: Figment) -> Figment {
-    let debug = *figment.profile() == Config::DEBUG_PROFILE;
-    let missing = match figment.extract_inner::<rocket::config::SecretKey>("secret_key") {
-        Ok(key) => key.is_zero(),
-        Err(e) => e.missing(),
-    };
-    if !(debug && missing) {
-        return figment;
-    }
-    let mut key = vec![0u8; 64];
-    rand::rng().fill_bytes(&mut key);
-    figment.merge(("secret_key", key))
 }
 
 /// Says where each app listens, named by mode (Rocket's own banner does not say which is which).

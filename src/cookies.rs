@@ -17,6 +17,8 @@ pub struct CookieConfig {
     pub csrf: &'static str,
     /// The cookie that hands "what just happened" to the page after a redirect.
     pub report: &'static str,
+    /// The replay lab's sealed copy of the session cookie.
+    pub replay_copy: &'static str,
     pub secure: bool,
     pub keys: Keys,
 }
@@ -45,6 +47,11 @@ impl CookieConfig {
                 mode.host_report_cookie_name()
             } else {
                 mode.report_cookie_name()
+            },
+            replay_copy: if secure {
+                mode.host_replay_copy_cookie_name()
+            } else {
+                mode.replay_copy_cookie_name()
             },
             secure,
             keys,

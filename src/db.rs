@@ -64,29 +64,9 @@ pub enum DbError {
     Config(String),
 }
 
-/// Whether an error means PostgreSQL cannot serve now (answer 503), rather than a query that
-/// went wrong (a bug: 500).
-pub fn is_unavailable(e: &sqlx::Error) -> bool {
-    match e {
-        // A broken or refused connection, whichever layer noticed it first.
-        sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::Protocol(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed => true,
-        // The server said it cannot serve now: connection exceptions (08…), shutting down
-        // (57P01–57P03), too many connections (53300).
-        sqlx::Error::Database(db) => db
-            .code()
-            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P") || c == "53300"),
-        _ => false,
-    }
-}
-
 impl From<sqlx::Error> for DbError {
     fn from(e: sqlx::Error) -> Self {
-        if is_unavailable(&e) {
+        if crate::failure::is_unavailable(&e) {
             DbError::Unavailable(e)
         } else {
             DbError::Query(e)
@@ -106,7 +86,7 @@ impl From<sqlx::migrate::MigrateError> for DbError {
 impl DbError {
     /// The full chain of causes, for logs and start-up messages (`Display` is only the top).
     pub fn chain(&self) -> String {
-        crate::error_page::chain(self)
+        crate::failure::chain(self)
     }
 }
 
@@ -276,10 +256,11 @@ impl LazyPool {
 /// sides an encryption and a decryption (PostgreSQL on Debian has `ssl = on`).
 fn connect_options(url: &str) -> Result<PgConnectOptions, sqlx::Error> {
     let options: PgConnectOptions = url.parse()?;
-    let mode_asked = url
-        .split_once('?')
-        .is_some_and(|(_, query)| query.contains("sslmode") || query.contains("ssl-mode"))
-        || std::env::var_os("PGSSLMODE").is_some();
+    // sqlx read the same text with the same crate, so it parses here too.
+    let mode_asked = url::Url::parse(url).is_ok_and(|u| {
+        u.query_pairs()
+            .any(|(key, _)| key == "sslmode" || key == "ssl-mode")
+    }) || std::env::var_os("PGSSLMODE").is_some();
     Ok(if !mode_asked && is_local(options.get_host()) {
         options.ssl_mode(PgSslMode::Disable)
     } else {
@@ -298,37 +279,40 @@ fn is_local(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`; anything else unchanged.
-pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`, and a `password` query
+/// parameter likewise. A text that does not parse as a URL is shown only if it cannot hold a
+/// password (no `@`, no `password`).
+pub fn redact(text: &str) -> String {
+    let Ok(mut url) = url::Url::parse(text) else {
+        let may_hold_one = text.contains('@') || text.to_ascii_lowercase().contains("password");
+        return if may_hold_one {
+            "(an unreadable URL, not shown: it may hold a password)".to_string()
+        } else {
+            text.to_string()
+        };
     };
-    // The last `@` ends the user info: an unencoded `@` in a password comes before it.
-    let (userinfo, host) = match rest.rsplit_once('@') {
-        Some((userinfo, host)) => (Some(userinfo), host),
-        None => (None, rest),
-    };
-    // A password may also come as a query parameter (`?password=…`).
-    let host = match host.split_once('?') {
-        Some((path, query)) => {
-            let query: Vec<String> = query
-                .split('&')
-                .map(|pair| match pair.split_once('=') {
-                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
-                    _ => pair.to_string(),
-                })
-                .collect();
-            format!("{path}?{}", query.join("&"))
-        }
-        None => host.to_string(),
-    };
-    match userinfo {
-        Some(userinfo) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-            None => format!("{scheme}://{userinfo}@{host}"),
-        },
-        None => format!("{scheme}://{host}"),
+    if url.password().is_some() {
+        // Only a URL with a host has a password, and such a URL accepts a new one.
+        let _ = url.set_password(Some("***"));
     }
+    let hides_one = url
+        .query_pairs()
+        .any(|(key, _)| key.eq_ignore_ascii_case("password"));
+    if hides_one {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(key, value)| {
+                let value = if key.eq_ignore_ascii_case("password") {
+                    "***".into()
+                } else {
+                    value.into_owned()
+                };
+                (key.into_owned(), value)
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    url.into()
 }
 
 /// The database subsystem: the pool (`Db::init()`), then the start-up rules — server mode needs
@@ -423,6 +407,7 @@ mod tests {
         );
         assert_eq!(redact("postgres://u@db/x"), "postgres://u@db/x");
         assert_eq!(redact("not a url"), "not a url");
+        assert!(!redact("postgres://u:s3cret@db:port/x").contains("s3cret"));
         assert_eq!(redact("postgres://u:p@ss@db/x"), "postgres://u:***@db/x");
         assert_eq!(
             redact("postgres://u@db/x?sslmode=disable&password=s3cret"),

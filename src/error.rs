@@ -2,12 +2,14 @@
 //! that says what went wrong — never SQL, never a backtrace.
 
 use crate::html::Html;
+use rocket::http::uri::fmt::{Query, UriDisplay};
 use rocket::http::Status;
 use rocket::response::{self, Redirect, Responder};
 use rocket::Request;
 
 use crate::db::DbError;
-use crate::error_page::{chain, context};
+use crate::error_page::{context, GuardRefusal};
+use crate::failure::chain;
 use crate::session::{SessionError, StoreError};
 
 /// What a handler can fail with. Each answers with its own status and a page.
@@ -67,17 +69,22 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
-/// The login page, with `next` percent-encoded so it survives as one query value.
+/// A response with `Retry-After` added (429, 503).
+pub struct RetryAfter<R>(pub R, pub u64);
+
+impl<'r, 'o: 'r, R: Responder<'r, 'o>> Responder<'r, 'o> for RetryAfter<R> {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'o> {
+        let mut res = self.0.respond_to(req)?;
+        res.set_raw_header("Retry-After", self.1.to_string());
+        Ok(res)
+    }
+}
+
+/// The login page, with `next` percent-encoded so it survives as one query value. Encoded as
+/// `uri!` encodes a query argument (Rocket's `UriDisplay<Query>`): `uri!` itself would need the
+/// login route, which lives in `routes`, above this module.
 pub fn login_redirect(next: &str) -> Redirect {
-    let next: String = next
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
+    let next: &dyn UriDisplay<Query> = &next;
     Redirect::to(format!("/login?next={next}"))
 }
 
@@ -106,7 +113,7 @@ impl<'r> Responder<'r, 'static> for AppError {
                 why,
             } => {
                 let page = Html::render("error", context(req, status, Some(why)));
-                return crate::throttle::RetryAfter((status, page), retry_after).respond_to(req);
+                return RetryAfter((status, page), retry_after).respond_to(req);
             }
             AppError::Internal(why) => {
                 rocket::error!("internal error on {}: {why}", req.uri());
@@ -114,17 +121,6 @@ impl<'r> Responder<'r, 'static> for AppError {
             }
         };
         (status, Html::render("error", context(req, status, detail))).respond_to(req)
-    }
-}
-
-/// Why a request guard refused a request, for the catcher's page.
-#[derive(Default)]
-pub struct GuardRefusal(pub std::sync::Mutex<Option<String>>);
-
-/// Records why a guard refused the request, so the error page can say it.
-pub fn refuse(req: &Request<'_>, why: impl Into<String>) {
-    if let Ok(mut slot) = req.local_cache(GuardRefusal::default).0.lock() {
-        *slot = Some(why.into());
     }
 }
 
@@ -141,4 +137,32 @@ fn any(status: Status, req: &Request<'_>) -> (Status, Html) {
 
 pub fn catchers() -> Vec<rocket::Catcher> {
     rocket::catchers![any]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::login_redirect;
+    use rocket::local::blocking::Client;
+    use rocket::response::Responder;
+
+    fn location(next: &str) -> String {
+        let client = Client::debug_with(vec![]).expect("an empty app");
+        let req = client.get("/");
+        let res = login_redirect(next)
+            .respond_to(req.inner())
+            .expect("a redirect");
+        res.headers()
+            .get_one("Location")
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    #[test]
+    fn the_login_redirect_encodes_next_as_one_query_value() {
+        assert_eq!(location("/account"), "/login?next=%2Faccount");
+        assert_eq!(
+            location("/notes?a=1&b=2 3"),
+            "/login?next=%2Fnotes%3Fa%3D1%26b%3D2%203"
+        );
+    }
 }

@@ -74,14 +74,13 @@ pub fn replace(req: &Request<'_>, res: &mut Response<'_>, status: Status, detail
     res.set_sized_body(body.len(), std::io::Cursor::new(body));
 }
 
-/// An error and its causes, for logs and start-up messages (`Display` is only the top).
-pub fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
+/// Why a request guard refused a request, for the catcher's page.
+#[derive(Default)]
+pub struct GuardRefusal(pub std::sync::Mutex<Option<String>>);
+
+/// Records why a guard refused the request, so the error page can say it.
+pub fn refuse(req: &Request<'_>, why: impl Into<String>) {
+    if let Ok(mut slot) = req.local_cache(GuardRefusal::default).0.lock() {
+        *slot = Some(why.into());
     }
-    text
 }

@@ -98,7 +98,7 @@ pub fn show(rocket: &Rocket<Orbit>, template: &str, context: Value) -> Option<St
     match body {
         Ok(body) => Some(body),
         Err(e) => {
-            rocket::error!("rendering {template}: {}", crate::error_page::chain(&e));
+            rocket::error!("rendering {template}: {}", crate::failure::chain(&e));
             None
         }
     }

@@ -9,7 +9,7 @@ use rocket::figment::Figment;
 use rocket::Config;
 use serde::{Deserialize, Serialize};
 
-use crate::csrf::SiteOrigin;
+use crate::origin::SiteOrigin;
 
 /// Which session backend runs. Handlers never look at this; the stage that builds the session
 /// store does, once.
@@ -61,6 +61,23 @@ impl Mode {
         match self {
             Mode::Server => "__Host-report_server",
             Mode::Cookie => "__Host-report_cookie",
+        }
+    }
+
+    /// The replay lab's cookie, which keeps a sealed copy of the session cookie: per mode, so
+    /// both modes can keep a copy in one browser.
+    pub fn replay_copy_cookie_name(self) -> &'static str {
+        match self {
+            Mode::Server => "replay_copy_server",
+            Mode::Cookie => "replay_copy_cookie",
+        }
+    }
+
+    /// The replay lab's cookie name with Secure cookies (see [`Mode::host_cookie_name`]).
+    pub fn host_replay_copy_cookie_name(self) -> &'static str {
+        match self {
+            Mode::Server => "__Host-replay_copy_server",
+            Mode::Cookie => "__Host-replay_copy_cookie",
         }
     }
 

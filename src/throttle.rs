@@ -19,7 +19,6 @@ use governor::{Quota, RateLimiter};
 use rocket::fairing::AdHoc;
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
-use rocket::response::{self, Responder};
 
 use crate::error::AppError;
 use crate::session::Session;
@@ -255,17 +254,6 @@ pub fn stage() -> AdHoc {
         let throttles = Throttles::new(rocket.state::<Settings>().unwrap_or(&Settings::default()));
         rocket.manage(throttles)
     })
-}
-
-/// A response with `Retry-After` added (429, 503).
-pub struct RetryAfter<R>(pub R, pub u64);
-
-impl<'r, 'o: 'r, R: Responder<'r, 'o>> Responder<'r, 'o> for RetryAfter<R> {
-    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'o> {
-        let mut res = self.0.respond_to(req)?;
-        res.set_raw_header("Retry-After", self.1.to_string());
-        Ok(res)
-    }
 }
 
 #[cfg(test)]

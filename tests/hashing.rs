@@ -1,5 +1,6 @@
 //! Password hashing never stalls the async workers. Its own test binary, so the hash counters it
-//! reads count only its own logins.
+//! reads count only its own logins. The counters exist only with the `hash-counts` feature, which
+//! the package's dev-dependency on itself turns on for every test build (none in production).
 
 mod common;
 

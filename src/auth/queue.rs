@@ -6,7 +6,9 @@ use std::sync::OnceLock;
 use super::password::{dummy_hash, hash_blocking, verify_blocking};
 
 /// Password hashes asked for and finished since start. They let a test see that hashing runs off
-/// the async workers: a page can be answered between a hash's start and its end.
+/// the async workers: a page can be answered between a hash's start and its end. Built only with
+/// the `hash-counts` feature, which only the tests turn on.
+#[cfg(feature = "hash-counts")]
 pub mod hash_counts {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -98,13 +100,16 @@ async fn hash_off_the_workers<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, HashError> {
     static SLOTS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    #[cfg(feature = "hash-counts")]
     hash_counts::start();
     let slots = SLOTS.get_or_init(|| tokio::sync::Semaphore::new(cores()));
     let _slot = slots
         .acquire()
         .await
         .map_err(|e| HashError::Failed(e.to_string()))?;
-    tokio::task::spawn_blocking(move || hash_counts::count(work))
+    #[cfg(feature = "hash-counts")]
+    let work = move || hash_counts::count(work);
+    tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| HashError::Failed(e.to_string()))
 }

@@ -16,9 +16,10 @@ use crate::auth::users::{self, CreateError};
 use crate::csrf::{CheckedForm, NoFields};
 use crate::db::Db;
 use crate::error::AppError;
+use crate::error::RetryAfter;
 use crate::page::Page;
 use crate::settings::Settings;
-use crate::throttle::{ClientAddr, RetryAfter, Throttles};
+use crate::throttle::{ClientAddr, Throttles};
 
 /// A form shown again with a 4xx or 5xx status, and `Retry-After` when the answer is "wait".
 struct Refused {

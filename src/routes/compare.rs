@@ -12,22 +12,20 @@ use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::response::Redirect;
-use rocket::{get, post, State};
+use rocket::{get, post};
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::auth;
 use crate::auth::login::{self, Attempt, LoginGate};
-use crate::both::SideBySide;
-use crate::cookies::{browser_size, CookieConfig, COOKIE_LIMIT};
+use crate::cookies::{browser_size, COOKIE_LIMIT};
 use crate::csrf::{self, CheckedForm, NoFields};
 use crate::error::AppError;
 use crate::page::Page;
 use crate::routes::color::{parse_color, COLOR};
 use crate::routes::notes::{check_note, NOTES};
-use crate::session::{Session, SessionError, SiblingSession, StoreError};
-use crate::settings::Mode;
+use crate::session::{Session, SessionError, SiblingSession, SideBySide, StoreError};
 
 /// How many characters of a cookie's value the page shows: enough to see it change.
 const VALUE_START: usize = 32;
@@ -54,9 +52,10 @@ impl<'r> FromRequest<'r> for Seen {
         let cookies = req
             .headers()
             .get("Cookie")
-            .flat_map(|h| h.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .map(|(n, v)| (n.to_string(), v.to_string()))
+            // Not percent-decoded: a value's size is the browser's only as it was sent.
+            .flat_map(::cookie::Cookie::split_parse)
+            .filter_map(Result::ok)
+            .map(|c| (c.name().to_string(), c.value().to_string()))
             .collect();
         let urls = req.rocket().state::<SideBySide>().map(|sides| {
             let host = host_name(req.headers().get_one("Host").unwrap_or_default());
@@ -168,7 +167,7 @@ async fn column(session: &Session<'_>, seen: &Seen, this_app: bool) -> Result<Va
         },
         _ => Value::Null,
     };
-    view["stores_rows"] = json!(cookies.mode == Mode::Server);
+    view["stores_rows"] = json!(session.layer().keeps_sessions());
     Ok(view)
 }
 
@@ -179,7 +178,8 @@ fn cookie_first<'a, 'r>(
     sibling: &'a SiblingSession<'r>,
 ) -> Vec<&'a Session<'r>> {
     let mut all: Vec<&Session<'r>> = std::iter::once(own).chain(sibling.0.as_ref()).collect();
-    all.sort_by_key(|s| s.cookies().mode != Mode::Cookie);
+    // A mode that keeps no sessions keeps them whole in the cookie.
+    all.sort_by_key(|s| s.layer().keeps_sessions());
     all
 }
 
@@ -393,15 +393,13 @@ async fn log_out_both(
 /// the README's lesson on deleting the cookie shows.
 #[post("/compare/forget", data = "<_form>")]
 async fn forget_both_cookies(
-    cookies: &State<CookieConfig>,
+    session: Session<'_>,
     sibling: SiblingSession<'_>,
-    jar: &CookieJar<'_>,
     _form: CheckedForm<NoFields>,
 ) -> Redirect {
-    jar.add(cookies.removal(cookies.session));
+    session.forget_cookie().await;
     if let Some(other) = &sibling.0 {
-        let theirs = other.cookies();
-        jar.add(theirs.removal(theirs.session));
+        other.forget_cookie().await;
     }
     Redirect::to("/compare")
 }

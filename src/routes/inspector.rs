@@ -35,13 +35,14 @@ impl<'r> FromRequest<'r> for SentCookie {
         let value = req
             .headers()
             .get("Cookie")
-            .flat_map(|h| h.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .filter(|(n, _)| *n == name)
+            // Not percent-decoded: the inspector shows the value as the browser sent it.
+            .flat_map(::cookie::Cookie::split_parse)
+            .filter_map(Result::ok)
+            .filter(|c| c.name() == name)
             // When a browser sends several (one per Path or Domain), Rocket's jar keeps the
             // last, and that is the one the session layer opens: show the same one.
             .last()
-            .map(|(_, v)| v.to_string());
+            .map(|c| c.value().to_string());
         Outcome::Success(SentCookie(value))
     }
 }

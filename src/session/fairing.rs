@@ -110,7 +110,7 @@ async fn finish(
                 };
                 rocket::error!(
                     "session: could not save the session: {}",
-                    error_page::chain(&e)
+                    crate::failure::chain(&e)
                 );
                 error_page::replace(req, res, status, None);
                 "none"

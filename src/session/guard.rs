@@ -220,6 +220,32 @@ impl<'r> Session<'r> {
         self.replace(&mut inner, None)
     }
 
+    /// Tells the browser to drop its session cookie, as "Delete" in devtools' Cookies panel
+    /// does, and changes nothing stored: server mode's row stays, orphaned until it expires.
+    /// The fairing writes the removal, and `Session-Trace` says `save=delete`.
+    pub async fn forget_cookie(&self) {
+        let mut inner = self.state.inner.lock().await;
+        inner.accessed = true;
+        inner.outgoing = Outgoing::Remove;
+        inner.notes.push(format!(
+            "Your browser was told to delete its {} cookie; nothing stored changed.",
+            self.cookies.session
+        ));
+    }
+
+    /// Sets the browser's session cookie to `value` byte for byte, without opening it: the
+    /// replay lab's "put back". The next request opens it as any cookie it carries. The fairing
+    /// writes it with the session cookie's attributes, and `Session-Trace` says `save=write`.
+    pub async fn adopt_cookie(&self, value: String) {
+        let mut inner = self.state.inner.lock().await;
+        inner.accessed = true;
+        inner.outgoing = Outgoing::Set(self.cookies.build(self.cookies.session, value));
+        inner.notes.push(format!(
+            "Your browser's {} cookie was set to the kept copy; nothing stored changed.",
+            self.cookies.session
+        ));
+    }
+
     /// Adds a sentence to this request's report ("what just happened"), e.g. what a sign-out
     /// did. Costs nothing: the report travels in its own cookie, never in the session.
     pub async fn note(&self, text: impl Into<String>) {

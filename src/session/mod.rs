@@ -24,7 +24,6 @@ use std::sync::Arc;
 use rocket::fairing::AdHoc;
 use rocket_db_pools::Database;
 
-use crate::both::SideBySide;
 use crate::clock::Clock;
 use crate::cookies::CookieConfig;
 use crate::crypto::Keys;
@@ -36,7 +35,7 @@ pub use fairing::SessionFairing;
 pub use guard::{Ended, Session};
 pub use layer::{Opened, SessionLayer};
 pub use report::Report;
-pub use sibling::{Sibling, SiblingSession};
+pub use sibling::{Sibling, SiblingSession, SideBySide};
 pub use store::{Deadlines, Record, Refusal, SessionStore, SessionSummary, StoreError};
 
 /// What a handler's use of the session can fail with.

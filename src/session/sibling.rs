@@ -13,6 +13,25 @@ use super::Session;
 use crate::cookies::CookieConfig;
 use crate::settings::Mode;
 
+/// Managed by both apps of `--mode both`: the ports, for links from one to the other. Its
+/// presence is what tells the session stage to build the sibling mode's layer, so the stage
+/// learns it from a type of its own.
+#[derive(Debug, Clone, Copy)]
+pub struct SideBySide {
+    pub server_port: u16,
+    pub cookie_port: u16,
+}
+
+impl SideBySide {
+    /// The port the app of `mode` listens on.
+    pub fn port(&self, mode: Mode) -> u16 {
+        match mode {
+            Mode::Server => self.server_port,
+            Mode::Cookie => self.cookie_port,
+        }
+    }
+}
+
 /// Managed state in `--mode both`: the other mode's layer (its store, the same clock and
 /// timeouts) and its cookies (its names, the same key).
 pub struct Sibling {

@@ -151,7 +151,7 @@ pub enum StoreError {
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
-        if crate::db::is_unavailable(&e) {
+        if crate::failure::is_unavailable(&e) {
             StoreError::Unavailable(e)
         } else {
             StoreError::Query(e)

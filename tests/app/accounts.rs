@@ -56,7 +56,7 @@ async fn signup_account_logout_then_account_redirects(mode: Mode) {
     assert_eq!(app.session_rows().await, 0);
     let res = b.get("/account").await;
     assert_eq!(res.status, 303);
-    assert_eq!(res.location(), Some("/login?next=/account"));
+    assert_eq!(res.location(), Some("/login?next=%2Faccount"));
     let res = b
         .post_raw(
             "/color",
@@ -154,7 +154,7 @@ async fn a_post_login_cookie_replayed_after_logout(mode: Mode) {
     if can_revoke_one_session(mode) {
         // Server mode: the row is gone, the copy is worthless.
         assert_eq!(res.status, 303);
-        assert_eq!(res.location(), Some("/login?next=/account"));
+        assert_eq!(res.location(), Some("/login?next=%2Faccount"));
     } else {
         // Cookie mode: the server kept nothing to delete, so a copy taken before logout still
         // logs in until its deadlines pass (or "sign out everywhere" bumps the epoch).

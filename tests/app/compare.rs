@@ -160,6 +160,60 @@ async fn a_compare_form_changes_both_sessions(from: Mode) {
     );
 }
 
+/// "Delete the cookies" is written by the session layer of each mode, as its other removals are:
+/// one removal per session cookie with the session cookie's attributes, `save=delete` in the
+/// trace, the report saying nothing stored changed, and the server-mode row left in place.
+async fn forgetting_both_cookies_removes_each_as_the_session_layer_writes_it_and_keeps_the_row(
+    from: Mode,
+) {
+    let (server, cookie) = spawn_both(|f| f).await;
+    let here = if from == Mode::Server {
+        &server
+    } else {
+        &cookie
+    };
+    let b = here.browser();
+    assert_eq!(
+        b.post("/compare/color", &[("color", "navy")]).await.status,
+        303
+    );
+    let res = b.post("/compare/forget", &[]).await;
+    assert_eq!(res.status, 303);
+    assert_eq!(res.location(), Some("/compare"));
+    for name in ["session_id", "session_data"] {
+        let lines: Vec<&str> = res
+            .set_cookies()
+            .into_iter()
+            .filter(|l| l.starts_with(&format!("{name}=")))
+            .collect();
+        assert_eq!(lines.len(), 1, "one Set-Cookie for {name}: {lines:?}");
+        let line = lines[0];
+        assert!(
+            line.starts_with(&format!(
+                "{name}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0; Expires="
+            )),
+            "{line}"
+        );
+        assert!(line.ends_with(" GMT"), "{line}");
+    }
+    assert!(res.trace().contains("save=delete"), "{}", res.trace());
+    assert!(b.cookie("session_id").is_none() && b.cookie("session_data").is_none());
+    assert_eq!(
+        server.session_rows().await,
+        1,
+        "the row is orphaned, not deleted"
+    );
+    let page = b.get("/compare").await;
+    let own = here.cookie_names().0;
+    assert!(
+        page.body.contains(&format!(
+            "Your browser was told to delete its {own} cookie; nothing stored changed."
+        )),
+        "the report says what happened: {}",
+        page.body
+    );
+}
+
 /// A cookie-mode session too full for one more note refuses it in both modes: nothing changes.
 async fn a_compare_note_too_large_for_the_cookie_changes_neither(from: Mode) {
     let (server, cookie) = spawn_both(|f| f).await;
@@ -347,6 +401,7 @@ async fn mode_both_gives_both_apps_one_key_when_none_is_set() {
 
 both_modes!(
     a_compare_form_changes_both_sessions,
+    forgetting_both_cookies_removes_each_as_the_session_layer_writes_it_and_keeps_the_row,
     a_compare_note_too_large_for_the_cookie_changes_neither,
     viewing_compare_and_the_outage_lab_creates_no_row_and_no_session_cookie,
     without_mode_both_compare_says_how_to_start_it_and_shows_this_mode,

@@ -10,6 +10,7 @@ const PW: &str = "correct horse battery";
 both_modes![
     query_budgets_hold_on_the_wire,
     a_database_cut_gives_503s_and_everything_recovers,
+    a_database_dropped_while_the_app_runs_is_503_on_every_page_never_500,
     fifty_parallel_writes_on_one_session_leave_one_row_with_a_sent_value,
     two_instances_serve_each_others_sessions,
 ];
@@ -110,6 +111,49 @@ async fn query_budgets_hold_on_the_wire(mode: Mode) {
         if queried { (1, 1) } else { (0, 0) },
         "logged-in read"
     );
+}
+
+/// `DROP DATABASE … WITH (FORCE)` under a running app: the open connections are ended (57P01)
+/// and new ones are refused (3D000, "database does not exist"). Both are the database being
+/// unavailable, so every page answers 503 with the outage page — or serves, where the page needs
+/// no database — and never 500.
+async fn a_database_dropped_while_the_app_runs_is_503_on_every_page_never_500(mode: Mode) {
+    let app = TestApp::spawn(mode).await;
+    let b = app.browser();
+    assert_eq!(signup(&b, "alice", PW).await.status, 303);
+    assert_eq!(b.post("/color", &[("color", "red")]).await.status, 303);
+    let other = app.browser();
+    other.csrf_token().await;
+    app.pool.close().await;
+
+    drop_database(&app.db_name);
+
+    // Twice each: the first request meets the connections the drop ended, the second a new
+    // connection to a database that no longer exists.
+    for round in ["ended connections", "a missing database"] {
+        for path in ["/", "/color", "/session.json", "/account"] {
+            let res = b.get(path).await;
+            let served_without_database =
+                !needs_the_database_for_sessions(mode) && path != "/account" && res.status == 200;
+            assert!(
+                res.status == 503 || served_without_database,
+                "GET {path} ({round}): {} {}",
+                res.status,
+                res.body
+            );
+            if res.status == 503 && path != "/session.json" {
+                assert!(
+                    res.body.contains("Database unavailable"),
+                    "GET {path}: {}",
+                    res.body
+                );
+            }
+        }
+        let login = login(&other, "alice", PW).await;
+        assert_eq!(login.status, 503, "POST /login ({round}): {}", login.body);
+        assert!(login.body.contains("Database unavailable"));
+        assert!(!login.body.contains("Wrong username"));
+    }
 }
 
 async fn a_database_cut_gives_503s_and_everything_recovers(mode: Mode) {

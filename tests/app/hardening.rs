@@ -360,7 +360,7 @@ async fn a_restored_users_table_or_a_changed_password_ends_old_sessions(mode: Mo
     tx.commit().await.unwrap();
     let res = b.get("/account").await;
     assert_eq!(res.status, 303, "{}", res.body);
-    assert_eq!(res.location(), Some("/login?next=/account"));
+    assert_eq!(res.location(), Some("/login?next=%2Faccount"));
     assert!(
         res.trace().contains("refused=account-changed"),
         "{}",

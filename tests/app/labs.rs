@@ -14,6 +14,7 @@ const PW: &str = "correct horse battery";
 both_modes![
     a_copy_replayed_after_logout,
     a_copy_replayed_after_a_color_change_and_put_back,
+    putting_a_copy_back_is_written_by_the_session_layer_byte_for_byte,
     a_copy_replayed_after_signing_out_everywhere_else,
     keeping_and_replaying_a_copy_write_nothing,
     the_replay_forms_refuse_what_they_cannot_do,
@@ -133,6 +134,37 @@ async fn a_copy_replayed_after_a_color_change_and_put_back(mode: Mode) {
         res.body.contains(&format!("<strong>{seen}</strong>")),
         "after put-back the color page shows {seen}"
     );
+}
+
+/// "Put back" is the session layer's write, not the handler's: one `Set-Cookie` for the session
+/// cookie, the kept value byte for byte with exactly the session cookie's attributes, the trace's
+/// `save=write`, no row written, and the report on the page it lands on.
+async fn putting_a_copy_back_is_written_by_the_session_layer_byte_for_byte(mode: Mode) {
+    let app = TestApp::spawn(mode).await;
+    let b = app.browser();
+    set_color(&b, "red").await;
+    keep_copy(&b).await;
+    let kept = b.session_cookie().expect("a session cookie");
+    set_color(&b, "blue").await;
+    let rows = app.session_rows().await;
+    let name = mode.cookie_name();
+    let res = b.post("/labs/replay/put-back", &[]).await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert_eq!(res.location(), Some("/labs/replay"));
+    let lines: Vec<&str> = res
+        .set_cookies()
+        .into_iter()
+        .filter(|l| l.starts_with(&format!("{name}=")))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![format!("{name}={kept}; HttpOnly; SameSite=Lax; Path=/").as_str()]
+    );
+    assert!(res.trace().contains("save=write"), "{}", res.trace());
+    assert_eq!(app.session_rows().await, rows, "no row written or deleted");
+    assert_eq!(b.session_cookie().as_deref(), Some(kept.as_str()));
+    let page = b.get("/labs/replay").await;
+    assert!(page.body.contains("set to the kept copy"), "{}", page.body);
 }
 
 async fn a_copy_replayed_after_signing_out_everywhere_else(mode: Mode) {

@@ -126,8 +126,8 @@ async fn a_refused_session_is_explained_on_the_inspector_and_the_login_page(mode
     b.set_session_cookie(&tampered);
     let res = b.get("/account").await;
     assert_eq!(res.status, 303);
-    assert_eq!(res.header("Location"), Some("/login?next=/account"));
-    let login = b.get("/login?next=/account").await;
+    assert_eq!(res.header("Location"), Some("/login?next=%2Faccount"));
+    let login = b.get("/login?next=%2Faccount").await;
     assert!(
         login
             .body

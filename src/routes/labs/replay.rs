@@ -25,18 +25,6 @@ use crate::page::Page;
 use crate::routes::color::COLOR;
 use crate::session::store::Statements;
 use crate::session::{Opened, Record, SessionError};
-use crate::settings::Mode;
-
-/// The lab cookie that holds the copy: one name per mode, like the session cookies, so both modes
-/// can keep a copy in one browser — and, like every cookie of the app, `__Host-` with Secure.
-fn copy_name(cookies: &CookieConfig) -> &'static str {
-    match (cookies.mode, cookies.secure) {
-        (Mode::Server, false) => "replay_copy_server",
-        (Mode::Cookie, false) => "replay_copy_cookie",
-        (Mode::Server, true) => "__Host-replay_copy_server",
-        (Mode::Cookie, true) => "__Host-replay_copy_cookie",
-    }
-}
 
 /// What the lab cookie seals: the session cookie's value as the browser held it, and when.
 #[derive(Serialize, Deserialize)]
@@ -47,7 +35,7 @@ struct Kept {
 }
 
 fn kept_copy(jar: &CookieJar<'_>, cookies: &CookieConfig) -> Option<Kept> {
-    let name = copy_name(cookies);
+    let name = cookies.replay_copy;
     let opened = cookies.keys.open(name, jar.get(name)?.value())?;
     serde_json::from_str(&opened.plaintext).ok()
 }
@@ -181,7 +169,7 @@ async fn render(
             })),
             "color_now": color_now,
             "copy": copy_view,
-            "copy_name": copy_name(cookies),
+            "copy_name": cookies.replay_copy,
             "replay": result,
             "error": error,
         }),
@@ -231,7 +219,7 @@ async fn keep_copy(
         kept_at: page.session.layer().now().unix_timestamp(),
     };
     let plaintext = serde_json::to_string(&kept).map_err(|e| AppError::Internal(e.to_string()))?;
-    let name = copy_name(cookies);
+    let name = cookies.replay_copy;
     let cookie = cookies.sealed(name, &plaintext);
     let bytes = browser_size(name, cookie.value());
     if bytes > COOKIE_LIMIT {
@@ -267,17 +255,17 @@ async fn put_back(
     jar: &CookieJar<'_>,
     db: &Db,
     _form: CheckedForm<NoFields>,
-) -> Answer<RedirectWithCookies> {
+) -> Answer<rocket::response::Redirect> {
     let Some(copy) = kept_copy(jar, page.cookies) else {
         return no_copy(&page, jar, db).await;
     };
-    let cookie = page.cookies.build(page.cookies.session, copy.value);
-    Ok(Ok(RedirectWithCookies::new("/labs/replay", vec![cookie])))
+    page.session.adopt_cookie(copy.value).await;
+    Ok(Ok(rocket::response::Redirect::to("/labs/replay")))
 }
 
 #[post("/labs/replay/forget", data = "<_form>")]
 async fn forget_copy(page: Page<'_>, _form: CheckedForm<NoFields>) -> RedirectWithCookies {
-    let removal = page.cookies.removal(copy_name(page.cookies));
+    let removal = page.cookies.removal(page.cookies.replay_copy);
     RedirectWithCookies::new("/labs/replay", vec![removal])
 }
 

@@ -1,0 +1,73 @@
+//! What every layer says about a failure: the chain of an error's causes for logs, and the one
+//! classification of database errors (unavailable → 503, anything else → a bug, 500). A leaf:
+//! it imports nothing of the app, so the store, the pool, the pages and the handlers all share it.
+
+/// An error and its causes, for logs and start-up messages (`Display` is only the top).
+///
+/// Kept by hand: std's `Error::sources()` is still unstable, and the crates that print a chain
+/// (`anyhow`'s `{:#}`, `eyre`) would wrap every error type in theirs for these few lines.
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Whether a database error means PostgreSQL cannot serve now (answer 503), rather than a query
+/// that went wrong (a bug: 500).
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        // A broken or refused connection, whichever layer noticed it first.
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| unavailable_state(&c)),
+        _ => false,
+    }
+}
+
+/// The SQLSTATEs that say "not now" rather than "not like that".
+fn unavailable_state(code: &str) -> bool {
+    // Connection exceptions (08…), shutting down or terminated by an administrator (57P01–57P05,
+    // which `DROP DATABASE … WITH (FORCE)` sends to the sessions it ends), too many connections
+    // (53300), and a database that does not exist (3D000: dropped while the app runs; new
+    // connections are refused with it until it is back).
+    code.starts_with("08") || code.starts_with("57P") || code == "53300" || code == "3D000"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("could not save the session")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn a_chain_names_every_cause_in_order() {
+        let error = Outer(std::io::Error::other("connection refused"));
+        assert_eq!(
+            chain(&error),
+            "could not save the session: connection refused"
+        );
+    }
+
+    #[test]
+    fn a_missing_database_and_an_ended_connection_are_unavailable_but_a_bad_query_is_not() {
+        assert!(unavailable_state("3D000"));
+        assert!(unavailable_state("57P01"));
+        assert!(unavailable_state("08006"));
+        assert!(unavailable_state("53300"));
+        assert!(!unavailable_state("42P01"));
+        assert!(!unavailable_state("23505"));
+        assert!(is_unavailable(&sqlx::Error::PoolTimedOut));
+        assert!(!is_unavailable(&sqlx::Error::RowNotFound));
+    }
+}
