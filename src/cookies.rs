@@ -17,6 +17,8 @@ pub struct CookieConfig {
     pub csrf: &'static str,
     /// The cookie that hands "what just happened" to the page after a redirect.
     pub report: &'static str,
+    /// The login device cookie (OWASP's "device cookies"): the names this browser logged in as.
+    pub device: &'static str,
     pub secure: bool,
     pub keys: Keys,
 }
@@ -45,6 +47,12 @@ impl CookieConfig {
                 mode.host_report_cookie_name()
             } else {
                 mode.report_cookie_name()
+            },
+            device: match (mode, secure) {
+                (Mode::Server, false) => "device_server",
+                (Mode::Server, true) => "__Host-device_server",
+                (Mode::Cookie, false) => "device_cookie",
+                (Mode::Cookie, true) => "__Host-device_cookie",
             },
             secure,
             keys,
