@@ -173,6 +173,12 @@ pub struct Settings {
     /// further one.
     pub new_session_address_burst: u32,
     pub new_session_address_interval: u64,
+    /// Server mode: form writes (a color, a note) one session may make at once, and the seconds
+    /// per further one. Each write rewrites the session's whole row (and its TOASTed data), so
+    /// without a rate one client posting as fast as it can leaves dead row versions faster than
+    /// autovacuum reclaims them.
+    pub session_write_burst: u32,
+    pub session_write_interval: u64,
     /// Password hashes (logins, signups) that may wait for a free core; past that a request is
     /// answered 503 at once instead of queueing.
     pub hash_queue: usize,
@@ -229,6 +235,9 @@ impl Default for Settings {
             // as fast as it can gets one a second instead of thousands.
             new_session_address_burst: 100,
             new_session_address_interval: 1,
+            // A person adds a few notes a minute; a script gets one a second after the first 20.
+            session_write_burst: 20,
+            session_write_interval: 1,
             // With one hash per core running, eight more waiting: on two cores at ~30 ms a hash,
             // about 150 ms of waiting; measured under a flood of 800 on a machine loaded by other
             // builds, 32 let a real login wait 3.9 s, 8 kept every answer under 0.1 s.
@@ -282,6 +291,7 @@ impl Settings {
             ("new_session_address_burst", s.new_session_address_burst),
             ("login_device_burst", s.login_device_burst),
             ("denylist_address_burst", s.denylist_address_burst),
+            ("session_write_burst", s.session_write_burst),
         ] {
             if value == 0 {
                 return Err(format!("{name} must be at least 1"));
@@ -297,6 +307,7 @@ impl Settings {
             ),
             ("login_device_interval", s.login_device_interval),
             ("denylist_address_interval", s.denylist_address_interval),
+            ("session_write_interval", s.session_write_interval),
         ] {
             if !(1..=MAX_TIMEOUT as u64).contains(&value) {
                 return Err(format!(

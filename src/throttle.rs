@@ -128,6 +128,8 @@ pub struct Limits {
     signup_address: Limiter<ClientAddr>,
     new_session_address: Limiter<ClientAddr>,
     denylist_address: Limiter<ClientAddr>,
+    /// Form writes per kept session (server mode), keyed by the session's id.
+    session_write: Limiter<String>,
     delay_ms: u64,
     checks: AtomicU64,
 }
@@ -183,6 +185,7 @@ impl Throttles {
                 s.new_session_address_interval,
             ),
             denylist_address: Limiter::new(s.denylist_address_burst, s.denylist_address_interval),
+            session_write: Limiter::new(s.session_write_burst, s.session_write_interval),
             delay_ms: s.login_delay_ms,
             checks: AtomicU64::new(0),
         }))
@@ -196,6 +199,7 @@ impl Throttles {
             self.signup_address.forget_idle();
             self.new_session_address.forget_idle();
             self.denylist_address.forget_idle();
+            self.session_write.forget_idle();
             let now = Instant::now();
             self.lockout_list().retain(|_, until| *until > now);
         }
@@ -296,32 +300,47 @@ impl Throttles {
         }
     }
 
-    /// Before a write that may create a session: only a request with no session (no cookie, or
-    /// one that was refused) is counted. A request that has one pays nothing: its session is
-    /// loaded anyway for the write that follows, and that load is cached for the request.
+    /// Before a form write (a color, a note): a request with no session (no cookie, or one
+    /// that was refused) is counted against its address's new sessions; one whose session is
+    /// kept as a row (server mode) is counted against that session's writes
+    /// (`session_write_burst`), since each write rewrites the whole row. Its session is loaded
+    /// anyway for the write that follows, and that load is cached for the request. Cookie mode's
+    /// writes are the client's own cookie: they cost the server nothing to keep.
     ///
     /// # Errors
-    /// [`AppError::RetryLater`] (429) when the address has created its burst of sessions;
-    /// [`AppError::Unavailable`] when server mode cannot load the session.
+    /// [`AppError::RetryLater`] (429) when the address has created its burst of sessions or the
+    /// session has made its burst of writes; [`AppError::Unavailable`] when server mode cannot
+    /// load the session.
     pub async fn new_session(
         &self,
         session: &Session<'_>,
         addr: ClientAddr,
     ) -> Result<(), AppError> {
+        let refused = |wait, what: &str| {
+            let too_many = TooMany::after(wait);
+            Err(AppError::RetryLater {
+                status: Status::TooManyRequests,
+                retry_after: too_many.retry_after,
+                why: too_many.sentence(what),
+            })
+        };
         if !session.is_empty().await? {
-            return Ok(());
+            if !session.layer().keeps_sessions() {
+                return Ok(());
+            }
+            let Some(id) = session.id().await? else {
+                return Ok(());
+            };
+            self.sweep_now_and_then();
+            return match self.session_write.check(&id) {
+                Verdict::Go { .. } => Ok(()),
+                Verdict::Wait(wait) => refused(wait, "changes to your session"),
+            };
         }
         self.sweep_now_and_then();
         match self.new_session_address.check(&addr) {
             Verdict::Go { .. } => Ok(()),
-            Verdict::Wait(wait) => {
-                let too_many = TooMany::after(wait);
-                Err(AppError::RetryLater {
-                    status: Status::TooManyRequests,
-                    retry_after: too_many.retry_after,
-                    why: too_many.sentence("new sessions from your address"),
-                })
-            }
+            Verdict::Wait(wait) => refused(wait, "new sessions from your address"),
         }
     }
 }

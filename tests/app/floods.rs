@@ -378,3 +378,44 @@ async fn mode_both_counts_one_names_guesses_across_both_ports() {
     drop(held);
     drop(cookie);
 }
+
+/// Server mode: each write rewrites the session's whole row, so one session's form writes are
+/// rated (`session_write_burst`); past it the write is 429 and the row is unchanged. Cookie mode
+/// keeps nothing on the server, and is not rated.
+#[rocket::async_test]
+async fn a_session_past_its_write_burst_gets_429_and_its_row_is_unchanged() {
+    for mode in [ServerMode, CookieMode] {
+        let app = TestApp::spawn_with(mode, |f| {
+            f.merge(("session_write_burst", 3))
+                .merge(("session_write_interval", 3600))
+        })
+        .await;
+        let b = app.browser();
+        // The first write creates the session (counted per address, not per session).
+        assert_eq!(b.post("/notes", &[("note", "first")]).await.status, 303);
+        for i in 0..3 {
+            let res = b.post("/notes", &[("note", &format!("note {i}"))]).await;
+            assert_eq!(res.status, 303, "{mode}: write {i}: {}", res.body);
+        }
+        let res = b.post("/notes", &[("note", "one too many")]).await;
+        if mode == ServerMode {
+            assert_eq!(res.status, 429, "{}", res.body);
+            assert!(res.header("Retry-After").is_some());
+            assert!(
+                res.body.contains("Too many changes to your session"),
+                "{}",
+                res.body
+            );
+            let stored = app
+                .count("SELECT jsonb_array_length(data->'notes')::bigint FROM sessions")
+                .await;
+            assert_eq!(stored, 4, "the refused note was not written");
+            // Another session is rated on its own.
+            let other = app.browser();
+            assert_eq!(other.post("/color", &[("color", "red")]).await.status, 303);
+            assert_eq!(other.post("/color", &[("color", "blue")]).await.status, 303);
+        } else {
+            assert_eq!(res.status, 303, "cookie mode is not rated: {}", res.body);
+        }
+    }
+}
