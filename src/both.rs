@@ -48,6 +48,12 @@ pub fn build(figment: Figment) -> Result<Both, String> {
     };
     // One clock: the inspector's fast-forward on either app moves both modes' deadlines.
     let clock = Arc::new(Clock::default());
+    // One limiter and one hash queue: one browser, one name, one CPU, whichever port is asked
+    // (each app building its own allowed twice the guesses per name).
+    let settings = crate::settings::Settings::from_figment(&figment)
+        .map_err(|e| format!("bad setting: {e}"))?;
+    let throttles = crate::throttle::Throttles::new(&settings);
+    let queue = crate::auth::queue::HashQueue::from_settings(&settings);
     let app = |mode: Mode| {
         let figment = figment
             .clone()
@@ -56,6 +62,8 @@ pub fn build(figment: Figment) -> Result<Both, String> {
         crate::app::build_on(figment, Some(pool.clone()))
             .manage(sides)
             .manage(clock.clone())
+            .manage(throttles.clone())
+            .manage(queue.clone())
             .attach(announce(mode))
     };
     Ok(Both {

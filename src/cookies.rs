@@ -19,6 +19,8 @@ pub struct CookieConfig {
     pub report: &'static str,
     /// The replay lab's sealed copy of the session cookie.
     pub replay_copy: &'static str,
+    /// The login device cookie (OWASP's "device cookies"): the names this browser logged in as.
+    pub device: &'static str,
     pub secure: bool,
     pub keys: Keys,
 }
@@ -52,6 +54,12 @@ impl CookieConfig {
                 mode.host_replay_copy_cookie_name()
             } else {
                 mode.replay_copy_cookie_name()
+            },
+            device: match (mode, secure) {
+                (Mode::Server, false) => "device_server",
+                (Mode::Server, true) => "__Host-device_server",
+                (Mode::Cookie, false) => "device_cookie",
+                (Mode::Cookie, true) => "__Host-device_cookie",
             },
             secure,
             keys,

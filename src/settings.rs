@@ -190,9 +190,30 @@ pub struct Settings {
     /// further one.
     pub new_session_address_burst: u32,
     pub new_session_address_interval: u64,
+    /// Server mode: form writes (a color, a note) one session may make at once, and the seconds
+    /// per further one. Each write rewrites the session's whole row (and its TOASTed data), so
+    /// without a rate one client posting as fast as it can leaves dead row versions faster than
+    /// autovacuum reclaims them.
+    pub session_write_burst: u32,
+    pub session_write_interval: u64,
     /// Password hashes (logins, signups) that may wait for a free core; past that a request is
     /// answered 503 at once instead of queueing.
     pub hash_queue: usize,
+    /// Places in the hash queue kept for logins that carry a trusted device cookie: a flood of
+    /// anonymous attempts cannot fill them.
+    pub hash_queue_devices: usize,
+    /// Wrong passwords one device cookie may send for its name before it is no longer trusted
+    /// (its attempts are then judged like anyone's)...
+    pub login_device_burst: u32,
+    /// ...and the seconds after which one more is allowed.
+    pub login_device_interval: u64,
+    /// Seconds a device cookie lasts (it is renewed by each login that gets a new one).
+    pub login_device_lifetime: i64,
+    /// Cookie mode with `cookie_revocation = "denylist"`: deny-list entries one client address
+    /// may add at once (each logout of a logged-in session adds one), and the seconds per
+    /// further one; past it a logout or a new login is answered 429.
+    pub denylist_address_burst: u32,
+    pub denylist_address_interval: u64,
     /// The least zxcvbn score (0–4) a new password needs.
     pub password_min_score: u8,
     /// A debug build running the debug profile: the inspector's clock fast-forward is offered
@@ -231,10 +252,24 @@ impl Default for Settings {
             // as fast as it can gets one a second instead of thousands.
             new_session_address_burst: 100,
             new_session_address_interval: 1,
+            // A person adds a few notes a minute; a script gets one a second after the first 20.
+            session_write_burst: 20,
+            session_write_interval: 1,
             // With one hash per core running, eight more waiting: on two cores at ~30 ms a hash,
             // about 150 ms of waiting; measured under a flood of 800 on a machine loaded by other
             // builds, 32 let a real login wait 3.9 s, 8 kept every answer under 0.1 s.
             hash_queue: 8,
+            // Four more for devices that logged in before: a real user's login waits behind at
+            // most the running hashes and these.
+            hash_queue_devices: 4,
+            // OWASP's device cookies: five wrong passwords from one device, then one a minute
+            // while it stays trusted; a device past that is judged like any other attempt.
+            login_device_burst: 5,
+            login_device_interval: 60,
+            login_device_lifetime: 365 * 24 * 3600,
+            // A person logs out a few times a day; a script adding rows gets one a minute.
+            denylist_address_burst: 30,
+            denylist_address_interval: 60,
             password_min_score: 3,
             fast_forward: false,
         }
@@ -258,6 +293,7 @@ impl Settings {
         for (name, value) in [
             ("session_idle_timeout", s.idle_timeout),
             ("session_absolute_timeout", s.absolute_timeout),
+            ("login_device_lifetime", s.login_device_lifetime),
         ] {
             if !(1..=MAX_TIMEOUT).contains(&value) {
                 return Err(format!(
@@ -270,6 +306,9 @@ impl Settings {
             ("login_address_burst", s.login_address_burst),
             ("signup_address_burst", s.signup_address_burst),
             ("new_session_address_burst", s.new_session_address_burst),
+            ("login_device_burst", s.login_device_burst),
+            ("denylist_address_burst", s.denylist_address_burst),
+            ("session_write_burst", s.session_write_burst),
         ] {
             if value == 0 {
                 return Err(format!("{name} must be at least 1"));
@@ -283,6 +322,9 @@ impl Settings {
                 "new_session_address_interval",
                 s.new_session_address_interval,
             ),
+            ("login_device_interval", s.login_device_interval),
+            ("denylist_address_interval", s.denylist_address_interval),
+            ("session_write_interval", s.session_write_interval),
         ] {
             if !(1..=MAX_TIMEOUT as u64).contains(&value) {
                 return Err(format!(

@@ -7,10 +7,12 @@
 //! a restart forgets it, and several instances behind a load balancer each keep their own, so
 //! together they allow up to (instances × burst) — the README says so.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
@@ -107,14 +109,36 @@ impl<K: std::hash::Hash + Eq + Clone> Limiter<K> {
     }
 }
 
-/// Managed state: the app's throttles, built from the settings.
-pub struct Throttles {
+/// Managed state: the app's throttles, built from the settings. A handle: `--mode both` gives
+/// its two apps clones of one, so a name's limit is the same whichever port is asked.
+#[derive(Clone)]
+pub struct Throttles(Arc<Limits>);
+
+/// The limiters behind a [`Throttles`] handle.
+pub struct Limits {
     login_name: Limiter<String>,
     login_address: Limiter<ClientAddr>,
+    /// Wrong passwords per device cookie (keyed by its random id), OWASP's per-device counter.
+    login_device: Limiter<String>,
+    /// OWASP's lockout list: devices that used their burst of wrong passwords, and until when
+    /// they are not trusted. Only a device cookie (issued by a successful login) can enter it.
+    distrusted: Mutex<HashMap<String, Instant>>,
+    device_interval: Duration,
     signup_address: Limiter<ClientAddr>,
     new_session_address: Limiter<ClientAddr>,
+    denylist_address: Limiter<ClientAddr>,
+    /// Form writes per kept session (server mode), keyed by the session's id.
+    session_write: Limiter<String>,
     delay_ms: u64,
     checks: AtomicU64,
+}
+
+impl std::ops::Deref for Throttles {
+    type Target = Limits;
+
+    fn deref(&self) -> &Limits {
+        &self.0
+    }
 }
 
 /// Why a request must wait, for its 429 page.
@@ -148,25 +172,82 @@ const SWEEP_EVERY: u64 = 4096;
 
 impl Throttles {
     pub fn new(s: &Settings) -> Throttles {
-        Throttles {
+        Throttles(Arc::new(Limits {
             login_name: Limiter::new(s.login_name_burst, s.login_name_interval),
             login_address: Limiter::new(s.login_address_burst, s.login_address_interval),
+            login_device: Limiter::new(s.login_device_burst, s.login_device_interval),
+            distrusted: Mutex::new(HashMap::new()),
+            device_interval: Duration::from_secs(s.login_device_interval.max(1)),
             signup_address: Limiter::new(s.signup_address_burst, s.signup_address_interval),
             new_session_address: Limiter::new(
                 s.new_session_address_burst,
                 s.new_session_address_interval,
             ),
+            denylist_address: Limiter::new(s.denylist_address_burst, s.denylist_address_interval),
+            session_write: Limiter::new(s.session_write_burst, s.session_write_interval),
             delay_ms: s.login_delay_ms,
             checks: AtomicU64::new(0),
-        }
+        }))
     }
 
     fn sweep_now_and_then(&self) {
         if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
             self.login_name.forget_idle();
             self.login_address.forget_idle();
+            self.login_device.forget_idle();
             self.signup_address.forget_idle();
             self.new_session_address.forget_idle();
+            self.denylist_address.forget_idle();
+            self.session_write.forget_idle();
+            let now = Instant::now();
+            self.lockout_list().retain(|_, until| *until > now);
+        }
+    }
+
+    /// The lockout list, even if a thread panicked while holding it (its entries are plain
+    /// deadlines: none can be left half-written).
+    fn lockout_list(&self) -> std::sync::MutexGuard<'_, HashMap<String, Instant>> {
+        self.distrusted
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether the device cookie with this random id is trusted: it has not used its burst of
+    /// wrong passwords lately. A trusted device's attempts skip the name's and the address's
+    /// limits (see [`Throttles::device_failed`] for what bounds them instead).
+    pub fn trusts_device(&self, device: &str) -> bool {
+        self.lockout_list()
+            .get(device)
+            .is_none_or(|until| *until <= Instant::now())
+    }
+
+    /// A wrong password sent with a trusted device cookie: it spends that device's bucket, and
+    /// the attempt that uses the last of it puts the device on the lockout list for one
+    /// interval (longer if the bucket says so), after which its attempts are judged like
+    /// anyone's until it is trusted again.
+    pub fn device_failed(&self, device: &str) {
+        self.sweep_now_and_then();
+        let burst = self.login_device.burst;
+        let distrust_for = match self.login_device.check(&device.to_string()) {
+            Verdict::Go { used } if used >= burst => self.device_interval,
+            Verdict::Go { .. } => return,
+            Verdict::Wait(wait) => wait.max(self.device_interval),
+        };
+        self.lockout_list()
+            .insert(device.to_string(), Instant::now() + distrust_for);
+    }
+
+    /// Before a write that will add a row to the deny-list (a logout, or a new login, of a
+    /// logged-in cookie-mode session): what one address may add is bounded, or a script could
+    /// grow the table without end.
+    ///
+    /// # Errors
+    /// [`TooMany`] when the address has used its burst.
+    pub fn denylist_entry(&self, addr: ClientAddr) -> Result<(), TooMany> {
+        self.sweep_now_and_then();
+        match self.denylist_address.check(&addr) {
+            Verdict::Go { .. } => Ok(()),
+            Verdict::Wait(wait) => Err(TooMany::after(wait)),
         }
     }
 
@@ -218,39 +299,57 @@ impl Throttles {
         }
     }
 
-    /// Before a write that may create a session: only a request with no session (no cookie, or
-    /// one that was refused) is counted. A request that has one pays nothing: its session is
-    /// loaded anyway for the write that follows, and that load is cached for the request.
+    /// Before a form write (a color, a note): a request with no session (no cookie, or one
+    /// that was refused) is counted against its address's new sessions; one whose session is
+    /// kept as a row (server mode) is counted against that session's writes
+    /// (`session_write_burst`), since each write rewrites the whole row. Its session is loaded
+    /// anyway for the write that follows, and that load is cached for the request. Cookie mode's
+    /// writes are the client's own cookie: they cost the server nothing to keep.
     ///
     /// # Errors
-    /// [`AppError::RetryLater`] (429) when the address has created its burst of sessions;
-    /// [`AppError::Unavailable`] when server mode cannot load the session.
+    /// [`AppError::RetryLater`] (429) when the address has created its burst of sessions or the
+    /// session has made its burst of writes; [`AppError::Unavailable`] when server mode cannot
+    /// load the session.
     pub async fn new_session(
         &self,
         session: &Session<'_>,
         addr: ClientAddr,
     ) -> Result<(), AppError> {
+        let refused = |wait, what: &str| {
+            let too_many = TooMany::after(wait);
+            Err(AppError::RetryLater {
+                status: Status::TooManyRequests,
+                retry_after: too_many.retry_after,
+                why: too_many.sentence(what),
+            })
+        };
         if !session.is_empty().await? {
-            return Ok(());
+            if !session.layer().keeps_sessions() {
+                return Ok(());
+            }
+            let Some(id) = session.id().await? else {
+                return Ok(());
+            };
+            self.sweep_now_and_then();
+            return match self.session_write.check(&id) {
+                Verdict::Go { .. } => Ok(()),
+                Verdict::Wait(wait) => refused(wait, "changes to your session"),
+            };
         }
         self.sweep_now_and_then();
         match self.new_session_address.check(&addr) {
             Verdict::Go { .. } => Ok(()),
-            Verdict::Wait(wait) => {
-                let too_many = TooMany::after(wait);
-                Err(AppError::RetryLater {
-                    status: Status::TooManyRequests,
-                    retry_after: too_many.retry_after,
-                    why: too_many.sentence("new sessions from your address"),
-                })
-            }
+            Verdict::Wait(wait) => refused(wait, "new sessions from your address"),
         }
     }
 }
 
-/// Builds the throttles from the settings.
+/// Builds the throttles from the settings, unless the app was given shared ones (`--mode both`).
 pub fn stage() -> AdHoc {
     AdHoc::on_ignite("Throttles", |rocket| async {
+        if rocket.state::<Throttles>().is_some() {
+            return rocket;
+        }
         let throttles = Throttles::new(rocket.state::<Settings>().unwrap_or(&Settings::default()));
         rocket.manage(throttles)
     })
@@ -287,6 +386,26 @@ mod tests {
         };
         assert_eq!(TooMany::after(wait).retry_after, 30);
         assert_eq!(l.check(&2), Verdict::Go { used: 1 }, "keys are independent");
+    }
+
+    #[test]
+    fn a_device_is_distrusted_once_its_burst_of_wrong_passwords_is_used() {
+        let s = Settings {
+            login_device_burst: 3,
+            login_device_interval: 60,
+            ..Settings::default()
+        };
+        let t = Throttles::new(&s);
+        for _ in 0..2 {
+            t.device_failed("d1");
+            assert!(t.trusts_device("d1"));
+        }
+        t.device_failed("d1");
+        assert!(
+            !t.trusts_device("d1"),
+            "the third wrong password used the burst"
+        );
+        assert!(t.trusts_device("d2"), "devices are independent");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! wherever the account is loaded. Passwords and their rules are in [`password`], the hash queue
 //! in [`queue`], the `users` queries in [`users`], and the login path in [`login`].
 
+pub mod device;
 pub mod login;
 pub mod password;
 pub mod queue;
@@ -39,6 +40,10 @@ pub struct User {
     pub id: i64,
     pub username: String,
     pub created_at: OffsetDateTime,
+    /// Set when the session's account binding verified only under a fallback key: the binding
+    /// made under the current key, for the guard to write back, so the session outlives the
+    /// fallback's removal (Django's `get_user` does the same).
+    pub rebind: Option<String>,
 }
 
 #[rocket::async_trait]
@@ -100,7 +105,14 @@ async fn load_user(req: &Request<'_>) -> Result<User, AppError> {
         session.passed_check(check).await;
     }
     match checked? {
-        Ok(user) => Ok(user),
+        Ok(user) => {
+            if let Some(hash) = &user.rebind {
+                // A write like any other: re-sealed under the current key in cookie mode, the
+                // row updated (and counted) in server mode.
+                session.insert(keys::AUTH_HASH, hash).await?;
+            }
+            Ok(user)
+        }
         Err(refusal) => {
             rocket::info!(
                 "session: user {id} was signed out everywhere, deleted or changed ({}); ending \
@@ -147,14 +159,27 @@ fn auth_hash_with(key: &[u8; 32], password_hash: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&tag[..16])
 }
 
-/// Whether `bound` was made from `password_hash` with the current key or a fallback (so a key
-/// rotation does not log everyone out), compared in constant time.
-fn auth_hash_matches(keys: &Keys, password_hash: &str, bound: &str) -> bool {
+/// Which key made `bound` from `password_hash`, compared in constant time: `Some(Key::Current)`,
+/// `Some(Key::Fallback)` (a rotation must not log everyone out, and the binding is then re-made
+/// under the current key), or `None`.
+fn auth_hash_key(keys: &Keys, password_hash: &str, bound: &str) -> Option<Key> {
     use subtle::ConstantTimeEq;
-    keys.derive_all(AUTH_HASH_PURPOSE).iter().any(|key| {
+    let position = keys.derive_all(AUTH_HASH_PURPOSE).iter().position(|key| {
         let expected = auth_hash_with(key, password_hash);
         !expected.is_empty() && bool::from(expected.as_bytes().ct_eq(bound.as_bytes()))
+    })?;
+    Some(if position == 0 {
+        Key::Current
+    } else {
+        Key::Fallback
     })
+}
+
+/// Which of the secret keys verified a binding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Key {
+    Current,
+    Fallback,
 }
 
 /// Whether a session's login still stands where the account is loaded: the `users` row exists,
@@ -184,15 +209,15 @@ pub async fn check_login(
     if check_epoch && row.session_epoch != stamp.epoch {
         return Ok(Err(Refusal::OldEpoch));
     }
-    let same_account = stamp
+    let made_by = stamp
         .bound
         .as_deref()
-        .is_some_and(|b| auth_hash_matches(keys, &row.password_hash, b));
-    if !same_account {
+        .and_then(|b| auth_hash_key(keys, &row.password_hash, b));
+    let Some(made_by) = made_by else {
         // The id exists but is not the account that logged in (or the session predates the
         // binding): the same id in a restored or another table must not inherit the login.
         return Ok(Err(Refusal::AccountChanged));
-    }
+    };
     if check_epoch {
         statements.checked = Some("epoch");
     }
@@ -200,6 +225,7 @@ pub async fn check_login(
         id: row.id,
         username: row.username,
         created_at: row.created_at,
+        rebind: (made_by == Key::Fallback).then(|| session_auth_hash(keys, &row.password_hash)),
     }))
 }
 
@@ -232,12 +258,16 @@ pub async fn log_in(
 pub fn stage() -> rocket::fairing::AdHoc {
     rocket::fairing::AdHoc::on_ignite("Accounts", |rocket| async {
         password::warm_up().await;
-        let waiting = rocket
-            .state::<crate::settings::Settings>()
-            .map_or(crate::settings::Settings::default().hash_queue, |s| {
-                s.hash_queue
-            });
-        rocket.manage(queue::HashQueue::new(waiting))
+        // `--mode both` hands its two apps one queue: they share the cores.
+        if rocket.state::<queue::HashQueue>().is_some() {
+            return rocket;
+        }
+        let queue = queue::HashQueue::from_settings(
+            rocket
+                .state::<crate::settings::Settings>()
+                .unwrap_or(&crate::settings::Settings::default()),
+        );
+        rocket.manage(queue)
     })
 }
 
@@ -258,15 +288,15 @@ mod tests {
         let (a, b) = (keys(1, &[]), keys(2, &[]));
         let h = session_auth_hash(&a, "$argon2id$v=19$one");
         assert_eq!(h.len(), 22, "{h}");
-        assert!(auth_hash_matches(&a, "$argon2id$v=19$one", &h));
-        assert!(!auth_hash_matches(&a, "$argon2id$v=19$two", &h));
-        assert!(!auth_hash_matches(&b, "$argon2id$v=19$one", &h));
+        let one = "$argon2id$v=19$one";
+        assert_eq!(auth_hash_key(&a, one, &h), Some(Key::Current));
+        assert_eq!(auth_hash_key(&a, "$argon2id$v=19$two", &h), None);
+        assert_eq!(auth_hash_key(&b, one, &h), None);
         use base64::Engine;
         let old = base64::engine::general_purpose::STANDARD.encode([1u8; 64]);
-        assert!(auth_hash_matches(
-            &keys(2, &[old]),
-            "$argon2id$v=19$one",
-            &h
-        ));
+        let rotated = keys(2, &[old]);
+        assert_eq!(auth_hash_key(&rotated, one, &h), Some(Key::Fallback));
+        let rebound = session_auth_hash(&rotated, one);
+        assert_eq!(auth_hash_key(&rotated, one, &rebound), Some(Key::Current));
     }
 }

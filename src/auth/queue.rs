@@ -1,7 +1,7 @@
 //! The hash queue: password hashes run on the blocking pool, no more at once than there are
 //! cores, and no more waiting than `hash_queue` — past it a request is turned away at once (503).
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use super::password::{dummy_hash, hash_blocking, verify_blocking};
 
@@ -43,29 +43,45 @@ fn cores() -> usize {
 /// request is turned away at once: hashes are served first come, first served, so a queue
 /// without a bound lets a flood of bad logins make every real one wait for all of them
 /// (800 of them made a real login wait 14 s). Shedding keeps the wait of whoever gets in short.
+///
+/// A second lane (`hash_queue_devices` places) takes only logins that carry a trusted device
+/// cookie, so a flood of anonymous attempts cannot shut out a browser that logged in before.
+/// A handle: `--mode both` gives its two apps clones of one queue.
+#[derive(Clone)]
 pub struct HashQueue {
     /// One permit per core (running) plus one per allowed waiter; `try_acquire` never waits.
-    admitted: tokio::sync::Semaphore,
+    admitted: Arc<tokio::sync::Semaphore>,
+    /// The places only trusted devices may take.
+    devices: Arc<tokio::sync::Semaphore>,
 }
 
 impl HashQueue {
-    pub fn new(waiting: usize) -> HashQueue {
+    pub fn new(waiting: usize, for_devices: usize) -> HashQueue {
         let permits = cores()
             .saturating_add(waiting)
             .min(tokio::sync::Semaphore::MAX_PERMITS);
         HashQueue {
-            admitted: tokio::sync::Semaphore::new(permits),
+            admitted: Arc::new(tokio::sync::Semaphore::new(permits)),
+            devices: Arc::new(tokio::sync::Semaphore::new(
+                for_devices.min(tokio::sync::Semaphore::MAX_PERMITS),
+            )),
         }
+    }
+
+    /// The queue the settings describe (`hash_queue`, `hash_queue_devices`).
+    pub fn from_settings(s: &crate::settings::Settings) -> HashQueue {
+        HashQueue::new(s.hash_queue, s.hash_queue_devices)
     }
 
     /// For the command line, which hashes one password and has no one to turn away.
     pub fn unbounded() -> HashQueue {
-        HashQueue::new(usize::MAX)
+        HashQueue::new(usize::MAX, 0)
     }
 
-    /// A place in the queue, or [`HashError::Busy`] at once. A login takes it before it looks
-    /// the user up, so a shed request costs no query either (a flood's lookups would otherwise
-    /// queue for the pool's connections in front of the real login's).
+    /// A place in the queue, or [`HashError::Busy`] at once. A login takes it before anything
+    /// else — before the throttle, so a shed attempt spends none of its name's or address's
+    /// tokens, and before the lookup, so it costs no query either (a flood's lookups would
+    /// otherwise queue for the pool's connections in front of the real login's).
     ///
     /// # Errors
     /// [`HashError::Busy`] when `hash_queue` requests already wait.
@@ -74,6 +90,18 @@ impl HashQueue {
             .try_acquire()
             .map(Admitted)
             .map_err(|_| HashError::Busy)
+    }
+
+    /// A place for a login with a trusted device cookie: one of the places kept for devices,
+    /// else one of everyone's.
+    ///
+    /// # Errors
+    /// [`HashError::Busy`] when both are full.
+    pub fn admit_device(&self) -> Result<Admitted<'_>, HashError> {
+        match self.devices.try_acquire() {
+            Ok(permit) => Ok(Admitted(permit)),
+            Err(_) => self.admit(),
+        }
     }
 }
 

@@ -107,6 +107,24 @@ async fn wait_page(
     }))
 }
 
+/// Before a write that ends a logged-in cookie-mode session under the deny-list (a logout, or a
+/// login or signup over it), which adds a row to `revoked_sessions`: the address's bound on such
+/// rows (`denylist_address_burst`). Nothing to check anywhere else.
+async fn denylist_room(
+    session: &crate::session::Session<'_>,
+    throttles: &Throttles,
+    addr: ClientAddr,
+) -> Result<Result<(), crate::throttle::TooMany>, AppError> {
+    let denylist = session.layer().revocation() == Some(crate::settings::Revocation::Denylist);
+    if !denylist || session.user_id().await?.is_none() {
+        return Ok(Ok(()));
+    }
+    Ok(throttles.denylist_entry(addr))
+}
+
+/// What a client past its deny-list bound is told.
+const DENYLIST_WHAT: &str = "sign-outs from your address";
+
 #[get("/signup")]
 async fn signup_page(page: Page<'_>) -> Result<Html, AppError> {
     page.render("signup", json!({ "username": "", "errors": [] }))
@@ -152,6 +170,11 @@ async fn signup(
     // nothing, and someone fixing a weak password is not locked out for it.
     if let Err(too_many) = throttles.signup(addr) {
         let why = too_many.sentence("accounts created from your address");
+        let wait = (Status::TooManyRequests, too_many.retry_after);
+        return wait_page(&page, "signup", wait, &f.username, why, None).await;
+    }
+    if let Err(too_many) = denylist_room(&page.session, throttles, addr).await? {
+        let why = too_many.sentence(DENYLIST_WHAT);
         let wait = (Status::TooManyRequests, too_many.retry_after);
         return wait_page(&page, "signup", wait, &f.username, why, None).await;
     }
@@ -214,6 +237,11 @@ async fn login(page: Page<'_>, form: CheckedForm<Credentials>, gate: LoginGate<'
             return form_page(&page, "login", status, &f.username, why, next).await;
         }
     };
+    if let Err(too_many) = denylist_room(&page.session, gate.throttles, gate.addr).await? {
+        let why = too_many.sentence(DENYLIST_WHAT);
+        let wait = (Status::TooManyRequests, too_many.retry_after);
+        return wait_page(&page, "login", wait, &f.username, why, next).await;
+    }
     // lesson: login
     auth::log_in(&page.session, &page.cookies.keys, &user, f.remember).await?;
     page.renew_csrf();
@@ -222,7 +250,19 @@ async fn login(page: Page<'_>, form: CheckedForm<Credentials>, gate: LoginGate<'
 }
 
 #[post("/logout", data = "<_form>")]
-async fn logout(page: Page<'_>, _form: CheckedForm<NoFields>) -> Result<Redirect, AppError> {
+async fn logout(
+    page: Page<'_>,
+    _form: CheckedForm<NoFields>,
+    addr: ClientAddr,
+    throttles: &State<Throttles>,
+) -> Result<Redirect, AppError> {
+    if let Err(too_many) = denylist_room(&page.session, throttles, addr).await? {
+        return Err(AppError::RetryLater {
+            status: Status::TooManyRequests,
+            retry_after: too_many.retry_after,
+            why: too_many.sentence(DENYLIST_WHAT),
+        });
+    }
     // lesson: logout
     page.session.flush().await?;
     page.session.note("You are logged out.").await;

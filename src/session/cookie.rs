@@ -5,7 +5,8 @@
 //! inside the encryption and refuses old ones. What it cannot do is end a session early — the
 //! server keeps nothing to delete (README: "Session lifetime, and ending sessions early")
 //! — unless it keeps state again: with `cookie_revocation = "denylist"` each session carries a
-//! random id, a logout records it in `revoked_sessions`, and every load reads that table.
+//! random id, a logout of a logged-in session records it in `revoked_sessions`, and every load
+//! reads that table.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -177,6 +178,13 @@ impl SessionStore for CookieStore {
             Change::Delete(old) | Change::Replace { old, .. } => old,
             _ => return Ok(Committed::Saved),
         };
+        // Only a login is worth revoking: a copy of an anonymous session grants nothing the
+        // copier could not get with no cookie at all, and recording those let anyone grow the
+        // table by a row per request (a color, then a logout). What one address may add is
+        // bounded before the write (`denylist_address_burst`).
+        if ended.user_id.is_none() {
+            return Ok(Committed::Saved);
+        }
         let (Some(pool), Some(id)) = (self.denylist(), ended.id.as_deref()) else {
             return Ok(Committed::Saved);
         };

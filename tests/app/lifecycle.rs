@@ -14,6 +14,8 @@ both_modes![
     a_read_writes_only_once_half_the_idle_window_is_gone,
     bumping_the_epoch_refuses_older_cookies,
     a_fallback_key_keeps_users_logged_in_and_the_next_write_reseals,
+    one_visit_under_the_new_key_keeps_the_login_once_the_fallback_is_gone,
+    a_session_not_visited_under_the_new_key_is_refused_once_the_fallback_is_gone,
     without_a_matching_key_everyone_is_anonymous,
     the_fast_forward_control_exists_only_in_the_debug_profile,
     every_refusal_is_named_in_the_trace_and_the_inspector_json,
@@ -198,11 +200,12 @@ async fn a_fallback_key_keeps_users_logged_in_and_the_next_write_reseals(mode: M
     let res = b2.get("/account").await;
     assert_eq!(res.status, 200, "still logged in under the new key");
     assert!(res.body.contains("<td>alice</td>"));
-    let res = b2.post("/color", &[("color", "blue")]).await;
-    assert_eq!(res.status, 303);
+    // Loading the account re-binds it under the new key: a write, which re-seals the cookie.
     let resealed = res
         .set_cookie(mode.cookie_name())
         .expect("the write re-seals the cookie");
+    let res = b2.post("/color", &[("color", "blue")]).await;
+    assert_eq!(res.status, 303);
     assert!(!resealed.contains("Max-Age=0"));
     let new_cookie = b2.session_cookie().unwrap();
     assert_ne!(new_cookie, old_cookie);
@@ -216,6 +219,80 @@ async fn a_fallback_key_keeps_users_logged_in_and_the_next_write_reseals(mode: M
     assert_eq!(
         b3.get("/session.json").await.json()["data"]["color"],
         "blue"
+    );
+}
+
+/// K1 is the test key; K2 replaces it.
+const K2: [u8; 64] = [42u8; 64];
+
+async fn one_visit_under_the_new_key_keeps_the_login_once_the_fallback_is_gone(mode: Mode) {
+    let k1 = TestApp::spawn(mode).await;
+    let b = k1.browser();
+    sign_up_ok(&b, "alice").await;
+    let under_k1 = b.session_cookie().unwrap();
+    let rotating = TestApp::spawn_on(mode, &k1.db_name, &k1.db_url, |f| {
+        f.merge(("secret_key", K2.to_vec()))
+            .merge(("secret_key_fallbacks", vec![base64_of(&SECRET)]))
+    })
+    .await;
+    let b2 = rotating.browser();
+    b2.set_session_cookie(&under_k1);
+    let res = b2.get("/account").await;
+    assert_eq!(res.status, 200);
+    assert!(res.body.contains("<td>alice</td>"));
+    // The binding verified under K1 only: it is made again under K2, which is a session write.
+    assert!(res.trace().contains("save=write"), "{}", res.trace());
+    if stores_rows(mode) {
+        // The row, the user, the rewritten row.
+        assert!(res.trace().contains("queries=3"), "{}", res.trace());
+    }
+    let under_k2 = b2.session_cookie().unwrap();
+    assert_ne!(under_k2, under_k1, "re-sealed under the new key");
+    let res = b2.get("/account").await;
+    assert!(
+        res.trace().contains("save=none"),
+        "bound under K2 now: nothing more to write ({})",
+        res.trace()
+    );
+    let only_k2 = TestApp::spawn_on(mode, &k1.db_name, &k1.db_url, |f| {
+        f.merge(("secret_key", K2.to_vec()))
+    })
+    .await;
+    let b3 = only_k2.browser();
+    b3.set_session_cookie(&under_k2);
+    let res = b3.get("/account").await;
+    assert_eq!(res.status, 200, "still logged in: {}", res.trace());
+    assert!(res.body.contains("<td>alice</td>"));
+    assert!(res.trace().contains("load=hit"), "{}", res.trace());
+}
+
+async fn a_session_not_visited_under_the_new_key_is_refused_once_the_fallback_is_gone(mode: Mode) {
+    let k1 = TestApp::spawn(mode).await;
+    let b = k1.browser();
+    sign_up_ok(&b, "alice").await;
+    let under_k1 = b.session_cookie().unwrap();
+    // Re-sealed under K2 by a write that loads no account: the binding is still K1's.
+    let rotating = TestApp::spawn_on(mode, &k1.db_name, &k1.db_url, |f| {
+        f.merge(("secret_key", K2.to_vec()))
+            .merge(("secret_key_fallbacks", vec![base64_of(&SECRET)]))
+    })
+    .await;
+    let b2 = rotating.browser();
+    b2.set_session_cookie(&under_k1);
+    assert_eq!(b2.post("/color", &[("color", "red")]).await.status, 303);
+    let resealed = b2.session_cookie().unwrap();
+    let only_k2 = TestApp::spawn_on(mode, &k1.db_name, &k1.db_url, |f| {
+        f.merge(("secret_key", K2.to_vec()))
+    })
+    .await;
+    let b3 = only_k2.browser();
+    b3.set_session_cookie(&resealed);
+    let res = b3.get("/account").await;
+    assert_eq!(res.status, 303, "{}", res.trace());
+    assert!(
+        res.trace().contains("refused=account-changed"),
+        "{}",
+        res.trace()
     );
 }
 

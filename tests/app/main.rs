@@ -14,6 +14,7 @@ mod compare;
 mod core;
 mod evidence;
 mod exposure;
+mod floods;
 mod fuzz;
 mod hardening;
 mod headers;

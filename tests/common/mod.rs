@@ -67,6 +67,7 @@ pub fn test_figment(mode: Mode, db_url: &str) -> Figment {
         "login_address_burst",
         "signup_address_burst",
         "new_session_address_burst",
+        "session_write_burst",
     ] {
         figment = figment.merge((burst, 1_000_000));
     }
