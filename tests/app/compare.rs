@@ -300,7 +300,9 @@ async fn with_mode_both_one_outage_switch_serves_both_apps() {
     // The compare page on the cookie app still shows its own column; the server column says why not.
     let compare = b.get("/compare").await;
     assert_eq!(compare.status, 200);
-    assert!(compare.body.contains("PostgreSQL cannot be reached"));
+    assert!(compare
+        .body
+        .contains("the outage lab has cut this process off from PostgreSQL"));
     assert_eq!(
         b.post("/labs/outage", &[("cut", "false")]).await.status,
         303
