@@ -410,9 +410,8 @@ async fn add_note_to_both(
 
 /// Which sessions a login or logout on `/compare` acts on: both (the default), or one mode's
 /// alone, so a student can make the columns differ and watch what each mode does.
-#[derive(FromFormField, Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(FromFormField, Debug, Clone, Copy, PartialEq, Eq)]
 enum Side {
-    #[default]
     Both,
     Server,
     Cookie,
@@ -433,7 +432,9 @@ struct Credentials {
     username: String,
     password: String,
     remember: bool,
-    side: Option<Side>,
+    // Missing: both; a value that is not a side: 422 (an `Option` would swallow it as none).
+    #[field(default = Side::Both)]
+    side: Side,
 }
 
 /// One lookup and one password check, then a login in each mode asked for (both unless `side`
@@ -474,7 +475,7 @@ async fn log_in_both(
             return refused(&page, &sibling, &seen, db, Status::Unauthorized, why).await;
         }
     };
-    let side = f.side.unwrap_or_default();
+    let side = f.side;
     for session in cookie_first(&page.session, &sibling) {
         if side.includes(session) {
             auth::log_in(session, &page.cookies.keys, &user, f.remember).await?;
@@ -486,7 +487,8 @@ async fn log_in_both(
 
 #[derive(FromForm)]
 struct LogoutForm {
-    side: Option<Side>,
+    #[field(default = Side::Both)]
+    side: Side,
 }
 
 /// Ends the session in each mode asked for (both unless `side` names one).
@@ -497,7 +499,7 @@ async fn log_out_both(
     jar: &CookieJar<'_>,
     form: CheckedForm<LogoutForm>,
 ) -> Result<Redirect, AppError> {
-    let side = form.0.side.unwrap_or_default();
+    let side = form.0.side;
     for session in cookie_first(&page.session, &sibling) {
         if side.includes(session) {
             session.flush().await?;

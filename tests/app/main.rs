@@ -21,3 +21,4 @@ mod labs;
 mod lifecycle;
 mod live;
 mod report;
+mod row_size;
