@@ -228,7 +228,7 @@ async fn show(
     let header_user = own["user"].as_str().map(str::to_string);
     let who_unknown = (own["available"] != true).then(|| {
         format!(
-            "Login state unknown: {} mode's session cannot be loaded",
+            "Login state unknown: {} mode cannot load its session",
             page.cookies.mode
         )
     });

@@ -503,7 +503,7 @@ async fn in_an_outage_compare_renders_on_both_ports_and_marks_the_server_column_
     let page = b.get("/compare").await;
     assert!(page
         .body
-        .contains("Login state unknown: server mode&#x27;s session cannot be loaded"));
+        .contains("Login state unknown: server mode cannot load its session"));
     assert_eq!(
         b.post("/labs/outage", &[("cut", "false")]).await.status,
         303

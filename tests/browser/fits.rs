@@ -13,7 +13,7 @@ use serde_json::Value;
 use session_lab::settings::Mode;
 
 use crate::chrome::Chrome;
-use crate::served::ServedApp;
+use crate::served::{ServedApp, ServedBoth};
 use crate::sign_up;
 
 /// The pages a logged-in person can open, 404 included.
@@ -137,8 +137,7 @@ return out;
 "#;
 
 /// Runs the checks on the page now open, as `name`, adding what fails to `problems`.
-async fn check(b: &Chrome, app: &ServedApp, name: &str, width: u32, problems: &mut Vec<String>) {
-    let mode = app.mode.as_str();
+async fn check(b: &Chrome, mode: &str, name: &str, width: u32, problems: &mut Vec<String>) {
     let at = format!("{name} ({mode} mode, {width} px)");
     let r = b.client.execute(CHECKS, vec![]).await.unwrap();
     let num = |k: &str| r[k].as_u64().unwrap_or(u64::MAX);
@@ -276,7 +275,14 @@ pub async fn every_page_fits_at_390_and_1280_px(b: &Chrome, app: &ServedApp) {
         resize(b, width).await;
         for path in ["/", "/signup", "/login", "/no-such-page"] {
             b.goto(path).await.unwrap();
-            check(b, app, &format!("{path} logged out"), width, &mut problems).await;
+            check(
+                b,
+                app.mode.as_str(),
+                &format!("{path} logged out"),
+                width,
+                &mut problems,
+            )
+            .await;
         }
     }
 
@@ -317,14 +323,21 @@ pub async fn every_page_fits_at_390_and_1280_px(b: &Chrome, app: &ServedApp) {
         resize(b, width).await;
         for path in PAGES.iter().chain(&["/signup", "/login"]) {
             b.goto(path).await.unwrap();
-            check(b, app, path, width, &mut problems).await;
+            check(b, app.mode.as_str(), path, width, &mut problems).await;
         }
         // Two labs grow after their buttons: the replay's verdicts and the flipped byte's row.
         b.goto("/labs/replay").await.unwrap();
         b.click("form[action='/labs/replay/replay'] button[type=submit]")
             .await
             .unwrap();
-        check(b, app, "/labs/replay after a replay", width, &mut problems).await;
+        check(
+            b,
+            app.mode.as_str(),
+            "/labs/replay after a replay",
+            width,
+            &mut problems,
+        )
+        .await;
         b.goto("/labs/tamper").await.unwrap();
         b.click("form[action='/labs/tamper/flip'] button[type=submit]")
             .await
@@ -333,7 +346,14 @@ pub async fn every_page_fits_at_390_and_1280_px(b: &Chrome, app: &ServedApp) {
             b.client.find(Locator::Id("flip")).await.is_ok(),
             "the flipped byte's row"
         );
-        check(b, app, "/labs/tamper after a flip", width, &mut problems).await;
+        check(
+            b,
+            app.mode.as_str(),
+            "/labs/tamper after a flip",
+            width,
+            &mut problems,
+        )
+        .await;
     }
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }
@@ -365,7 +385,7 @@ async fn the_checks_catch_what_they_look_for(b: &Chrome, app: &ServedApp) {
         .await
         .unwrap();
     let mut problems = Vec::new();
-    check(b, app, "/ spoiled", 1280, &mut problems).await;
+    check(b, app.mode.as_str(), "/ spoiled", 1280, &mut problems).await;
     let all = problems.join("\n");
     for expected in [
         "scrolls sideways",
@@ -380,4 +400,85 @@ async fn the_checks_catch_what_they_look_for(b: &Chrome, app: &ServedApp) {
             "the checks missed {expected:?}: {all}"
         );
     }
+}
+
+/// `/compare` under `--mode both`, logged in on one side only, at both widths on both ports; then
+/// with the database cut off (the outage lab's switch): both ports still render the page at
+/// 390 px, the server-mode column saying why it cannot show its session, the cookie-mode column
+/// showing its own.
+pub async fn compare_fits_at_390_and_1280_px_and_shows_both_sides_in_an_outage(
+    b: &Chrome,
+    apps: &ServedBoth,
+) {
+    let mut problems = Vec::new();
+    sign_up(b, "compare_browser").await;
+    b.goto("/compare").await.unwrap();
+    b.submit_field("color", "seagreen").await.unwrap();
+    b.submit_field("note", "a note in both").await.unwrap();
+    let mut heights = Vec::new();
+    for width in [390, 1280] {
+        resize(b, width).await;
+        for (base, port) in [(&apps.server, "server"), (&apps.cookie, "cookie")] {
+            b.client.goto(&format!("{base}/compare")).await.unwrap();
+            let server = column_text(b, "server").await;
+            let cookie = column_text(b, "cookie").await;
+            assert!(server.contains("Logged in as compare_browser"), "{server}");
+            assert!(cookie.contains("Not logged in"), "{cookie}");
+            check(
+                b,
+                port,
+                "/compare, logged in on one side",
+                width,
+                &mut problems,
+            )
+            .await;
+            heights.push(format!(
+                "{width} px on the {port} port: {} px tall",
+                page_height(b).await
+            ));
+        }
+    }
+    resize(b, 1280).await;
+    b.goto("/labs/outage").await.unwrap();
+    b.click("button[name=cut][value=true]").await.unwrap();
+    resize(b, 390).await;
+    for (base, port) in [(&apps.server, "server"), (&apps.cookie, "cookie")] {
+        b.client.goto(&format!("{base}/compare")).await.unwrap();
+        let server = column_text(b, "server").await;
+        assert!(
+            server.contains("This mode cannot open its session: the outage lab has cut"),
+            "{port} port: {server}"
+        );
+        let cookie = column_text(b, "cookie").await;
+        assert!(cookie.contains("seagreen"), "{port} port: {cookie}");
+        check(b, port, "/compare in an outage", 390, &mut problems).await;
+        heights.push(format!(
+            "390 px on the {port} port in an outage: {} px tall",
+            page_height(b).await
+        ));
+    }
+    resize(b, 1280).await;
+    b.goto("/labs/outage").await.unwrap();
+    b.click("button[name=cut][value=false]").await.unwrap();
+    eprintln!("/compare: {}", heights.join("; "));
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+async fn column_text(b: &Chrome, mode: &str) -> String {
+    b.client
+        .find(Locator::Css(&format!("section.column.{mode}")))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn page_height(b: &Chrome) -> u64 {
+    b.client
+        .execute("return document.documentElement.scrollHeight;", vec![])
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap_or(0)
 }
