@@ -226,6 +226,22 @@ pub async fn inspect(session: &Session<'_>, sent: Option<&str>) -> Result<Value,
     }))
 }
 
+/// The row with its times (the `…_at` columns) cut to the whole second
+/// (`…T06:10:17.123456Z` → `…T06:10:17Z`); the map it holds is left as stored.
+fn to_the_second(mut row: Value) -> Value {
+    if let Some(columns) = row.as_object_mut() {
+        for (column, value) in columns.iter_mut() {
+            let time = value
+                .as_str()
+                .and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok());
+            if let (true, Some(t)) = (column.ends_with("_at"), time) {
+                *value = json!(rfc3339(t.replace_nanosecond(0).unwrap_or(t)));
+            }
+        }
+    }
+    row
+}
+
 #[get("/session")]
 async fn inspector_page(
     page: Page<'_>,
@@ -246,9 +262,12 @@ async fn inspector_page(
             "data_pretty".into(),
             json!(serde_json::to_string_pretty(&v["data"]).unwrap_or_default()),
         );
+        // The row as the table holds it, but its times to the second: PostgreSQL's microseconds
+        // are noise to a reader (inspector.js trims them the same way on live updates).
+        let row = to_the_second(v["row"].clone());
         v.insert(
             "row_pretty".into(),
-            json!(serde_json::to_string_pretty(&v["row"]).unwrap_or_default()),
+            json!(serde_json::to_string_pretty(&row).unwrap_or_default()),
         );
         v.insert("idle_timeout".into(), json!(settings.idle_timeout));
         v.insert("absolute_timeout".into(), json!(settings.absolute_timeout));
