@@ -142,6 +142,12 @@ async fn check(b: &Chrome, mode: &str, name: &str, width: u32, problems: &mut Ve
     let r = b.client.execute(CHECKS, vec![]).await.unwrap();
     let num = |k: &str| r[k].as_u64().unwrap_or(u64::MAX);
     let (scroll, inner) = (num("scroll"), num("inner"));
+    // A phone lays a page that is too wide out wider and zooms out: innerWidth grows with it.
+    if inner != u64::from(width) {
+        problems.push(format!(
+            "{at}: laid out {inner} px wide in a {width} px viewport (zoomed out to fit)"
+        ));
+    }
     if scroll > inner {
         problems.push(format!(
             "{at}: scrolls sideways: document scrollWidth {scroll} > window innerWidth {inner}"
@@ -225,7 +231,8 @@ async fn keep_screenshot(b: &Chrome, name: &str, height: u64) {
         .and_then(|w| w.as_u64())
         .unwrap_or(1280) as u32;
     let tall = height.clamp(900, 6000) as u32;
-    if b.set_viewport(width, tall).await.is_ok() {
+    let mobile = width < 600;
+    if b.emulate_viewport(width, tall, mobile).await.is_ok() {
         if let Ok(png) = b.screenshot().await {
             let file: String = name
                 .chars()
@@ -239,7 +246,7 @@ async fn keep_screenshot(b: &Chrome, name: &str, height: u64) {
             let _ = std::fs::write(dir.join(format!("{file}.png")), png);
         }
     }
-    let _ = b.set_viewport(width, 900).await;
+    let _ = b.emulate_viewport(width, 900, mobile).await;
 }
 
 /// Logs in through the login form as `name` (with the tests' password).
@@ -255,15 +262,10 @@ async fn log_in(b: &Chrome, name: &str) {
     b.submit_field("password", crate::PASSWORD).await.unwrap();
 }
 
-/// Sets the viewport to `width` (the window's outer size adjusted until the page reports it).
+/// Sets the viewport to `width` × 900 through the DevTools protocol: a phone below 600 px (as
+/// Chromium's device mode has it), a desktop above. [`check`] then holds each page to that width.
 async fn resize(b: &Chrome, width: u32) {
-    b.set_viewport(width, 900).await.unwrap();
-    let inner = b
-        .client
-        .execute("return window.innerWidth;", vec![])
-        .await
-        .unwrap();
-    assert_eq!(inner.as_u64(), Some(width as u64), "window.innerWidth");
+    b.emulate_viewport(width, 900, width < 600).await.unwrap();
 }
 
 pub async fn every_page_fits_at_390_and_1280_px(b: &Chrome, app: &ServedApp) {
@@ -359,36 +361,44 @@ pub async fn every_page_fits_at_390_and_1280_px(b: &Chrome, app: &ServedApp) {
 }
 
 /// The checks themselves, on a page spoiled on purpose: a too-wide block, a header long enough
-/// to wrap, a field without a label and a skipped heading level are each reported, so a pass
-/// below means the pages fit, not that the script saw nothing.
+/// to wrap, a field without a label, a skipped heading level, a clipped button and a word broken
+/// across lines are each reported, so a pass below means the pages fit, not that the script saw
+/// nothing.
 async fn the_checks_catch_what_they_look_for(b: &Chrome, app: &ServedApp) {
-    resize(b, 1280).await;
-    b.goto("/").await.unwrap();
-    b.client
-        .execute(
-            "const d = document.createElement('div'); d.style.width = '2000px'; d.textContent = 'wide'; \
-             document.querySelector('main').append(d); \
-             const s = document.createElement('span'); s.textContent = 'a long part '.repeat(30); \
-             document.querySelector('body > header').append(s); \
-             const i = document.createElement('input'); i.type = 'text'; \
-             document.querySelector('main').append(i); \
-             const h = document.createElement('h4'); h.textContent = 'too deep'; \
-             document.querySelector('main').prepend(h); \
-             const btn = document.createElement('button'); btn.textContent = 'Sign out this one'; \
-             btn.style.width = '60px'; btn.style.whiteSpace = 'nowrap'; btn.style.overflow = 'hidden'; \
-             document.querySelector('main').append(btn); \
-             const w = document.createElement('p'); w.textContent = 'seconds'; \
-             w.style.width = '20px'; w.style.overflowWrap = 'anywhere'; \
-             document.querySelector('main').append(w);",
-            vec![],
-        )
-        .await
-        .unwrap();
     let mut problems = Vec::new();
-    check(b, app.mode.as_str(), "/ spoiled", 1280, &mut problems).await;
+    // At 1280 px the wide block makes the page scroll; on a 390 px phone it makes the browser lay
+    // the page out wider and zoom out. Both must be reported.
+    for width in [390, 1280] {
+        resize(b, width).await;
+        b.goto("/").await.unwrap();
+        b.client
+            .execute(
+                "const d = document.createElement('div'); d.style.width = '2000px'; d.textContent = 'wide'; \
+                 document.querySelector('main').append(d); \
+                 const s = document.createElement('span'); s.textContent = 'a long part '.repeat(30); \
+                 document.querySelector('body > header').append(s); \
+                 const i = document.createElement('input'); i.type = 'text'; \
+                 document.querySelector('main').append(i); \
+                 const h = document.createElement('h4'); h.textContent = 'too deep'; \
+                 document.querySelector('main').prepend(h); \
+                 const btn = document.createElement('button'); btn.textContent = 'Sign out this one'; \
+                 btn.style.width = '60px'; btn.style.whiteSpace = 'nowrap'; btn.style.overflow = 'hidden'; \
+                 document.querySelector('main').append(btn); \
+                 const w = document.createElement('p'); w.textContent = 'seconds'; \
+                 w.style.width = '20px'; w.style.overflowWrap = 'anywhere'; \
+                 document.querySelector('main').append(w);",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let at = format!("/ spoiled at {width} px");
+        check(b, app.mode.as_str(), &at, width, &mut problems).await;
+    }
+
     let all = problems.join("\n");
     for expected in [
         "scrolls sideways",
+        "laid out",
         "the header is more than one line",
         "a field without a label",
         "a heading skips a level: h4",
