@@ -260,8 +260,9 @@ fn offer(columns: &[Value]) -> Value {
     let users: Vec<&str> = readable.iter().filter_map(|c| c["user"].as_str()).collect();
     json!({
         "log_in": !out.is_empty(),
-        // With two columns and one logged out, the login form is for that column by default.
-        "log_in_side": if readable.len() == 2 && out.len() == 1 { out[0] } else { "both" },
+        // With two columns and only one that can be logged in (the other logged in already, or
+        // its store unreachable), the login form is for that column by default.
+        "log_in_side": if columns.len() == 2 && out.len() == 1 { out[0] } else { "both" },
         "log_out_both": columns.len() == 2 && users.len() == 2,
         // Logged in on both sides as different people: worth saying.
         "differ": users.len() == 2 && users[0] != users[1],

@@ -493,6 +493,8 @@ async fn in_an_outage_compare_renders_on_both_ports_and_marks_the_server_column_
             .body
             .contains("This mode cannot open its session: the outage lab has cut this process off from PostgreSQL"));
         assert!(page.body.contains("Login state unknown"));
+        // Only the cookie column can be logged in now: the login form is for it.
+        assert!(page.body.contains("value=\"cookie\" checked"));
         assert!(
             page.body.contains("&quot;color&quot;: &quot;red&quot;"),
             "cookie column"
