@@ -75,6 +75,18 @@ impl Page<'_> {
     /// [`AppError::Unavailable`] when server mode cannot load the session for the header.
     pub async fn render(&self, template: &'static str, context: Value) -> Result<Html, AppError> {
         let user: Option<String> = self.session.get(keys::USERNAME).await?;
+        Ok(self.render_as(user, template, context).await)
+    }
+
+    /// As [`Page::render`], with the header's login state given instead of read from the
+    /// session: for a page that must render when this app's session store cannot be reached
+    /// (`/compare` in an outage), which says so in `context` (`who_unknown`).
+    pub async fn render_as(
+        &self,
+        user: Option<String>,
+        template: &'static str,
+        context: Value,
+    ) -> Html {
         let this = self.session.report(self.request.clone()).await;
         // The reports go to the template as words, not as data for it to assemble.
         let last = self
@@ -94,6 +106,6 @@ impl Page<'_> {
         if let (Some(base), Value::Object(extra)) = (base.as_object_mut(), context) {
             base.extend(extra);
         }
-        Ok(Html::render(template, base))
+        Html::render(template, base)
     }
 }

@@ -41,6 +41,14 @@ function shapeOf(s) {
   ]);
 }
 
+// The row's times (its `…_at` columns) to the second, as the page was rendered: PostgreSQL's
+// microseconds are noise to a reader.
+function toTheSecond(key, value) {
+  return key.endsWith("_at") && typeof value === "string" && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+/.test(value)
+    ? value.replace(/\.\d+/, "")
+    : value;
+}
+
 function status(text) {
   const el = document.getElementById("live-status");
   if (el) el.textContent = text;
@@ -52,7 +60,7 @@ function apply(s) {
     if (v != null) el.textContent = String(v);
   }
   for (const el of document.querySelectorAll("[data-live-json]")) {
-    el.textContent = JSON.stringify(at(s, el.dataset.liveJson) ?? null, null, 2);
+    el.textContent = JSON.stringify(at(s, el.dataset.liveJson) ?? null, toTheSecond, 2);
   }
   for (const el of document.querySelectorAll("[data-live-seconds]")) {
     const v = at(s, el.dataset.liveSeconds);

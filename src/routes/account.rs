@@ -4,9 +4,11 @@ use crate::html::Html;
 use rocket::get;
 use serde_json::json;
 use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 
 use crate::auth::User;
 use crate::error::AppError;
+use crate::humanize;
 use crate::page::Page;
 
 #[get("/account")]
@@ -15,14 +17,22 @@ async fn account_page(page: Page<'_>, user: Result<User, AppError>) -> Result<Ht
     let user = user?;
     let record = page.session.record().await?;
     // end lesson
-    let fmt = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
+    let now = page.session.layer().now();
+    // In words on the page, the exact time on hover, the machine-readable one for <time>.
+    let when = |t: OffsetDateTime| {
+        json!({
+            "words": humanize::relative(t, now),
+            "exact": humanize::exact(t),
+            "iso": t.format(&Rfc3339).unwrap_or_default(),
+        })
+    };
     page.render(
         "account",
         json!({
             "username": user.username,
             "user_id": user.id,
-            "member_since": fmt(user.created_at),
-            "session_since": record.as_ref().map(|r| fmt(r.created_at)),
+            "member_since": when(user.created_at),
+            "session_since": record.as_ref().map(|r| when(r.created_at)),
             "remember": record.as_ref().map(|r| r.remember),
         }),
     )

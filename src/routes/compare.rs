@@ -8,22 +8,24 @@
 //! ([`Session::sibling`]), and the session fairing saves both and writes both cookies.
 
 use crate::html::Html;
-use rocket::form::FromForm;
+use rocket::form::{FromForm, FromFormField};
 use rocket::http::{CookieJar, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::response::Redirect;
+use rocket::serde::json::Json;
 use rocket::{get, post};
 use serde_json::{json, Value};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 use crate::auth;
 use crate::auth::login::{self, Attempt, LoginGate};
 use crate::cookies::{browser_size, COOKIE_LIMIT};
 use crate::csrf::{self, CheckedForm, NoFields};
+use crate::db::Db;
 use crate::error::AppError;
+use crate::humanize;
 use crate::page::Page;
 use crate::routes::color::{parse_color, COLOR};
+use crate::routes::inspector::{inspect, Usage};
 use crate::routes::notes::{check_note, NOTES};
 use crate::session::{Session, SessionError, SiblingSession, SideBySide, StoreError};
 
@@ -90,10 +92,6 @@ fn host_name(header: &str) -> &str {
     }
 }
 
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
-}
-
 /// The first characters of a value, with an ellipsis when there is more.
 fn start_of(value: &str, chars: usize) -> String {
     match value.char_indices().nth(chars) {
@@ -102,72 +100,95 @@ fn start_of(value: &str, chars: usize) -> String {
     }
 }
 
-/// One mode's column: what the browser sent for it and what that mode's store makes of it. A
-/// store that cannot be reached (server mode in an outage) fills its column with the fact instead
-/// of failing the page, so the other column still shows.
-async fn column(session: &Session<'_>, seen: &Seen, this_app: bool) -> Result<Value, AppError> {
+/// What `/compare.json` says of a store it cannot reach, as `reason`.
+const UNREACHABLE: &str = "database-unreachable";
+
+/// One mode's column as data, the shape `/compare.json` gives: the inspector's JSON for that
+/// mode (as `/session.json`), plus `user` (the logged-in name or `null`) and `available`. A store
+/// that cannot be reached (server mode in an outage) gives `available: false` and its `reason`
+/// instead of failing the page, so the other column still shows.
+async fn column(session: &Session<'_>, seen: &Seen, db: &Db) -> Result<Value, AppError> {
     let cookies = session.cookies();
-    let name = cookies.session;
-    let cookie = seen.value(name).map(|value| {
-        let bytes = browser_size(name, value);
-        json!({
-            "name": name,
-            "start": start_of(value, VALUE_START),
-            "bytes": bytes,
-            "over": bytes > COOKIE_LIMIT,
-        })
-    });
-    let mut view = json!({
-        "mode": cookies.mode.as_str(),
-        "this_app": this_app,
-        "cookie_name": name,
-        "cookie": cookie,
-        "limit": COOKIE_LIMIT,
-        // Where the meter turns to a warning: the last tenth before browsers drop the cookie.
-        "high": COOKIE_LIMIT * 9 / 10,
-    });
-    let record = match session.record().await {
-        Ok(record) => record,
+    let sent = seen.value(cookies.session);
+    match inspect(session, sent).await {
+        Ok(mut view) => {
+            view["user"] = json!(session.get::<String>(auth::keys::USERNAME).await?);
+            view["available"] = json!(true);
+            view["reason"] = Value::Null;
+            Ok(view)
+        }
         Err(SessionError::Store(StoreError::Unavailable(why))) => {
             rocket::warn!("compare: the {} store is unavailable: {why}", cookies.mode);
-            view["unavailable"] = json!(true);
-            return Ok(view);
+            let why = if db.outage().is_cut() {
+                "the outage lab has cut this process off from PostgreSQL".to_string()
+            } else {
+                format!(
+                    "PostgreSQL could not be reached within {} s",
+                    db.connect_timeout()
+                )
+            };
+            // What the browser sent still came; what it points to cannot be read.
+            let cookie = sent.map(|value| {
+                json!({
+                    "name": cookies.session,
+                    "value": value,
+                    "bytes": browser_size(cookies.session, value),
+                })
+            });
+            Ok(json!({
+                "mode": cookies.mode.as_str(),
+                "available": false,
+                "reason": UNREACHABLE,
+                "reason_why": why,
+                "user": null,
+                "cookie": cookie,
+                "data": null,
+                "expires_at": null,
+                "row": null,
+                "limit_bytes": Usage::limit_of(session),
+                "refused": null,
+            }))
         }
-        Err(e) => return Err(e.into()),
-    };
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A column for the page: [`column`]'s data and what the template shows besides (the value's
+/// start, the meters, the times in words with the exact one on hover).
+async fn column_view(
+    session: &Session<'_>,
+    seen: &Seen,
+    db: &Db,
+    this_app: bool,
+) -> Result<Value, AppError> {
+    let mut view = column(session, seen, db).await?;
+    let cookies = session.cookies();
     let layer = session.layer();
-    let now = layer.now();
-    let deadlines = record.as_ref().map(|r| layer.deadlines(r));
-    view["refused"] = json!(session.refusal().await?.map(|r| r.as_str()));
-    view["data"] = json!(serde_json::to_string_pretty(
-        &record.as_ref().map(|r| r.data.clone()).unwrap_or_default()
-    )
-    .unwrap_or_default());
-    view["user_id"] = json!(record.as_ref().and_then(|r| r.user_id));
-    view["deadlines"] = match deadlines {
-        Some(d) => json!({
-            "idle": rfc3339(d.idle),
-            "idle_left": (d.idle - now).whole_seconds().max(0),
-            "absolute": rfc3339(d.absolute),
-            "absolute_left": (d.absolute - now).whole_seconds().max(0),
-        }),
-        None => Value::Null,
-    };
-    // A session with an id is a row of `sessions`; the id is the credential, so only its start.
-    view["row"] = match (&record, deadlines) {
-        (Some(r), Some(d)) => match &r.id {
-            Some(id) => json!({
-                "id": start_of(id, 8),
-                "user_id": r.user_id,
-                "created_at": rfc3339(r.created_at),
-                "updated_at": rfc3339(r.last_seen),
-                "expires_at": rfc3339(d.expires_at()),
-            }),
-            None => Value::Null,
-        },
-        _ => Value::Null,
-    };
-    view["stores_rows"] = json!(session.layer().keeps_sessions());
+    view["this_app"] = json!(this_app);
+    view["cookie_name"] = json!(cookies.session);
+    view["stores_rows"] = json!(layer.keeps_sessions());
+    view["cookie_limit"] = json!(COOKIE_LIMIT);
+    // Where the meter turns to a warning: the last tenth before browsers drop the cookie.
+    view["cookie_high"] = json!(COOKIE_LIMIT * 9 / 10);
+    if let Some(value) = seen.value(cookies.session) {
+        view["cookie_start"] = json!(start_of(value, VALUE_START));
+    }
+    if view["available"] != true {
+        return Ok(view);
+    }
+    view["data_pretty"] = json!(serde_json::to_string_pretty(&view["data"]).unwrap_or_default());
+    if let Some(record) = session.record().await? {
+        let now = layer.now();
+        let d = layer.deadlines(&record);
+        let when = |t| json!({ "words": humanize::relative(t, now), "exact": humanize::exact(t) });
+        view["times"] = json!({
+            "created": when(record.created_at),
+            "updated": when(record.last_seen),
+            "expires": when(d.expires_at()),
+            "idle": when(d.idle),
+            "absolute": when(d.absolute),
+        });
+    }
     Ok(view)
 }
 
@@ -185,45 +206,82 @@ fn cookie_first<'a, 'r>(
 
 type Answer = Result<Result<Redirect, (Status, Html)>, AppError>;
 
-/// The page, with `error` above the forms when a form was refused.
+/// The page, with `error` above the forms when a form was refused. Renders whether or not each
+/// store can be reached: a column that cannot load its session says so, and the header, which
+/// would need this app's session, says the login state is unknown instead of failing the page.
 async fn show(
     page: &Page<'_>,
     sibling: &SiblingSession<'_>,
     seen: &Seen,
+    db: &Db,
     error: Option<String>,
 ) -> Result<Html, AppError> {
-    let own = column(&page.session, seen, true).await?;
-    if own["unavailable"] == true {
-        // The layout needs this app's session too (who is logged in): without its store there is
-        // no page, as on every other session page of server mode in an outage.
-        return Err(AppError::Unavailable);
-    }
-    let mut columns = vec![own];
-    if let Some(other) = &sibling.0 {
-        columns.push(column(other, seen, false).await?);
-    }
+    // Both columns load at once: in an outage the waits overlap instead of adding up.
+    let (own, other) = tokio::join!(column_view(&page.session, seen, db, true), async {
+        match &sibling.0 {
+            Some(other) => Some(column_view(other, seen, db, false).await),
+            None => None,
+        }
+    });
+    let own = own?;
+    let other = other.transpose()?;
+    let header_user = own["user"].as_str().map(str::to_string);
+    let who_unknown = (own["available"] != true).then(|| {
+        format!(
+            "Login state unknown: {} mode cannot load its session",
+            page.cookies.mode
+        )
+    });
+    let mut columns: Vec<Value> = std::iter::once(own).chain(other).collect();
     // Server mode on the left, whichever app this is: the same place on both ports.
     columns.sort_by_key(|c| c["mode"] != "server");
-    page.render(
-        "compare",
-        json!({
-            "columns": columns,
-            "both": sibling.0.is_some(),
-            "urls": seen.urls,
-            "error": error,
-        }),
-    )
-    .await
+    let forms = offer(&columns);
+    let context = json!({
+        "columns": columns,
+        "both": sibling.0.is_some(),
+        "urls": seen.urls,
+        "error": error,
+        "offer": forms,
+        "who_unknown": who_unknown,
+    });
+    Ok(page.render_as(header_user, "compare", context).await)
+}
+
+/// Which login and logout forms the columns need: "log in" while any column that can be read is
+/// logged out (in both or just there), "log out" per column that is logged in, and "log out of
+/// both" when both are.
+fn offer(columns: &[Value]) -> Value {
+    let readable: Vec<&Value> = columns.iter().filter(|c| c["available"] == true).collect();
+    let out: Vec<&str> = readable
+        .iter()
+        .filter(|c| c["user"].is_null())
+        .filter_map(|c| c["mode"].as_str())
+        .collect();
+    let users: Vec<&str> = readable.iter().filter_map(|c| c["user"].as_str()).collect();
+    json!({
+        "log_in": !out.is_empty(),
+        // With two columns and only one that can be logged in (the other logged in already, or
+        // its store unreachable), the login form is for that column by default.
+        "log_in_side": if columns.len() == 2 && out.len() == 1 { out[0] } else { "both" },
+        "log_out_both": columns.len() == 2 && users.len() == 2,
+        // Logged in on both sides as different people: worth saying.
+        "differ": users.len() == 2 && users[0] != users[1],
+        "choose_side": columns.len() == 2,
+    })
 }
 
 async fn refused(
     page: &Page<'_>,
     sibling: &SiblingSession<'_>,
     seen: &Seen,
+    db: &Db,
     status: Status,
     why: String,
 ) -> Answer {
-    Ok(Err((status, show(page, sibling, seen, Some(why)).await?)))
+    Ok(Err((
+        status,
+        show(page, sibling, seen, db, Some(why)).await?,
+    )))
 }
 
 #[get("/compare")]
@@ -231,8 +289,32 @@ async fn compare_page(
     page: Page<'_>,
     sibling: SiblingSession<'_>,
     seen: Seen,
+    db: &Db,
 ) -> Result<Html, AppError> {
-    show(&page, &sibling, &seen, None).await
+    show(&page, &sibling, &seen, db, None).await
+}
+
+/// Both columns as JSON: `{"server": …, "cookie": …}`, each [`column`]'s data; a mode this process
+/// does not run (no `--mode both`) is `null`.
+#[get("/compare.json")]
+async fn compare_json(
+    session: Session<'_>,
+    sibling: SiblingSession<'_>,
+    seen: Seen,
+    db: &Db,
+) -> Result<Json<Value>, AppError> {
+    let (own, other) = tokio::join!(column(&session, &seen, db), async {
+        match &sibling.0 {
+            Some(other) => Some(column(other, &seen, db).await),
+            None => None,
+        }
+    });
+    let mut both = json!({ "server": null, "cookie": null });
+    for c in std::iter::once(own?).chain(other.transpose()?) {
+        let mode = c["mode"].as_str().unwrap_or_default().to_string();
+        both[mode] = c;
+    }
+    Ok(Json(both))
 }
 
 #[derive(FromForm)]
@@ -245,6 +327,7 @@ async fn set_color_in_both(
     page: Page<'_>,
     sibling: SiblingSession<'_>,
     seen: Seen,
+    db: &Db,
     form: CheckedForm<ColorForm>,
     gate: LoginGate<'_>,
 ) -> Answer {
@@ -254,6 +337,7 @@ async fn set_color_in_both(
             &page,
             &sibling,
             &seen,
+            db,
             Status::UnprocessableEntity,
             why.into(),
         )
@@ -272,7 +356,7 @@ async fn set_color_in_both(
                     session.cookies().session,
                     what.describe(bytes, limit)
                 );
-                return refused(&page, &sibling, &seen, Status::PayloadTooLarge, why).await;
+                return refused(&page, &sibling, &seen, db, Status::PayloadTooLarge, why).await;
             }
             Err(e) => return Err(e.into()),
         }
@@ -290,12 +374,13 @@ async fn add_note_to_both(
     page: Page<'_>,
     sibling: SiblingSession<'_>,
     seen: Seen,
+    db: &Db,
     form: CheckedForm<NoteForm>,
     gate: LoginGate<'_>,
 ) -> Answer {
     let note = form.0.note;
     if let Err(why) = check_note(&note) {
-        return refused(&page, &sibling, &seen, Status::UnprocessableEntity, why).await;
+        return refused(&page, &sibling, &seen, db, Status::UnprocessableEntity, why).await;
     }
     for session in cookie_first(&page.session, &sibling) {
         gate.throttles.new_session(session, gate.addr).await?;
@@ -316,7 +401,7 @@ async fn add_note_to_both(
                     session.cookies().session,
                     what.describe(bytes, limit)
                 );
-                return refused(&page, &sibling, &seen, Status::PayloadTooLarge, why).await;
+                return refused(&page, &sibling, &seen, db, Status::PayloadTooLarge, why).await;
             }
             Err(e) => return Err(e.into()),
         }
@@ -324,20 +409,44 @@ async fn add_note_to_both(
     Ok(Ok(Redirect::to("/compare")))
 }
 
+/// Which sessions a login or logout on `/compare` acts on: both (the default), or one mode's
+/// alone, so a student can make the columns differ and watch what each mode does.
+#[derive(FromFormField, Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Both,
+    Server,
+    Cookie,
+}
+
+impl Side {
+    fn includes(self, session: &Session<'_>) -> bool {
+        match self {
+            Side::Both => true,
+            Side::Server => session.cookies().mode.as_str() == "server",
+            Side::Cookie => session.cookies().mode.as_str() == "cookie",
+        }
+    }
+}
+
 #[derive(FromForm)]
 struct Credentials {
     username: String,
     password: String,
     remember: bool,
+    // Missing: both; a value that is not a side: 422 (an `Option` would swallow it as none).
+    #[field(default = Side::Both)]
+    side: Side,
 }
 
-/// One lookup and one password check, then a login in each mode: a new id (server mode) and a
-/// freshly sealed cookie (cookie mode), and a new CSRF token for each app.
+/// One lookup and one password check, then a login in each mode asked for (both unless `side`
+/// names one): a new id (server mode) and a freshly sealed cookie (cookie mode), and a new CSRF
+/// token for each app logged in.
 #[post("/compare/login", data = "<form>")]
 async fn log_in_both(
     page: Page<'_>,
     sibling: SiblingSession<'_>,
     seen: Seen,
+    db: &Db,
     jar: &CookieJar<'_>,
     form: CheckedForm<Credentials>,
     gate: LoginGate<'_>,
@@ -364,27 +473,40 @@ async fn log_in_both(
         }
         Attempt::Refused => {
             let why = "Wrong username or password.".to_string();
-            return refused(&page, &sibling, &seen, Status::Unauthorized, why).await;
+            return refused(&page, &sibling, &seen, db, Status::Unauthorized, why).await;
         }
     };
+    let side = f.side;
     for session in cookie_first(&page.session, &sibling) {
-        auth::log_in(session, &page.cookies.keys, &user, f.remember).await?;
+        if side.includes(session) {
+            auth::log_in(session, &page.cookies.keys, &user, f.remember).await?;
+        }
     }
-    renew_csrf_of_both(&page, &sibling, jar);
+    renew_csrf(&page, &sibling, jar, side);
     Ok(Ok(Redirect::to("/compare")))
 }
 
-#[post("/compare/logout", data = "<_form>")]
+#[derive(FromForm)]
+struct LogoutForm {
+    #[field(default = Side::Both)]
+    side: Side,
+}
+
+/// Ends the session in each mode asked for (both unless `side` names one).
+#[post("/compare/logout", data = "<form>")]
 async fn log_out_both(
     page: Page<'_>,
     sibling: SiblingSession<'_>,
     jar: &CookieJar<'_>,
-    _form: CheckedForm<NoFields>,
+    form: CheckedForm<LogoutForm>,
 ) -> Result<Redirect, AppError> {
+    let side = form.0.side;
     for session in cookie_first(&page.session, &sibling) {
-        session.flush().await?;
+        if side.includes(session) {
+            session.flush().await?;
+        }
     }
-    renew_csrf_of_both(&page, &sibling, jar);
+    renew_csrf(&page, &sibling, jar, side);
     Ok(Redirect::to("/compare"))
 }
 
@@ -404,10 +526,13 @@ async fn forget_both_cookies(
     Redirect::to("/compare")
 }
 
-/// Login and logout renew the CSRF token (forms shown before no longer post) in each app.
-fn renew_csrf_of_both(page: &Page<'_>, sibling: &SiblingSession<'_>, jar: &CookieJar<'_>) {
-    page.renew_csrf();
-    if let Some(other) = &sibling.0 {
+/// Login and logout renew the CSRF token (forms shown before no longer post) in each app whose
+/// session they changed.
+fn renew_csrf(page: &Page<'_>, sibling: &SiblingSession<'_>, jar: &CookieJar<'_>, side: Side) {
+    if side.includes(&page.session) {
+        page.renew_csrf();
+    }
+    if let Some(other) = sibling.0.as_ref().filter(|s| side.includes(s)) {
         csrf::renew(jar, other.cookies());
     }
 }
@@ -415,6 +540,7 @@ fn renew_csrf_of_both(page: &Page<'_>, sibling: &SiblingSession<'_>, jar: &Cooki
 pub fn routes() -> Vec<rocket::Route> {
     rocket::routes![
         compare_page,
+        compare_json,
         set_color_in_both,
         add_note_to_both,
         log_in_both,

@@ -16,11 +16,12 @@ use crate::cookies::{CookieConfig, COOKIE_LIMIT};
 use crate::error::AppError;
 use crate::humanize;
 use crate::page::Page;
-use crate::session::Session;
+use crate::session::layer::data_bytes;
+use crate::session::{Session, SessionError};
 use crate::settings::Settings;
 
 /// The session cookie's value exactly as it came in the `Cookie` header (still percent-encoded).
-struct SentCookie(Option<String>);
+pub struct SentCookie(pub Option<String>);
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for SentCookie {
@@ -84,22 +85,96 @@ fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
 
-/// The inspector's data, shared by the page and the JSON.
-async fn inspect(
-    session: &Session<'_>,
-    cookies: &CookieConfig,
-    sent: &SentCookie,
-) -> Result<Value, AppError> {
+/// How full the session is against the limit that applies to its mode: the cookie's size
+/// (name + value, as the browser counts it) against 4096 bytes where the cookie holds the
+/// session, the row's data (the map as compact JSON, see [`data_bytes`]) against
+/// `session_max_bytes` where a row does.
+pub struct Usage {
+    /// `"cookie"` or `"row"`: what is measured.
+    pub what: &'static str,
+    pub bytes: usize,
+    pub limit: usize,
+}
+
+/// Past this share of the limit the pages warn that the next writes may be refused with 413.
+const WARN_PERCENT: usize = 90;
+
+impl Usage {
+    /// Measures `session` (already loaded) and the cookie the browser sent for it.
+    ///
+    /// # Errors
+    /// [`SessionError::Store`] when the store cannot be reached.
+    pub async fn of(session: &Session<'_>, sent: Option<&str>) -> Result<Usage, SessionError> {
+        let layer = session.layer();
+        if layer.keeps_sessions() {
+            let record = session.record().await?;
+            let bytes = match &record {
+                Some(r) => data_bytes(r).map_err(|source| SessionError::Type {
+                    key: String::new(),
+                    source,
+                })?,
+                None => 0,
+            };
+            Ok(Usage {
+                what: "row",
+                bytes,
+                limit: Usage::limit_of(session),
+            })
+        } else {
+            let name = session.cookies().session;
+            Ok(Usage {
+                what: "cookie",
+                bytes: sent.map_or(0, |value| name.len() + value.len()),
+                limit: Usage::limit_of(session),
+            })
+        }
+    }
+
+    /// The limit that applies to `session`'s mode, without loading it.
+    pub fn limit_of(session: &Session<'_>) -> usize {
+        let layer = session.layer();
+        if layer.keeps_sessions() {
+            layer.max_data()
+        } else {
+            COOKIE_LIMIT
+        }
+    }
+
+    pub fn percent(&self) -> usize {
+        (self.bytes * 100 / self.limit.max(1)).min(100)
+    }
+
+    /// For the templates: the figures, the share, and whether to warn.
+    pub fn view(&self) -> Value {
+        json!({
+            "what": self.what,
+            "bytes": self.bytes,
+            "limit": self.limit,
+            "percent": self.percent(),
+            "near": self.percent() >= WARN_PERCENT,
+            "left": self.limit.saturating_sub(self.bytes),
+        })
+    }
+}
+
+/// The inspector's data, shared by the page, `/session.json` and `/compare.json`: `session` as its
+/// own mode's store opens it, and `sent`, the value its cookie came with (as the browser holds it).
+///
+/// # Errors
+/// [`SessionError::Store`] when the store cannot be reached.
+pub async fn inspect(session: &Session<'_>, sent: Option<&str>) -> Result<Value, SessionError> {
     let layer = session.layer();
+    let cookies = session.cookies();
     // lesson: inspector
     let record = session.record().await?;
     let refused = session.refusal().await?;
     // end lesson
     // The value came as the browser stores it (percent-encoded), so its size is the browser's.
-    let cookie = sent.0.as_ref().map(|value| {
+    let cookie = sent.map(|value| {
         let name = cookies.session;
         json!({ "name": name, "value": value, "bytes": name.len() + value.len() })
     });
+    let usage = Usage::of(session, sent).await?;
     let deadlines = record.as_ref().map(|r| layer.deadlines(r));
     // Where the store keeps sessions, the inspector shows the row as the table holds it.
     let row = match &record {
@@ -107,6 +182,7 @@ async fn inspect(
             Some(d) => json!({
                 "id": r.id,
                 "data": r.data,
+                "bytes": usage.bytes,
                 "user_id": r.user_id,
                 "created_at": rfc3339(r.created_at),
                 "updated_at": rfc3339(r.last_seen),
@@ -128,7 +204,7 @@ async fn inspect(
         "refused": refused.map(|r| r.as_str()),
         "revocation": layer.revocation().map(|r| r.as_str()),
         "refused_why": refused.map(|r| r.in_words()),
-        "anatomy": sent.0.as_deref().map(|v| anatomy(cookies.session, v)),
+        "anatomy": sent.map(|v| anatomy(cookies.session, v)),
         "expires_at": deadlines.map(|d| rfc3339(d.expires_at())),
         "idle_expires_at": deadlines.map(|d| rfc3339(d.idle)),
         "absolute_expires_at": deadlines.map(|d| rfc3339(d.absolute)),
@@ -146,7 +222,27 @@ async fn inspect(
         "remember": record.as_ref().map(|r| r.remember),
         "now": rfc3339(now),
         "row": row,
+        // The limit this mode's session meets first: the browser's 4096 bytes for the cookie
+        // that holds it, or `session_max_bytes` for the row's data.
+        "limit_bytes": usage.limit,
+        "usage": usage.view(),
     }))
+}
+
+/// The row with its times (the `…_at` columns) cut to the whole second
+/// (`…T06:10:17.123456Z` → `…T06:10:17Z`); the map it holds is left as stored.
+fn to_the_second(mut row: Value) -> Value {
+    if let Some(columns) = row.as_object_mut() {
+        for (column, value) in columns.iter_mut() {
+            let time = value
+                .as_str()
+                .and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok());
+            if let (true, Some(t)) = (column.ends_with("_at"), time) {
+                *value = json!(rfc3339(t.replace_nanosecond(0).unwrap_or(t)));
+            }
+        }
+    }
+    row
 }
 
 #[get("/session")]
@@ -156,7 +252,7 @@ async fn inspector_page(
     settings: &State<Settings>,
     clock: &State<Arc<Clock>>,
 ) -> Result<Html, AppError> {
-    let mut view = inspect(&page.session, page.cookies, &sent).await?;
+    let mut view = inspect(&page.session, sent.0.as_deref()).await?;
     let bytes = view["cookie"]["bytes"].as_u64().unwrap_or(0) as usize;
     if let Some(v) = view.as_object_mut() {
         v.insert("limit".into(), json!(COOKIE_LIMIT));
@@ -169,9 +265,12 @@ async fn inspector_page(
             "data_pretty".into(),
             json!(serde_json::to_string_pretty(&v["data"]).unwrap_or_default()),
         );
+        // The row as the table holds it, but its times to the second: PostgreSQL's microseconds
+        // are noise to a reader (inspector.js trims them the same way on live updates).
+        let row = to_the_second(v["row"].clone());
         v.insert(
             "row_pretty".into(),
-            json!(serde_json::to_string_pretty(&v["row"]).unwrap_or_default()),
+            json!(serde_json::to_string_pretty(&row).unwrap_or_default()),
         );
         v.insert("idle_timeout".into(), json!(settings.idle_timeout));
         v.insert("absolute_timeout".into(), json!(settings.absolute_timeout));
@@ -182,12 +281,8 @@ async fn inspector_page(
 }
 
 #[get("/session.json")]
-async fn inspector_json(
-    session: Session<'_>,
-    cookies: &State<CookieConfig>,
-    sent: SentCookie,
-) -> Result<Json<Value>, AppError> {
-    Ok(Json(inspect(&session, cookies, &sent).await?))
+async fn inspector_json(session: Session<'_>, sent: SentCookie) -> Result<Json<Value>, AppError> {
+    Ok(Json(inspect(&session, sent.0.as_deref()).await?))
 }
 
 pub fn routes() -> Vec<rocket::Route> {

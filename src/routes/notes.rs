@@ -1,5 +1,6 @@
-//! `/notes`: a list that grows in the session, to watch the cookie grow with it (and, in cookie
-//! mode, hit the browsers' 4096-byte limit).
+//! `/notes`: a list that grows in the session, to watch the session grow with it against its
+//! mode's limit — the cookie against the browsers' 4096 bytes, or the row's data against
+//! `session_max_bytes` — with a warning before the 413.
 
 use crate::html::Html;
 use rocket::form::FromForm;
@@ -11,6 +12,7 @@ use serde_json::json;
 use crate::csrf::{CheckedForm, NoFields};
 use crate::error::AppError;
 use crate::page::Page;
+use crate::routes::inspector::{SentCookie, Usage};
 use crate::session::SessionError;
 use crate::throttle::{ClientAddr, Throttles};
 
@@ -27,10 +29,17 @@ struct NoteForm {
 
 type Answer = Result<Result<Redirect, (Status, Html)>, AppError>;
 
-async fn show(page: &Page<'_>, typed: &str, error: Option<String>) -> Result<Html, AppError> {
+async fn show(
+    page: &Page<'_>,
+    sent: &SentCookie,
+    typed: &str,
+    error: Option<String>,
+) -> Result<Html, AppError> {
     // lesson: notes-show
     let notes: Vec<String> = page.session.get(NOTES).await?.unwrap_or_default();
     // end lesson
+    // How full the session is against its mode's limit, so the 413 comes with a warning first.
+    let usage = Usage::of(&page.session, sent.0.as_deref()).await?;
     page.render(
         "notes",
         json!({
@@ -39,14 +48,21 @@ async fn show(page: &Page<'_>, typed: &str, error: Option<String>) -> Result<Htm
             "error": error,
             "max_chars": NOTE_MAX_CHARS,
             "max_bytes": page.session.layer().max_data(),
+            "usage": usage.view(),
         }),
     )
     .await
 }
 
 /// Re-shows the form with what was typed and why it was refused.
-async fn refused(page: &Page<'_>, typed: &str, status: Status, why: String) -> Answer {
-    Ok(Err((status, show(page, typed, Some(why)).await?)))
+async fn refused(
+    page: &Page<'_>,
+    sent: &SentCookie,
+    typed: &str,
+    status: Status,
+    why: String,
+) -> Answer {
+    Ok(Err((status, show(page, sent, typed, Some(why)).await?)))
 }
 
 /// What is wrong with a note, if anything (also used by `/compare`'s note form).
@@ -63,20 +79,21 @@ pub fn check_note(note: &str) -> Result<(), String> {
 }
 
 #[get("/notes")]
-async fn notes_page(page: Page<'_>) -> Result<Html, AppError> {
-    show(&page, "", None).await
+async fn notes_page(page: Page<'_>, sent: SentCookie) -> Result<Html, AppError> {
+    show(&page, &sent, "", None).await
 }
 
 #[post("/notes", data = "<form>")]
 async fn add_note(
     page: Page<'_>,
+    sent: SentCookie,
     form: CheckedForm<NoteForm>,
     addr: ClientAddr,
     throttles: &State<Throttles>,
 ) -> Answer {
     let note = form.0.note;
     if let Err(why) = check_note(&note) {
-        return refused(&page, &note, Status::UnprocessableEntity, why).await;
+        return refused(&page, &sent, &note, Status::UnprocessableEntity, why).await;
     }
     throttles.new_session(&page.session, addr).await?;
     // lesson: notes-add
@@ -92,7 +109,7 @@ async fn add_note(
                 "Refused: with this note {}. Nothing changed.",
                 what.describe(bytes, limit)
             );
-            refused(&page, &note, Status::PayloadTooLarge, why).await
+            refused(&page, &sent, &note, Status::PayloadTooLarge, why).await
         }
         Err(e) => Err(e.into()),
     }

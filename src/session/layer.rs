@@ -133,12 +133,10 @@ impl SessionLayer {
     /// Refuses a session whose data (the map as JSON) passes `session_max_bytes`. Checked on every
     /// change, whether or not the cookie must be re-sent: server mode's cookie rarely is.
     pub(super) fn check_data(&self, record: &Record) -> Result<(), SessionError> {
-        let bytes = serde_json::to_vec(&record.data)
-            .map_err(|source| SessionError::Type {
-                key: String::new(),
-                source,
-            })?
-            .len();
+        let bytes = data_bytes(record).map_err(|source| SessionError::Type {
+            key: String::new(),
+            source,
+        })?;
         if bytes > self.max_data {
             return Err(SessionError::TooLarge {
                 what: SizeLimit::Data,
@@ -245,4 +243,14 @@ impl Inner {
 /// date taken from the absolute deadline.
 pub(super) fn attributes_change(before: &Record, after: &Record) -> bool {
     before.remember != after.remember || (after.remember && before.created_at != after.created_at)
+}
+
+/// The size `session_max_bytes` is measured in: the session's map serialized as compact JSON.
+/// Not PostgreSQL's own figure for the `jsonb` column (its binary form, maybe compressed), but
+/// the one a write is refused by, so the pages that show it and the 413 agree.
+///
+/// # Errors
+/// A map that cannot be serialized (not expected: it came from JSON).
+pub fn data_bytes(record: &Record) -> Result<usize, serde_json::Error> {
+    serde_json::to_vec(&record.data).map(|json| json.len())
 }

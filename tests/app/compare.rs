@@ -3,6 +3,7 @@
 
 use rocket::figment::Figment;
 use rocket::local::asynchronous::Client;
+use serde_json::json;
 use session_lab::settings::Mode;
 use sqlx::postgres::PgPoolOptions;
 
@@ -354,7 +355,9 @@ async fn with_mode_both_one_outage_switch_serves_both_apps() {
     // The compare page on the cookie app still shows its own column; the server column says why not.
     let compare = b.get("/compare").await;
     assert_eq!(compare.status, 200);
-    assert!(compare.body.contains("PostgreSQL cannot be reached"));
+    assert!(compare
+        .body
+        .contains("the outage lab has cut this process off from PostgreSQL"));
     assert_eq!(
         b.post("/labs/outage", &[("cut", "false")]).await.status,
         303
@@ -399,7 +402,194 @@ async fn mode_both_gives_both_apps_one_key_when_none_is_set() {
     assert_eq!(page.body.matches("&quot;teal&quot;").count(), 2);
 }
 
+/// `user` of each column of `/compare.json`, and whether its store could be read.
+fn side<'j>(json: &'j serde_json::Value, mode: &str) -> (&'j serde_json::Value, bool) {
+    (&json[mode]["user"], json[mode]["available"] == true)
+}
+
+#[rocket::async_test]
+async fn compare_json_and_the_page_tell_each_mode_s_own_login_state_when_only_one_is_logged_in() {
+    let (server, cookie) = spawn_both(|f| f).await;
+    let queue = session_lab::auth::queue::HashQueue::unbounded();
+    session_lab::auth::users::create_user(&server.pool, &queue, "alice", PW.into())
+        .await
+        .expect("user");
+    let mut b = server.browser();
+    // The ordinary login page of server mode: only server mode's session knows alice.
+    assert_eq!(login(&b, "alice", PW).await.status, 303);
+    b.post("/compare/color", &[("color", "teal")]).await;
+    for app in [&server, &cookie] {
+        visit(&mut b, app);
+        let res = b.get("/compare.json").await;
+        assert_eq!(res.status, 200);
+        let json = res.json();
+        assert_eq!(
+            side(&json, "server"),
+            (&json!("alice"), true),
+            "on {}",
+            app.mode
+        );
+        assert_eq!(side(&json, "cookie"), (&serde_json::Value::Null, true));
+        // Each column is the inspector's JSON of its mode.
+        assert_eq!(json["server"]["mode"], "server");
+        assert_eq!(json["cookie"]["mode"], "cookie");
+        assert_eq!(json["server"]["data"]["color"], "teal");
+        assert_eq!(json["cookie"]["data"]["color"], "teal");
+        assert_eq!(json["server"]["cookie"]["name"], "session_id");
+        assert_eq!(
+            json["cookie"]["cookie"]["value"].as_str(),
+            b.cookie("session_data").as_deref()
+        );
+        assert_eq!(json["server"]["limit_bytes"], 65536);
+        assert_eq!(json["cookie"]["limit_bytes"], 4096);
+        assert!(json["cookie"]["row"].is_null());
+        let data = serde_json::to_vec(&json["server"]["data"]).expect("json");
+        assert_eq!(json["server"]["row"]["bytes"], data.len());
+
+        // The page: each column its own state, and the forms what each column needs.
+        let page = b.get("/compare").await;
+        assert_eq!(page.status, 200);
+        let column_says = "who-column\"><span>Logged in as <strong>alice</strong>";
+        assert_eq!(page.body.matches(column_says).count(), 1);
+        assert_eq!(page.body.matches("Not logged in</p>").count(), 1);
+        assert!(page.body.contains("Log in (cookie mode is logged out)"));
+        assert!(page.body.contains("value=\"cookie\" checked"));
+        assert!(page.body.contains("Log out of server mode only"));
+        assert!(!page.body.contains("Log out of cookie mode only"));
+        assert!(!page.body.contains("Log out of both"));
+    }
+}
+
+#[rocket::async_test]
+async fn compare_logs_in_and_out_of_one_mode_only_when_asked() {
+    let (server, cookie) = spawn_both(|f| f).await;
+    let queue = session_lab::auth::queue::HashQueue::unbounded();
+    session_lab::auth::users::create_user(&server.pool, &queue, "alice", PW.into())
+        .await
+        .expect("user");
+    let b = cookie.browser();
+    let res = b
+        .post(
+            "/compare/login",
+            &[("username", "alice"), ("password", PW), ("side", "cookie")],
+        )
+        .await;
+    assert_eq!(res.status, 303);
+    assert!(res.set_cookie("session_data").is_some());
+    assert!(
+        res.set_cookie("session_id").is_none(),
+        "server mode untouched"
+    );
+    let json = b.get("/compare.json").await.json();
+    assert_eq!(json["cookie"]["user"], "alice");
+    assert!(json["server"]["user"].is_null());
+
+    let res = b
+        .post(
+            "/compare/login",
+            &[("username", "alice"), ("password", PW), ("side", "both")],
+        )
+        .await;
+    assert_eq!(res.status, 303);
+    let page = b.get("/compare").await;
+    assert!(page.body.contains("Log out of both"));
+    assert!(
+        !page.body.contains("action=\"/compare/login\""),
+        "nobody to log in"
+    );
+
+    assert_eq!(
+        b.post("/compare/logout", &[("side", "server")])
+            .await
+            .status,
+        303
+    );
+    let json = b.get("/compare.json").await.json();
+    assert!(json["server"]["user"].is_null());
+    assert_eq!(json["cookie"]["user"], "alice");
+    assert_eq!(server.session_rows().await, 0, "server mode's row deleted");
+
+    let bad = b.post("/compare/logout", &[("side", "sideways")]).await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(
+        b.get("/compare.json").await.json()["cookie"]["user"],
+        "alice"
+    );
+}
+
+#[rocket::async_test]
+async fn in_an_outage_compare_renders_on_both_ports_and_marks_the_server_column_unavailable() {
+    let (server, cookie) =
+        spawn_both(|f| f.merge(("databases.session_lab.connect_timeout", 1))).await;
+    let mut b = server.browser();
+    signup(&b, "alice", PW).await;
+    b.post("/compare/color", &[("color", "red")]).await;
+    b.get("/labs/outage").await;
+    assert_eq!(b.post("/labs/outage", &[("cut", "true")]).await.status, 303);
+    for app in [&server, &cookie] {
+        visit(&mut b, app);
+        let res = b.get("/compare.json").await;
+        assert_eq!(res.status, 200, "on {}", app.mode);
+        let json = res.json();
+        assert_eq!(json["server"]["available"], false);
+        assert_eq!(json["server"]["reason"], "database-unreachable");
+        assert!(json["server"]["user"].is_null());
+        assert_eq!(
+            json["server"]["cookie"]["name"], "session_id",
+            "the cookie still came"
+        );
+        assert_eq!(json["cookie"]["available"], true);
+        assert_eq!(json["cookie"]["data"]["color"], "red");
+
+        let page = b.get("/compare").await;
+        assert_eq!(page.status, 200, "on {}", app.mode);
+        assert!(page
+            .body
+            .contains("This mode cannot open its session: the outage lab has cut this process off from PostgreSQL"));
+        assert!(page.body.contains("Login state unknown"));
+        // Only the cookie column can be logged in now: the login form is for it.
+        assert!(page.body.contains("value=\"cookie\" checked"));
+        assert!(
+            page.body.contains("&quot;color&quot;: &quot;red&quot;"),
+            "cookie column"
+        );
+    }
+    // The header of the server-mode port cannot know who is logged in, and says so.
+    visit(&mut b, &server);
+    let page = b.get("/compare").await;
+    assert!(page
+        .body
+        .contains("Login state unknown: server mode cannot load its session"));
+    assert_eq!(
+        b.post("/labs/outage", &[("cut", "false")]).await.status,
+        303
+    );
+    let json = b.get("/compare.json").await.json();
+    assert_eq!(json["server"]["available"], true);
+    assert_eq!(json["server"]["user"], "alice");
+}
+
+async fn without_mode_both_compare_json_gives_the_other_mode_as_null(mode: Mode) {
+    let app = TestApp::spawn(mode).await;
+    let b = app.browser();
+    b.post("/color", &[("color", "red")]).await;
+    let json = b.get("/compare.json").await.json();
+    let (here, other) = match mode {
+        Mode::Server => ("server", "cookie"),
+        Mode::Cookie => ("cookie", "server"),
+    };
+    assert!(json[other].is_null(), "{json}");
+    assert_eq!(json[here]["available"], true);
+    assert_eq!(json[here]["data"]["color"], "red");
+    assert!(json[here]["user"].is_null());
+    let inspector = b.get("/session.json").await.json();
+    for key in ["mode", "cookie", "data", "row", "limit_bytes", "refused"] {
+        assert_eq!(json[here][key], inspector[key], "{key}");
+    }
+}
+
 both_modes!(
+    without_mode_both_compare_json_gives_the_other_mode_as_null,
     a_compare_form_changes_both_sessions,
     forgetting_both_cookies_removes_each_as_the_session_layer_writes_it_and_keeps_the_row,
     a_compare_note_too_large_for_the_cookie_changes_neither,

@@ -23,3 +23,4 @@ mod labs;
 mod lifecycle;
 mod live;
 mod report;
+mod row_size;

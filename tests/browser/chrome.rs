@@ -168,6 +168,33 @@ impl Chrome {
             .map_err(|e| e.to_string())
     }
 
+    /// Gives the page a viewport of exactly `width` × `height` CSS pixels through the DevTools
+    /// protocol (`Emulation.setDeviceMetricsOverride`, sent with chromedriver's
+    /// `goog/cdp/execute`), as a phone (`mobile`: the page's viewport meta applies, scrollbars
+    /// overlay) or a desktop. Unlike resizing the window, this reaches below the 500 px that
+    /// headless Chromium keeps a window at, and lasts until changed.
+    pub async fn emulate_viewport(
+        &self,
+        width: u32,
+        height: u32,
+        mobile: bool,
+    ) -> Result<(), String> {
+        let params = serde_json::json!({
+            "width": width,
+            "height": height,
+            "deviceScaleFactor": 1,
+            "mobile": mobile,
+        });
+        self.client
+            .issue_cmd(Cdp {
+                cmd: "Emulation.setDeviceMetricsOverride",
+                params,
+            })
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("Emulation.setDeviceMetricsOverride: {e}"))
+    }
+
     /// Opens `path` on the app.
     pub async fn goto(&self, path: &str) -> Result<(), String> {
         self.client
@@ -318,5 +345,31 @@ fn kill_chromium_using(profile: &std::path::Path) {
                 libc::kill(pid, libc::SIGKILL);
             }
         }
+    }
+}
+
+/// A DevTools protocol command, sent through chromedriver's vendor endpoint
+/// `POST /session/{id}/goog/cdp/execute` with `{"cmd", "params"}`.
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        let body = serde_json::json!({ "cmd": self.cmd, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
     }
 }

@@ -33,6 +33,7 @@ use served::{ServedApp, ServedBoth};
 const LIMIT: Duration = Duration::from_secs(180);
 
 type TestFn = for<'a> fn(&'a Chrome, &'a ServedApp) -> Pin<Box<dyn Future<Output = ()> + 'a>>;
+type BothFn = for<'a> fn(&'a Chrome, &'a ServedBoth) -> Pin<Box<dyn Future<Output = ()> + 'a>>;
 
 /// `[(name, boxed test)]` for a list of `async fn NAME(&Chrome, &ServedApp)`.
 macro_rules! tests {
@@ -88,16 +89,34 @@ fn main() {
             ));
         }
     }
-    {
+    let both: [(&str, BothFn); 2] = [
+        (
+            "both_modes_a_color_set_on_compare_shows_in_both_columns",
+            |b, apps| {
+                Box::pin(labs::both_modes_a_color_set_on_compare_shows_in_both_columns(b, apps))
+            },
+        ),
+        (
+            "compare_fits_at_390_and_1280_px_and_shows_both_sides_in_an_outage",
+            |b, apps| {
+                Box::pin(
+                    fits::compare_fits_at_390_and_1280_px_and_shows_both_sides_in_an_outage(
+                        b, apps,
+                    ),
+                )
+            },
+        ),
+    ];
+    for (name, test) in both {
         let missing = missing.clone();
         trials.push(Trial::ignorable_test(
-            "both::both_modes_a_color_set_on_compare_shows_in_both_columns",
+            format!("both::{name}"),
             move || match missing {
                 Some(why) if in_ci => Err(Failed::from(format!("CI=true: {why}"))),
                 Some(_) => Ok(Completion::ignored_with(
                     "no chromedriver: see browser_tests_skipped_because_chromedriver_is_missing",
                 )),
-                None => run_both().map(|()| Completion::Completed),
+                None => run_both(test).map(|()| Completion::Completed),
             },
         ));
     }
@@ -138,7 +157,7 @@ fn run(mode: Mode, test: TestFn) -> Result<(), Failed> {
 
 /// `--mode both` (two apps, one database) and a fresh Chromium at 1280 px browsing the
 /// server-mode one, within [`LIMIT`].
-fn run_both() -> Result<(), Failed> {
+fn run_both(test: BothFn) -> Result<(), Failed> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -148,11 +167,7 @@ fn run_both() -> Result<(), Failed> {
         let started = Instant::now();
         let apps = ServedBoth::start().await?;
         let browser = Chrome::start(&apps.server, 1280, 900).await?;
-        let outcome = tokio::time::timeout(
-            LIMIT,
-            labs::both_modes_a_color_set_on_compare_shows_in_both_columns(&browser, &apps),
-        )
-        .await;
+        let outcome = tokio::time::timeout(LIMIT, test(&browser, &apps)).await;
         browser.close().await;
         drop(apps);
         outcome.map_err(|_| format!("gave up after {:?}", started.elapsed()))?;
