@@ -12,7 +12,7 @@ use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::response::Redirect;
-use rocket::{get, post, State};
+use rocket::{get, post};
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -20,7 +20,7 @@ use time::OffsetDateTime;
 use crate::auth;
 use crate::auth::login::{self, Attempt, LoginGate};
 use crate::both::SideBySide;
-use crate::cookies::{browser_size, CookieConfig, COOKIE_LIMIT};
+use crate::cookies::{browser_size, COOKIE_LIMIT};
 use crate::csrf::{self, CheckedForm, NoFields};
 use crate::error::AppError;
 use crate::page::Page;
@@ -393,17 +393,35 @@ async fn log_out_both(
 /// the README's lesson on deleting the cookie shows.
 #[post("/compare/forget", data = "<_form>")]
 async fn forget_both_cookies(
-    cookies: &State<CookieConfig>,
+    session: Session<'_>,
     sibling: SiblingSession<'_>,
     jar: &CookieJar<'_>,
     _form: CheckedForm<NoFields>,
 ) -> Redirect {
-    jar.add(cookies.removal(cookies.session));
-    if let Some(other) = &sibling.0 {
-        let theirs = other.cookies();
-        jar.add(theirs.removal(theirs.session));
+    for session in std::iter::once(&session).chain(sibling.0.as_ref()) {
+        let cookies = session.cookies();
+        jar.add(cookies.removal(cookies.session));
+        session.note(forget_note(session)).await;
     }
     Redirect::to("/compare")
+}
+
+/// What deleting a mode's session cookie leaves behind, for the report.
+fn forget_note(session: &Session<'_>) -> String {
+    let name = session.cookies().session;
+    if session.layer().keeps_sessions() {
+        format!(
+            "Told your browser to delete {name}. Nothing else happened: the session's row stays in \
+             the table until it expires or is cleaned up, so a copy of the deleted cookie still \
+             works until then."
+        )
+    } else {
+        format!(
+            "Told your browser to delete {name}. The server keeps nothing to delete: a copy of the \
+             deleted cookie still works until its idle deadline if left unused, and never past its \
+             absolute one."
+        )
+    }
 }
 
 /// Login and logout renew the CSRF token (forms shown before no longer post) in each app.

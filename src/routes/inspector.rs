@@ -211,6 +211,8 @@ mod fast_forward {
 
     use crate::clock::Clock;
     use crate::csrf::CheckedForm;
+    use crate::humanize;
+    use crate::session::Session;
 
     #[derive(FromForm)]
     pub struct FastForward {
@@ -222,8 +224,18 @@ mod fast_forward {
     pub async fn fast_forward(
         form: CheckedForm<FastForward>,
         clock: &State<Arc<Clock>>,
+        session: Session<'_>,
     ) -> Redirect {
         clock.advance(form.0.seconds);
+        let ahead = humanize::in_words(clock.offset().unsigned_abs());
+        session
+            .note(format!(
+                "Moved the clock the deadline checks read forward by {}: it now runs {ahead} \
+                 ahead of real time. Your session itself was not touched — the page below reads \
+                 it against the new time.",
+                humanize::in_words(form.0.seconds.unsigned_abs())
+            ))
+            .await;
         Redirect::to("/session")
     }
 }

@@ -227,7 +227,7 @@ impl<'r> Session<'r> {
     /// What this request has done to the session so far, for the page's own report.
     pub async fn report(&self, request: String) -> Report {
         let inner = self.state.inner.lock().await;
-        report::draft(&inner, request, self.cookies.session, self.layer)
+        report::draft(&inner, request, self.cookies, self.layer)
     }
 
     /// Records that a revocation check of the app's passed (`checked=epoch` in `Session-Trace`).
@@ -365,6 +365,7 @@ impl<'r> Session<'r> {
         let Some(cookie) = self.jar.get(name) else {
             return Ok(());
         };
+        inner.cookie_came = true;
         let now = layer.now();
         let opened = layer
             .open(self.cookies, cookie.value(), now, &mut inner.statements)

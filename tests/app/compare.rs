@@ -12,7 +12,7 @@ const PW: &str = "correct horse battery";
 
 /// Both apps the way `session-lab --mode both` builds them (one figment, one pool), each behind
 /// a local client, on one fresh database. Server mode first: it creates and migrates it.
-async fn spawn_both(tweak: impl FnOnce(Figment) -> Figment) -> (TestApp, TestApp) {
+pub(crate) async fn spawn_both(tweak: impl FnOnce(Figment) -> Figment) -> (TestApp, TestApp) {
     let db_name = fresh_db_name();
     let db_url = url_for(&db_name);
     let figment = tweak(test_figment(ServerMode, &db_url));

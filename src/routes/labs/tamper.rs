@@ -265,7 +265,16 @@ async fn flip_byte(
 ) -> Result<Result<Redirect, (Status, Html)>, AppError> {
     let s = subject(&page, jar).await?;
     match parse_index(&form.0.index, s.sealed.len()) {
-        Ok(i) => Ok(Ok(Redirect::to(format!("/labs/tamper?flip={i}")))),
+        Ok(i) => {
+            page.session
+                .note(format!(
+                    "Flipped byte {i} of copies of the value, in the server's memory only: \
+                     nothing was sent to your browser and your session is as it was. The table \
+                     shows what each kind of cookie makes of its changed copy."
+                ))
+                .await;
+            Ok(Ok(Redirect::to(format!("/labs/tamper?flip={i}"))))
+        }
         Err(why) => Ok(Err(render(&page, jar, None, Some(why)).await?)),
     }
 }
