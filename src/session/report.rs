@@ -426,7 +426,11 @@ impl Exchange {
             }
             out.push_str(" (sizes are name + value)");
         }
-        out.push_str(&format!("; the response, status {}, ", self.status));
+        let reason = rocket::http::Status::from_code(self.status).map_or("", |s| s.reason_lossy());
+        out.push_str(&format!(
+            "; the response, status {} {reason}, ",
+            self.status
+        ));
         if self.answered.is_empty() {
             out.push_str("sent no <code>Set-Cookie</code> line.</span>");
             return out;

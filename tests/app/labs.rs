@@ -309,7 +309,7 @@ async fn flipping_any_byte_of_the_sealed_cookie_is_refused(mode: Mode) {
     // Without a session, the example is sealed and refused just the same.
     let fresh = app.browser();
     let res = fresh.get("/labs/tamper?flip=0").await;
-    assert!(res.body.contains("an example map"));
+    assert!(res.body.contains("an example session"));
     assert!(part(&res.body, "sealed-flipped").contains("undecryptable"));
 }
 

@@ -19,6 +19,8 @@ both_modes![
     a_report_is_shown_once_and_then_said_to_be_gone,
     every_lab_post_lands_on_a_page_that_says_what_it_did,
     the_replay_copy_goes_when_its_lesson_is_done,
+    the_outage_page_says_truly_which_pages_answer_503,
+    the_tamper_labs_first_flip_changes_all_three_columns,
 ];
 
 /// The "What just happened" section of a page, or "" when there is none.
@@ -322,7 +324,7 @@ async fn the_report_shows_what_crossed_the_wire(mode: Mode) {
     );
     // Every Set-Cookie line of the 303, the session cookie first, its value cut.
     assert!(
-        said.contains("the response, status 303, sent 2 <code>Set-Cookie</code> lines"),
+        said.contains("the response, status 303 See Other, sent 2 <code>Set-Cookie</code> lines"),
         "{said}"
     );
     let name = mode.cookie_name();
@@ -566,4 +568,93 @@ async fn compare_reports_each_action_in_both_modes_side_by_side() {
         c.contains("Told your browser to delete session_data"),
         "{c}"
     );
+}
+
+/// The outage page says, for each page it names, what that page answers while the database is
+/// cut — and each page does answer so.
+async fn the_outage_page_says_truly_which_pages_answer_503(mode: Mode) {
+    let app = TestApp::spawn_with(mode, |f| {
+        f.merge(("databases.session_lab.connect_timeout", 1))
+    })
+    .await;
+    let b = app.browser();
+    signup(&b, "alice", PW).await;
+    b.get("/account").await;
+    assert_eq!(b.post("/labs/outage", &[("cut", "true")]).await.status, 303);
+    let page = b.get("/labs/outage").await;
+    let server = stores_rows(mode);
+    let li = |path: &str| -> String {
+        let at = page
+            .body
+            .find(&format!("<li><a href=\"{path}\">"))
+            .expect(path);
+        page.body[at..].split("</li>").next().unwrap().to_string()
+    };
+    let words = |path: &str, served: &str| {
+        let line = li(path);
+        let says_503 = line.contains("— 503 while cut");
+        assert_eq!(says_503, served == "503", "{path}: {line}");
+    };
+    for path in ["/color", "/session", "/signup", "/account"] {
+        let res = b.get(path).await;
+        let expected = if server || path == "/account" {
+            503
+        } else {
+            200
+        };
+        assert_eq!(res.status, expected, "GET {path}");
+        words(path, if expected == 503 { "503" } else { "served" });
+        if expected == 503 && server {
+            // The cookie came; the store that would check it could not be reached.
+            assert!(res.trace().contains("load=miss"), "{path}: {}", res.trace());
+            assert!(res.trace().contains("store=unavailable"), "{}", res.trace());
+        }
+    }
+    assert_eq!(b.get("/notes").await.status, if server { 503 } else { 200 });
+    assert_eq!(b.get("/login").await.status, if server { 503 } else { 200 });
+    for path in ["/signup", "/login"] {
+        let res = b.post(path, &[("username", "bob"), ("password", PW)]).await;
+        assert_eq!(res.status, 503, "POST {path}");
+    }
+    if !server {
+        assert!(li("/signup").contains("submitting them: 503 while cut"));
+    }
+    assert_eq!(b.get("/healthz").await.status, 503);
+    assert!(li("/healthz").contains("503, says <code>unavailable</code>"));
+    b.post("/labs/outage", &[("cut", "false")]).await;
+}
+
+/// The tamper lab's default byte lies inside all three values, its sizes are all of the value
+/// alone, and in server mode it does not call the sealed id a map.
+async fn the_tamper_labs_first_flip_changes_all_three_columns(mode: Mode) {
+    let app = TestApp::spawn(mode).await;
+    let b = app.browser();
+    b.post("/color", &[("color", "red")]).await;
+    let page = b.get("/labs/tamper").await;
+    let default = page
+        .body
+        .split("name=\"index\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the default index")
+        .to_string();
+    let value = b.session_cookie().unwrap();
+    assert!(
+        page.body
+            .contains(&format!("{} bytes of value (the", value.len())),
+        "value only, like the other columns"
+    );
+    assert!(!page.body.contains("your session's\nmap"));
+    if stores_rows(mode) {
+        assert!(page
+            .body
+            .contains("in server mode it holds only the session's id"));
+    }
+    let res = b.post("/labs/tamper/flip", &[("index", &default)]).await;
+    assert_eq!(res.status, 303);
+    let page = b.get(res.location().unwrap()).await;
+    for column in ["sealed-flipped", "signed-flipped", "plain-flipped"] {
+        assert!(page.body.contains(&format!("id=\"{column}\"")), "{column}");
+    }
+    assert!(!page.body.contains("is past\n      its end"));
 }
