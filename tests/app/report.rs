@@ -122,6 +122,8 @@ async fn a_refused_session_is_explained_on_the_inspector_and_the_login_page(mode
         page.body
     );
     assert!(page.body.contains("<code>refused=undecryptable</code>"));
+    // The live view (static/inspector.js) stops for a refused cookie instead of following it.
+    assert!(page.body.contains("data-refused=\"undecryptable\""));
     assert!(
         !page.body.contains("What the server decodes it to"),
         "no contradictory empty map"
