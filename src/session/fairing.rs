@@ -185,9 +185,12 @@ async fn finish(
         // A cookie session ended: a copy of its cookie still works until its idle deadline if
         // left unused, and never past its absolute one.
         if report.change.as_deref() == Some("delete") && !report.ends_copies {
+            // In words, the exact time on hover (the story puts it in a `title`).
+            let now = layer.now();
+            let said = |t| (crate::humanize::relative(t, now), crate::humanize::exact(t));
             report.copy_valid_until = inner.stored.as_ref().map(|r| {
                 let d = layer.deadlines(r);
-                (crate::clock::when(d.idle), crate::clock::when(d.absolute))
+                (said(d.idle), said(d.absolute))
             });
         }
     }

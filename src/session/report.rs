@@ -63,7 +63,8 @@ pub struct Report {
     pub notes: Vec<String>,
     /// Cookie mode, after the session ended: until when an unused copy of the cookie still
     /// works (its idle deadline), and the latest it can work however it is used (the absolute).
-    pub copy_valid_until: Option<(String, String)>,
+    /// Each as (in words, exact).
+    pub copy_valid_until: Option<((String, String), (String, String))>,
     /// The mode's name (`server` / `cookie`), for /compare's two reports side by side.
     pub mode: String,
 }
@@ -264,11 +265,14 @@ impl Report {
                      of it would still work",
                 );
                 if let Some((idle, absolute)) = &self.copy_valid_until {
+                    let time = |(words, exact): &(String, String)| {
+                        format!("<time title=\"{}\">{}</time>", escape(exact), escape(words))
+                    };
                     out.push_str(&format!(
                         " until its idle deadline, {}, if left unused (each use pushes that on), \
                          and never past its absolute deadline, {}",
-                        escape(idle),
-                        escape(absolute)
+                        time(idle),
+                        time(absolute)
                     ));
                 }
                 out.push_str(", because the server kept nothing it could delete. ");

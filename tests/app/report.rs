@@ -92,10 +92,19 @@ async fn logout_says_whether_a_copy_still_works(mode: Mode) {
     } else {
         // An unused copy dies at its idle deadline; used, it lives on up to the absolute one.
         assert!(
-            said.contains("a copy of it would still work until its idle deadline"),
+            said.contains("a copy of it would still work until its idle deadline, <time title="),
             "{said}"
         );
-        assert!(said.contains("never past its absolute deadline"), "{said}");
+        // Human times, the exact one on hover: 30 minutes idle, 14 days absolute by default.
+        assert!(
+            said.contains(" UTC\">in 30 minutes</time>, if left unused"),
+            "{said}"
+        );
+        assert!(
+            said.contains("never past its absolute deadline, <time title="),
+            "{said}"
+        );
+        assert!(said.contains(" UTC\">in 14 days</time>"), "{said}");
         assert!(
             said.contains("the server kept nothing it could delete"),
             "{said}"

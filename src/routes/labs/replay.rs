@@ -170,7 +170,8 @@ async fn render(
             "start": start_of(&copy.value),
             "bytes": browser_size(cookies.session, &copy.value),
             "kept_at": rfc3339(kept_at),
-            "seconds_ago": (now - kept_at).whole_seconds().max(0),
+            "kept_exact": crate::humanize::exact(kept_at),
+            "kept_in_words": crate::humanize::relative(kept_at, now),
             "same_as_current": current.as_deref() == Some(copy.value.as_str()),
         })
     });
