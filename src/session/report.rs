@@ -572,3 +572,80 @@ fn escape(text: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn told(request: &str) -> Told {
+        Told {
+            own: Report {
+                request: request.into(),
+                ..Report::default()
+            },
+            ..Told::default()
+        }
+    }
+
+    #[test]
+    fn a_kept_report_is_taken_once() {
+        let shelf = ReportShelf::new(60, 10);
+        let token = ReportShelf::new_token();
+        assert_eq!(token.len(), 22, "128 bits, base64url");
+        assert!(shelf.keep(token.clone(), told("POST /color")));
+        assert_eq!(
+            shelf.take(&token).map(|t| t.own.request),
+            Some("POST /color".into())
+        );
+        assert!(shelf.take(&token).is_none());
+        assert!(shelf.is_empty());
+    }
+
+    #[test]
+    fn past_its_bound_the_shelf_drops_the_oldest() {
+        let shelf = ReportShelf::new(60, 3);
+        let tokens: Vec<String> = (0..5).map(|_| ReportShelf::new_token()).collect();
+        for (i, t) in tokens.iter().enumerate() {
+            shelf.keep(t.clone(), told(&format!("POST /{i}")));
+        }
+        assert_eq!(shelf.len(), 3);
+        assert!(shelf.take(&tokens[0]).is_none());
+        assert!(shelf.take(&tokens[1]).is_none());
+        assert!(shelf.take(&tokens[4]).is_some());
+    }
+
+    #[test]
+    fn nothing_is_kept_with_a_bound_of_zero() {
+        let shelf = ReportShelf::new(60, 0);
+        assert!(!shelf.keep(ReportShelf::new_token(), told("POST /color")));
+        assert!(shelf.is_empty());
+    }
+
+    #[test]
+    fn the_exchange_cuts_values_and_sizes_cookies_by_name_and_value() {
+        let value = "A".repeat(100);
+        let line = format!("session_id={value}; HttpOnly; SameSite=Lax; Path=/");
+        let x = Exchange::read(
+            303,
+            ["session_id=abc; csrf_server=xyz"].into_iter(),
+            [line.as_str(), "report_server=; Max-Age=0"].into_iter(),
+            vec!["session_id".into()],
+        );
+        assert_eq!(
+            x.sent,
+            vec![("session_id".into(), 13), ("csrf_server".into(), 14)]
+        );
+        assert_eq!(x.answered[0].bytes, 10 + 100);
+        assert_eq!(
+            x.answered[0].line,
+            format!(
+                "session_id={}…; HttpOnly; SameSite=Lax; Path=/",
+                "A".repeat(24)
+            )
+        );
+        let story = x.story();
+        assert!(story.contains("status 303 See Other"), "{story}");
+        assert!(story.contains("(session cookie, 110 bytes)"), "{story}");
+        assert!(story.contains("(not the session, removes it)"), "{story}");
+    }
+}
