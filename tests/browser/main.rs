@@ -404,7 +404,7 @@ async fn notes_fill_the_cookie_up_to_the_413(b: &Chrome, app: &ServedApp) {
         assert!(kept < 60, "60 notes and no 413");
         b.submit_field("note", &note).await.unwrap();
         let text = b.text().await.unwrap();
-        if text.contains("Refused: with this note") {
+        if text.contains("Refused with 413 (Payload Too Large): with this note") {
             break text;
         }
         kept += 1;
