@@ -211,6 +211,17 @@ async fn a_color_shows_in_the_page_and_the_cookie_as_devtools_lists_it(
     assert_eq!(c.path(), Some("/"));
     let size = devtools_size(&c);
     assert!(size < 4096, "size {size}");
+    // The raw exchange on the page says the size devtools shows: the POST's Set-Cookie line in
+    // "What just happened", and the landing request's Cookie header at the page's foot.
+    let name = app.mode.cookie_name();
+    assert!(
+        text.contains(&format!("(session cookie, {size} bytes)")),
+        "the POST's Set-Cookie line with {size} bytes: {text}"
+    );
+    assert!(
+        text.contains(&format!("the session cookie {name} ({size} bytes)")),
+        "the page's own Cookie header with {size} bytes: {text}"
+    );
 
     // The inspector states the same size devtools shows.
     b.goto("/session").await.unwrap();
