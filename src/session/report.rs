@@ -288,6 +288,12 @@ impl Report {
                 .map(|k| format!("<code>{}</code>", escape(k)))
                 .collect();
             out.push_str(&format!("Changed: {}. ", keys.join(", ")));
+            for key in &self.keys {
+                if let Some(why) = key_in_words(key) {
+                    out.push_str(why);
+                    out.push(' ');
+                }
+            }
         }
         match &self.account {
             Some((way, Some(name))) if way == "in" => {
@@ -553,6 +559,29 @@ impl ReportShelf {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// What the keys a login writes are for, said where they appear (a student sees them in the map
+/// and would otherwise find them explained only in the README).
+fn key_in_words(key: &str) -> Option<&'static str> {
+    use crate::auth::keys;
+    match key {
+        keys::AUTH_HASH => Some(
+            "<code>auth_hash</code> is a keyed hash of your password's hash at login (Django's \
+             <code>_auth_user_hash</code>): once the password changes it no longer matches, and \
+             the session ends.",
+        ),
+        keys::SESSION_EPOCH => Some(
+            "<code>session_epoch</code> is your account's sign-out counter at login: \
+             \"sign out everywhere else\" can raise it, and a session stamped with an older one \
+             is then refused.",
+        ),
+        keys::USERNAME => Some(
+            "<code>username</code> is kept so that every page's header can name you without a \
+             query.",
+        ),
+        _ => None,
     }
 }
 

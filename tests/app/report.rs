@@ -295,6 +295,11 @@ async fn login_and_sign_outs_say_what_they_did(mode: Mode) {
     // Logging in is said in words: `login` is not a key of the session.
     assert!(said.contains("You are now logged in as alice."), "{said}");
     assert!(!said.contains("<code>login</code>"), "{said}");
+    // The keys a login writes are explained where they appear.
+    assert!(
+        said.contains("<code>auth_hash</code> is a keyed hash"),
+        "{said}"
+    );
     let elsewhere = app.browser();
     login(&elsewhere, "alice", PW).await;
     b.post("/account/sessions/end-others", &[]).await;
