@@ -216,6 +216,10 @@ pub struct Settings {
     pub denylist_address_interval: u64,
     /// The least zxcvbn score (0–4) a new password needs.
     pub password_min_score: u8,
+    /// Seconds a "what just happened" report waits in memory for the page a redirect lands on.
+    pub report_keep_seconds: u64,
+    /// The most reports kept at once (per app); past it the oldest is dropped.
+    pub report_max_kept: usize,
     /// A debug build running the debug profile: the inspector's clock fast-forward is offered
     /// (its route is not even compiled into release builds). Derived, never read from settings.
     #[serde(skip)]
@@ -271,6 +275,11 @@ impl Default for Settings {
             denylist_address_burst: 30,
             denylist_address_interval: 60,
             password_min_score: 3,
+            // A redirect is followed within milliseconds; a minute leaves room for a slow link
+            // without keeping reports nobody will read.
+            report_keep_seconds: 60,
+            // About 2 KB each: at most ~20 MB, however many POSTs never follow their redirect.
+            report_max_kept: 10_000,
             fast_forward: false,
         }
     }
@@ -336,6 +345,12 @@ impl Settings {
             return Err(format!(
                 "password_min_score must be 0 to 4, not {}",
                 s.password_min_score
+            ));
+        }
+        if !(1..=3600).contains(&s.report_keep_seconds) {
+            return Err(format!(
+                "report_keep_seconds must be 1 to 3600, not {}",
+                s.report_keep_seconds
             ));
         }
         s.cookie_secure = Some(s.cookie_secure.unwrap_or(!debug_profile));

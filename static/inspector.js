@@ -9,6 +9,9 @@
 //   any page, and with no session it creates none (the JSON route sends no cookie).
 // - When the session changes shape (one appears, is refused, logs in or out), the page's
 //   sections differ, so it reloads instead.
+// - A page that refused the cookie it shows has nothing live to follow: its response told the
+//   browser to delete that cookie. It says so and does not poll, rather than showing the dead
+//   cookie as "updated".
 "use strict";
 
 const POLL_MS = 5000;
@@ -124,7 +127,19 @@ function schedule() {
 }
 
 setInterval(tick, 1000);
-if (root) {
+if (root && root.dataset.refused) {
+  const line = document.getElementById("live");
+  if (line) line.hidden = false;
+  const box = document.getElementById("live-on");
+  if (box) {
+    box.checked = false;
+    box.disabled = true;
+  }
+  status(
+    "not live: this cookie was refused, and this page's response told your browser to delete " +
+      "it — reload to see what is left",
+  );
+} else if (root) {
   const line = document.getElementById("live");
   if (line) line.hidden = false;
   const box = document.getElementById("live-on");

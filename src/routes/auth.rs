@@ -204,7 +204,7 @@ async fn signup(
 #[get("/login?<next>")]
 async fn login_page(page: Page<'_>, next: Option<&str>) -> Result<Html, AppError> {
     // Sent here by a page whose session was refused: say so, rather than a bare login form.
-    let ended = page.last().and_then(|r| r.refused_why.clone());
+    let ended = page.last_refusal();
     page.render(
         "login",
         json!({ "username": "", "errors": [], "next": next, "ended": ended }),

@@ -213,7 +213,8 @@ async fn set_color(
         // A session already full of notes has no room for even a color.
         Err(SessionError::TooLarge { what, bytes, limit }) => {
             let why = format!(
-                "Refused: {}. Clear some notes first. Nothing changed.",
+                "Refused with 413 (Payload Too Large): {}. Clear some notes first. Nothing \\
+                 changed.",
                 what.describe(bytes, limit)
             );
             refused(&page, &typed, Status::PayloadTooLarge, why).await

@@ -519,11 +519,29 @@ async fn forget_both_cookies(
     sibling: SiblingSession<'_>,
     _form: CheckedForm<NoFields>,
 ) -> Redirect {
-    session.forget_cookie().await;
-    if let Some(other) = &sibling.0 {
-        other.forget_cookie().await;
+    for session in std::iter::once(&session).chain(sibling.0.as_ref()) {
+        session.forget_cookie().await;
+        session.note(forget_note(session)).await;
     }
     Redirect::to("/compare")
+}
+
+/// What deleting a mode's session cookie leaves behind, for the report.
+fn forget_note(session: &Session<'_>) -> String {
+    let name = session.cookies().session;
+    if session.layer().keeps_sessions() {
+        format!(
+            "Told your browser to delete {name}. Nothing else happened: the session's row stays in \
+             the table until it expires or is cleaned up, so a copy of the deleted cookie still \
+             works until then."
+        )
+    } else {
+        format!(
+            "Told your browser to delete {name}. The server keeps nothing to delete: a copy of the \
+             deleted cookie still works until its idle deadline if left unused, and never past its \
+             absolute one."
+        )
+    }
 }
 
 /// Login and logout renew the CSRF token (forms shown before no longer post) in each app whose

@@ -77,7 +77,8 @@ fn anatomy(name: &str, value: &str) -> Value {
         "tag_hex": hex(&bytes[bytes.len() - TAG..]),
         "plaintext_bytes": ciphertext,
         "browser_bytes": name.len() + value.len(),
-        "overhead_bytes": name.len() + value.len() - ciphertext,
+        // What sealing costs the value (nonce, tag, base64), not counting the cookie's name.
+        "overhead_bytes": value.len() - ciphertext,
     })
 }
 
@@ -309,6 +310,8 @@ mod fast_forward {
 
     use crate::clock::Clock;
     use crate::csrf::CheckedForm;
+    use crate::humanize;
+    use crate::session::Session;
 
     #[derive(FromForm)]
     pub struct FastForward {
@@ -320,8 +323,18 @@ mod fast_forward {
     pub async fn fast_forward(
         form: CheckedForm<FastForward>,
         clock: &State<Arc<Clock>>,
+        session: Session<'_>,
     ) -> Redirect {
         clock.advance(form.0.seconds);
+        let ahead = humanize::in_words(clock.offset().unsigned_abs());
+        session
+            .note(format!(
+                "Moved the clock the deadline checks read forward by {}: it now runs {ahead} \
+                 ahead of real time. Your session itself was not touched — the page below reads \
+                 it against the new time.",
+                humanize::in_words(form.0.seconds.unsigned_abs())
+            ))
+            .await;
         Redirect::to("/session")
     }
 }

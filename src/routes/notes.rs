@@ -106,7 +106,7 @@ async fn add_note(
         Ok(()) => Ok(Ok(Redirect::to(uri!(notes_page)))),
         Err(SessionError::TooLarge { what, bytes, limit }) => {
             let why = format!(
-                "Refused: with this note {}. Nothing changed.",
+                "Refused with 413 (Payload Too Large): with this note {}. Nothing changed.",
                 what.describe(bytes, limit)
             );
             refused(&page, &sent, &note, Status::PayloadTooLarge, why).await

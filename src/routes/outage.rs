@@ -12,6 +12,7 @@ use serde_json::json;
 use crate::cookies::CookieConfig;
 use crate::csrf::CsrfToken;
 use crate::db::Db;
+use crate::page::LastReport;
 use crate::routes::compare::Seen;
 use crate::settings::Settings;
 
@@ -22,6 +23,7 @@ fn outage_page(
     settings: &State<Settings>,
     db: &Db,
     seen: Seen,
+    last: LastReport,
 ) -> Html {
     Html::render(
         "outage",
@@ -36,6 +38,9 @@ fn outage_page(
             "cut": db.outage().is_cut(),
             "timeout": db.connect_timeout(),
             "urls": seen.urls,
+            // What the switch just did: the page never opens the session, but the report needs
+            // none.
+            "last": last.0,
         }),
     )
 }
@@ -61,6 +66,7 @@ mod switch {
 
     use crate::csrf::CheckedForm;
     use crate::db::Db;
+    use crate::session::Session;
 
     #[derive(FromForm)]
     pub struct Switch {
@@ -68,9 +74,17 @@ mod switch {
     }
 
     #[post("/labs/outage", data = "<form>")]
-    pub fn flip(form: CheckedForm<Switch>, db: &Db) -> Redirect {
+    pub async fn flip(form: CheckedForm<Switch>, db: &Db, session: Session<'_>) -> Redirect {
         let cut = form.0.cut;
         db.outage().set(cut);
+        session
+            .note(if cut {
+                "Cut this process off from PostgreSQL: its pool now refuses every connection. \
+                 Your session was not opened, so nothing was lost."
+            } else {
+                "Gave this process its database back: the next page that needs it connects again."
+            })
+            .await;
         rocket::warn!(
             "outage lab: the database is {}",
             if cut { "cut off" } else { "back" }

@@ -3,6 +3,10 @@
 //!
 //! The write and the cookie are decided together, from the response as it leaves: a response
 //! that failed (5xx) keeps neither, so a stored row never needs a cookie the browser did not get.
+//!
+//! Last, the report ("what just happened"): the fairing is the one place that sees the response's
+//! final `Set-Cookie` lines, so it writes the page's own exchange into its footer, and for a
+//! redirect keeps the report for the page the browser lands on (see [`report`]).
 
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::{Header, Method, Status, StatusClass};
@@ -10,7 +14,7 @@ use rocket::{Request, Response};
 use serde_json::Value;
 
 use super::layer::{Outgoing, RequestState, SessionLayer};
-use super::report;
+use super::report::{self, Exchange, Report, ReportShelf, ShowsExchange, Told};
 use super::sibling::{Sibling, SiblingState};
 use super::store::{Change, Committed, Deadlines, Statements, StoreError};
 use crate::cookies::CookieConfig;
@@ -38,18 +42,67 @@ impl Fairing for SessionFairing {
             return;
         };
         let state = req.local_cache(RequestState::default);
-        finish(req, res, layer, cookies, state, true).await;
+        let (own, _) = finish(req, res, layer, cookies, state, true).await;
+        let mut names = vec![cookies.session.to_string()];
+        let mut sibling_report = None;
         // `--mode both`: the sibling mode's session, if this request used it, is committed the
         // same way (after this app's own, and not at all if that one failed).
         if let Some(sibling) = rocket.state::<Sibling>() {
             let state = &req.local_cache(SiblingState::default).0;
-            finish(req, res, &sibling.layer, &sibling.cookies, state, false).await;
+            let (theirs, used) =
+                finish(req, res, &sibling.layer, &sibling.cookies, state, false).await;
+            names.push(sibling.cookies.session.to_string());
+            sibling_report = used.then_some(theirs);
+        }
+        if res.status().code >= 500 {
+            return;
+        }
+        // The page a redirect lands on learns what this request did: every POST, and a GET whose
+        // cookie was refused. Its cookie is set first, so the exchange kept includes it.
+        let told = req.method() != Method::Get || own.refused.is_some();
+        let redirect = res.status().class() == StatusClass::Redirection;
+        if let (true, true, Some(shelf)) = (told, redirect, rocket.state::<ReportShelf>()) {
+            let token = ReportShelf::new_token();
+            set_cookie(res, &cookies.sealed(cookies.report, &token));
+            let exchange = exchange(req, res, names);
+            let told = Told {
+                own,
+                sibling: sibling_report,
+                exchange,
+            };
+            shelf.keep(token, told);
+        } else if req
+            .local_cache(ShowsExchange::default)
+            .0
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            let exchange = exchange(req, res, names);
+            write_exchange(res, &exchange).await;
         }
     }
 }
 
+/// What crossed the wire: the request's `Cookie` headers and the response's `Set-Cookie` lines.
+fn exchange(req: &Request<'_>, res: &Response<'_>, names: Vec<String>) -> Exchange {
+    Exchange::read(
+        res.status().code,
+        req.headers().get("Cookie"),
+        res.headers().get("Set-Cookie"),
+        names,
+    )
+}
+
+/// Writes the page's own exchange where its footer left [`report::EXCHANGE_MARKER`].
+async fn write_exchange(res: &mut Response<'_>, exchange: &Exchange) {
+    let Ok(body) = res.body_mut().to_string().await else {
+        return;
+    };
+    let body = body.replacen(report::EXCHANGE_MARKER, &exchange.story(), 1);
+    res.set_sized_body(body.len(), std::io::Cursor::new(body));
+}
+
 /// One session's end of the request: its one store write, its cookie, and (for the app's own
-/// session, `own`) `Session-Trace` and the report for the page a redirect lands on.
+/// session, `own`) `Session-Trace`. Returns its report, and whether the request used it at all.
 async fn finish(
     req: &Request<'_>,
     res: &mut Response<'_>,
@@ -57,10 +110,11 @@ async fn finish(
     cookies: &CookieConfig,
     state: &RequestState,
     own: bool,
-) {
+) -> (Report, bool) {
     let mut inner = state.inner.lock().await;
+    let used = inner.loaded || !inner.notes.is_empty();
     let request = format!("{} {}", req.method(), req.uri().path());
-    let mut report = report::draft(&inner, request, cookies.session, layer);
+    let mut report = report::draft(&inner, request, cookies, layer);
     let mut save = "none";
     // Nothing is persisted for a failed request: its handler may have stopped half-way.
     if res.status().code < 500 {
@@ -128,19 +182,16 @@ async fn finish(
             Outgoing::Set(cookie) => set_cookie(res, &cookie),
             Outgoing::Remove => set_cookie(res, &cookies.removal(cookies.session)),
         }
-        // The page a redirect lands on learns what this request did from the report cookie.
-        let told = req.method() != Method::Get || report.refused.is_some();
-        let redirect = res.status().class() == StatusClass::Redirection;
-        if own && redirect && told && report.worth_telling() {
-            if report.change.as_deref() == Some("delete") && !report.ends_copies {
-                report.copy_valid_until = inner
-                    .stored
-                    .as_ref()
-                    .map(|r| crate::clock::when(layer.deadlines(r).absolute));
-            }
-            if let Ok(json) = serde_json::to_string(&report) {
-                set_cookie(res, &cookies.sealed(cookies.report, &json));
-            }
+        // A cookie session ended: a copy of its cookie still works until its idle deadline if
+        // left unused, and never past its absolute one.
+        if report.change.as_deref() == Some("delete") && !report.ends_copies {
+            // In words, the exact time on hover (the story puts it in a `title`).
+            let now = layer.now();
+            let said = |t| (crate::humanize::relative(t, now), crate::humanize::exact(t));
+            report.copy_valid_until = inner.stored.as_ref().map(|r| {
+                let d = layer.deadlines(r);
+                (said(d.idle), said(d.absolute))
+            });
         }
     }
     if inner.accessed {
@@ -153,11 +204,7 @@ async fn finish(
         }
     }
     if own && layer.trace() {
-        let load = match (&inner.refused, &inner.stored) {
-            (Some(_), _) => "miss",
-            (None, Some(_)) => "hit",
-            (None, None) => "none",
-        };
+        let load = report::load(&inner);
         let mut trace = format!(
             "mode={}; load={load}; save={save}; queries={}",
             cookies.mode, inner.statements.count
@@ -169,9 +216,13 @@ async fn finish(
         if let Some(why) = inner.refused {
             trace.push_str("; refused=");
             trace.push_str(why.as_str());
+        } else if inner.cookie_came && !inner.loaded {
+            // The cookie came, but its store could not be reached to check it (an outage).
+            trace.push_str("; store=unavailable");
         }
         res.set_header(Header::new("Session-Trace", trace));
     }
+    (report, used)
 }
 
 /// The value is base64 (`A–Z a–z 0–9 + / =`), all of it legal in a cookie as it is: written

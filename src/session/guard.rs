@@ -227,10 +227,6 @@ impl<'r> Session<'r> {
         let mut inner = self.state.inner.lock().await;
         inner.accessed = true;
         inner.outgoing = Outgoing::Remove;
-        inner.notes.push(format!(
-            "Your browser was told to delete its {} cookie; nothing stored changed.",
-            self.cookies.session
-        ));
     }
 
     /// Sets the browser's session cookie to `value` byte for byte, without opening it: the
@@ -240,10 +236,6 @@ impl<'r> Session<'r> {
         let mut inner = self.state.inner.lock().await;
         inner.accessed = true;
         inner.outgoing = Outgoing::Set(self.cookies.build(self.cookies.session, value));
-        inner.notes.push(format!(
-            "Your browser's {} cookie was set to the kept copy; nothing stored changed.",
-            self.cookies.session
-        ));
     }
 
     /// Adds a sentence to this request's report ("what just happened"), e.g. what a sign-out
@@ -255,7 +247,7 @@ impl<'r> Session<'r> {
     /// What this request has done to the session so far, for the page's own report.
     pub async fn report(&self, request: String) -> Report {
         let inner = self.state.inner.lock().await;
-        report::draft(&inner, request, self.cookies.session, self.layer)
+        report::draft(&inner, request, self.cookies, self.layer)
     }
 
     /// Records that a revocation check of the app's passed (`checked=epoch` in `Session-Trace`).
@@ -393,6 +385,7 @@ impl<'r> Session<'r> {
         let Some(cookie) = self.jar.get(name) else {
             return Ok(());
         };
+        inner.cookie_came = true;
         let now = layer.now();
         let opened = layer
             .open(self.cookies, cookie.value(), now, &mut inner.statements)

@@ -203,6 +203,8 @@ pub struct RequestState {
 #[derive(Default)]
 pub(super) struct Inner {
     pub loaded: bool,
+    /// A session cookie came with the request (whether or not it could be opened).
+    pub cookie_came: bool,
     /// This request's handler touched the session (so the page shows session data).
     pub accessed: bool,
     /// Why the cookie that came was not used.

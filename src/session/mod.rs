@@ -34,7 +34,7 @@ use cleanup::Sweep;
 pub use fairing::SessionFairing;
 pub use guard::{Ended, Session};
 pub use layer::{Opened, SessionLayer};
-pub use report::Report;
+pub use report::{Report, ReportShelf, Told};
 pub use sibling::{Sibling, SiblingSession, SideBySide};
 pub use store::{Deadlines, Record, Refusal, SessionStore, SessionSummary, StoreError};
 
@@ -134,6 +134,10 @@ async fn layer_stage(rocket: rocket::Rocket<rocket::Build>) -> rocket::fairing::
         rocket = rocket
             .manage(SessionLayer::new(&settings, clock.clone(), store))
             .manage(CookieConfig::new(&settings, keys))
+            .manage(report::ReportShelf::new(
+                settings.report_keep_seconds,
+                settings.report_max_kept,
+            ))
             .attach(SessionFairing);
         if shared_clock.is_none() {
             rocket = rocket.manage(clock);

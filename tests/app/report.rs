@@ -15,6 +15,12 @@ both_modes![
     viewing_pages_creates_no_row_and_no_cookie_but_csrf,
     a_session_past_its_cap_is_413_and_unchanged,
     login_and_sign_outs_say_what_they_did,
+    the_report_shows_what_crossed_the_wire,
+    a_report_is_shown_once_and_then_said_to_be_gone,
+    every_lab_post_lands_on_a_page_that_says_what_it_did,
+    the_replay_copy_goes_when_its_lesson_is_done,
+    the_outage_page_says_truly_which_pages_answer_503,
+    the_tamper_labs_first_flip_changes_all_three_columns,
 ];
 
 /// The "What just happened" section of a page, or "" when there is none.
@@ -80,14 +86,25 @@ async fn logout_says_whether_a_copy_still_works(mode: Mode) {
     assert!(said.contains("It ended your session"), "{said}");
     if can_revoke_one_session(mode) {
         assert!(
-            said.contains("a copy of your cookie is now worthless"),
+            said.contains("a copy of the old cookie is now refused"),
             "{said}"
         );
     } else {
+        // An unused copy dies at its idle deadline; used, it lives on up to the absolute one.
         assert!(
-            said.contains("a copy of it would still work until"),
+            said.contains("a copy of it would still work until its idle deadline, <time title="),
             "{said}"
         );
+        // Human times, the exact one on hover: 30 minutes idle, 14 days absolute by default.
+        assert!(
+            said.contains(" UTC\">in 30 minutes</time>, if left unused"),
+            "{said}"
+        );
+        assert!(
+            said.contains("never past its absolute deadline, <time title="),
+            "{said}"
+        );
+        assert!(said.contains(" UTC\">in 14 days</time>"), "{said}");
         assert!(
             said.contains("the server kept nothing it could delete"),
             "{said}"
@@ -114,6 +131,8 @@ async fn a_refused_session_is_explained_on_the_inspector_and_the_login_page(mode
         page.body
     );
     assert!(page.body.contains("<code>refused=undecryptable</code>"));
+    // The live view (static/inspector.js) stops for a refused cookie instead of following it.
+    assert!(page.body.contains("data-refused=\"undecryptable\""));
     assert!(
         !page.body.contains("What the server decodes it to"),
         "no contradictory empty map"
@@ -273,7 +292,14 @@ async fn login_and_sign_outs_say_what_they_did(mode: Mode) {
         said.contains("It gave your session a new identity"),
         "{said}"
     );
-    assert!(said.contains("<code>login</code>"), "{said}");
+    // Logging in is said in words: `login` is not a key of the session.
+    assert!(said.contains("You are now logged in as alice."), "{said}");
+    assert!(!said.contains("<code>login</code>"), "{said}");
+    // The keys a login writes are explained where they appear.
+    assert!(
+        said.contains("<code>auth_hash</code> is a keyed hash"),
+        "{said}"
+    );
     let elsewhere = app.browser();
     login(&elsewhere, "alice", PW).await;
     b.post("/account/sessions/end-others", &[]).await;
@@ -290,4 +316,361 @@ async fn login_and_sign_outs_say_what_they_did(mode: Mode) {
             "{said}"
         );
     }
+}
+
+async fn the_report_shows_what_crossed_the_wire(mode: Mode) {
+    let app = TestApp::spawn(mode).await;
+    let b = app.browser();
+    let csrf = b.csrf_token().await;
+    let csrf_bytes =
+        mode.csrf_cookie_name().len() + b.cookie(mode.csrf_cookie_name()).unwrap().len();
+    assert!(!csrf.is_empty());
+    let res = b.post("/color", &[("color", "red")]).await;
+    assert_eq!(res.status, 303);
+    let session = b.session_cookie().unwrap();
+    let page = b.get("/color").await;
+    let said = happened(&page.body);
+    // What the POST's request carried: the CSRF cookie, by name and size, no session cookie yet.
+    assert!(
+        said.contains(&format!(
+            "carried no session cookie and besides it <code>{}</code> ({csrf_bytes} bytes)",
+            mode.csrf_cookie_name()
+        )),
+        "{said}"
+    );
+    // Every Set-Cookie line of the 303, the session cookie first, its value cut.
+    assert!(
+        said.contains("the response, status 303 See Other, sent 2 <code>Set-Cookie</code> lines"),
+        "{said}"
+    );
+    let name = mode.cookie_name();
+    let bytes = name.len() + session.len();
+    let first = said.split("<li>").nth(1).unwrap_or("");
+    let start = session[..24].replace('/', "&#x2F;");
+    assert!(
+        first.starts_with(&format!(
+            "<code>Set-Cookie: {name}={}…; HttpOnly; SameSite=Lax; Path=&#x2F;",
+            start
+        )),
+        "{first}"
+    );
+    assert!(
+        first.contains(&format!("(session cookie, {bytes} bytes)")),
+        "{first}"
+    );
+    assert!(!said.contains(&session), "never a whole value");
+    let report = mode.report_cookie_name();
+    assert!(said.contains(&format!("Set-Cookie: {report}=")), "{said}");
+    // The landing page's own exchange: it sent the report cookie and removes it.
+    let this = page
+        .body
+        .split("<strong>This page</strong>")
+        .nth(1)
+        .unwrap_or("");
+    assert!(
+        this.contains(&format!(
+            "the session cookie <code>{name}</code> ({bytes} bytes)"
+        )),
+        "{this}"
+    );
+    assert!(this.contains(&format!("<code>{report}</code> (")), "{this}");
+    assert!(
+        this.contains(&format!("Set-Cookie: {report}=; HttpOnly")) && this.contains("removes it"),
+        "{this}"
+    );
+}
+
+/// The report waits on the server under a token; its cookie carries only that, sealed, and is
+/// no session write. Once read, or once kept too long, the page says the report is gone.
+async fn a_report_is_shown_once_and_then_said_to_be_gone(mode: Mode) {
+    let app = TestApp::spawn_with(mode, |f| f.merge(("report_keep_seconds", 1))).await;
+    let b = app.browser();
+    b.csrf_token().await;
+    let res = b.post("/notes", &[("note", &"n".repeat(200))]).await;
+    assert_eq!(res.status, 303);
+    let report = mode.report_cookie_name();
+    let line = res.set_cookie(report).expect("a report cookie");
+    let value = line
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_string();
+    let session = mode.cookie_name().len() + b.session_cookie().unwrap().len();
+    assert!(report.len() + value.len() <= 200, "{line}");
+    assert!(
+        report.len() + value.len() < session || stores_rows(mode),
+        "{line}"
+    );
+    let rows = app.count("SELECT count(*) FROM sessions").await;
+    assert_eq!(
+        rows,
+        if stores_rows(mode) { 1 } else { 0 },
+        "the report adds no row"
+    );
+    assert!(happened(&b.get("/notes").await.body).contains("It created a session"));
+    // The same cookie again (a copy, a replay): the report was shown once.
+    b.set_cookie(report, &value);
+    let said = b.get("/notes").await;
+    let said = happened(&said.body);
+    assert!(
+        said.contains("this server no longer holds that report"),
+        "{said}"
+    );
+    // Kept longer than report_keep_seconds: gone too.
+    b.post("/color", &[("color", "red")]).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let said = b.get("/color").await;
+    assert!(happened(&said.body).contains("no longer holds that report"));
+    assert_eq!(app.count("SELECT count(*) FROM sessions").await, rows);
+}
+
+/// Each lab action's 303 lands on a page whose "What just happened" says what the action did.
+async fn every_lab_post_lands_on_a_page_that_says_what_it_did(mode: Mode) {
+    let app = TestApp::spawn_with(mode, |f| {
+        f.merge(("databases.session_lab.connect_timeout", 1))
+    })
+    .await;
+    let b = app.browser();
+    b.post("/color", &[("color", "red")]).await;
+    b.get("/color").await;
+    type Step<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    let steps: [Step; 8] = [
+        ("/labs/replay/keep", &[], "Kept a copy of your"),
+        ("/labs/replay/replay", &[], "Replayed the kept copy"),
+        ("/labs/replay/forget", &[], "Deleted the kept copy"),
+        (
+            "/labs/tamper/flip",
+            &[("index", "3")],
+            "Flipped byte 3 of copies of the value",
+        ),
+        (
+            "/session/fast-forward",
+            &[("seconds", "60")],
+            "forward by 1 minute",
+        ),
+        (
+            "/labs/outage",
+            &[("cut", "true")],
+            "Cut this process off from PostgreSQL",
+        ),
+        (
+            "/labs/outage",
+            &[("cut", "false")],
+            "Gave this process its database back",
+        ),
+        (
+            "/color",
+            &[("color", "red")],
+            "Your session did not change.",
+        ),
+    ];
+    for (path, fields, words) in steps {
+        let res = b.post(path, fields).await;
+        assert_eq!(res.status, 303, "{path}: {}", res.body);
+        let to = res.location().unwrap().to_string();
+        let page = b.get(&to).await;
+        assert_eq!(page.status, 200, "{to}");
+        let said = happened(&page.body);
+        assert!(said.contains(words), "{path} → {to}: {said}");
+        assert!(said.contains("On the wire"), "{path}: {said}");
+    }
+}
+
+/// The replay lab's copy cookie goes when its lesson is done: put back, refused, or forgotten.
+async fn the_replay_copy_goes_when_its_lesson_is_done(mode: Mode) {
+    let app = TestApp::spawn(mode).await;
+    let b = app.browser();
+    let copy = if mode == Mode::Server {
+        "replay_copy_server"
+    } else {
+        "replay_copy_cookie"
+    };
+    let removed = |res: &Res| {
+        res.set_cookie(copy)
+            .is_some_and(|l| l.contains("Max-Age=0"))
+    };
+    b.post("/color", &[("color", "red")]).await;
+    b.post("/labs/replay/keep", &[]).await;
+    assert!(b.cookie(copy).is_some());
+    let res = b.post("/labs/replay/put-back", &[]).await;
+    assert!(removed(&res), "{:?}", res.set_cookies());
+    assert!(b.cookie(copy).is_none());
+    assert!(happened(&b.get("/labs/replay").await.body).contains("deleted the copy"));
+
+    b.post("/labs/replay/keep", &[]).await;
+    assert!(removed(&b.post("/labs/replay/forget", &[]).await));
+
+    // Logged in, kept, logged out: a replay that ends the lesson deletes the copy.
+    signup(&b, "alice", PW).await;
+    b.post("/labs/replay/keep", &[]).await;
+    b.post("/logout", &[]).await;
+    b.get("/").await;
+    let page = b.get("/labs/replay?replay=1").await;
+    if can_revoke_one_session(mode) {
+        assert!(removed(&page), "{:?}", page.set_cookies());
+        assert!(page.body.contains("so this page also deleted the copy"));
+        assert!(b.cookie(copy).is_none());
+    } else {
+        // Cookie mode without a deny-list: the copy still works, so the lesson goes on.
+        assert!(page.set_cookie(copy).is_none());
+        assert!(b.cookie(copy).is_some());
+    }
+}
+
+/// With `--mode both`, each /compare action's report says what happened in each mode.
+#[rocket::async_test]
+async fn compare_reports_each_action_in_both_modes_side_by_side() {
+    let (server, _cookie) = crate::compare::spawn_both(|f| f).await;
+    let b = server.browser();
+    let sides = |body: &str| -> (String, String) {
+        let said = happened(body);
+        let server = said.split("server mode</span>").nth(1).unwrap_or("");
+        let server = server.split("</div>").next().unwrap_or("").to_string();
+        let cookie = said.split("cookie mode</span>").nth(1).unwrap_or("");
+        let cookie = cookie.split("</div>").next().unwrap_or("").to_string();
+        (server, cookie)
+    };
+    b.post("/compare/color", &[("color", "red")]).await;
+    let page = b.get("/compare").await;
+    let (s, c) = sides(&page.body);
+    let id = 10 + b.cookie("session_id").unwrap().len();
+    let data = 12 + b.cookie("session_data").unwrap().len();
+    assert!(s.contains("one <code>INSERT</code>"), "{s}");
+    assert!(
+        s.contains(&format!("Set-Cookie: session_id=…</code>, {id} bytes")),
+        "{s}"
+    );
+    assert!(c.contains("sealed into a new cookie"), "{c}");
+    assert!(
+        c.contains(&format!("Set-Cookie: session_data=…</code>, {data} bytes")),
+        "{c}"
+    );
+    let wire = happened(&page.body);
+    assert!(
+        wire.contains("(session cookie, ") && wire.matches("(session cookie, ").count() == 2,
+        "{wire}"
+    );
+
+    b.post("/compare/notes", &[("note", "hi")]).await;
+    let (s, c) = sides(&b.get("/compare").await.body);
+    assert!(s.contains("Changed: <code>notes</code>") && c.contains("Changed: <code>notes</code>"));
+
+    signup(&b, "alice", PW).await;
+    b.post("/compare/logout", &[]).await;
+    b.get("/compare").await;
+    b.post("/compare/login", &[("username", "alice"), ("password", PW)])
+        .await;
+    let (s, c) = sides(&b.get("/compare").await.body);
+    assert!(s.contains("You are now logged in as alice."), "{s}");
+    assert!(c.contains("You are now logged in as alice."), "{c}");
+
+    b.post("/compare/logout", &[]).await;
+    let (s, c) = sides(&b.get("/compare").await.body);
+    assert!(s.contains("a copy of the old cookie is now refused"), "{s}");
+    assert!(
+        c.contains("a copy of it would still work until its idle deadline"),
+        "{c}"
+    );
+
+    b.post("/compare/color", &[("color", "blue")]).await;
+    b.get("/compare").await;
+    b.post("/compare/forget", &[]).await;
+    let (s, c) = sides(&b.get("/compare").await.body);
+    assert!(s.contains("Told your browser to delete session_id"), "{s}");
+    assert!(
+        c.contains("Told your browser to delete session_data"),
+        "{c}"
+    );
+}
+
+/// The outage page says, for each page it names, what that page answers while the database is
+/// cut — and each page does answer so.
+async fn the_outage_page_says_truly_which_pages_answer_503(mode: Mode) {
+    let app = TestApp::spawn_with(mode, |f| {
+        f.merge(("databases.session_lab.connect_timeout", 1))
+    })
+    .await;
+    let b = app.browser();
+    signup(&b, "alice", PW).await;
+    b.get("/account").await;
+    assert_eq!(b.post("/labs/outage", &[("cut", "true")]).await.status, 303);
+    let page = b.get("/labs/outage").await;
+    let server = stores_rows(mode);
+    let li = |path: &str| -> String {
+        let at = page
+            .body
+            .find(&format!("<li><a href=\"{path}\">"))
+            .expect(path);
+        page.body[at..].split("</li>").next().unwrap().to_string()
+    };
+    let words = |path: &str, served: &str| {
+        let line = li(path);
+        let says_503 = line.contains("— 503 while cut");
+        assert_eq!(says_503, served == "503", "{path}: {line}");
+    };
+    for path in ["/color", "/session", "/signup", "/account"] {
+        let res = b.get(path).await;
+        let expected = if server || path == "/account" {
+            503
+        } else {
+            200
+        };
+        assert_eq!(res.status, expected, "GET {path}");
+        words(path, if expected == 503 { "503" } else { "served" });
+        if expected == 503 && server {
+            // The cookie came; the store that would check it could not be reached.
+            assert!(res.trace().contains("load=miss"), "{path}: {}", res.trace());
+            assert!(res.trace().contains("store=unavailable"), "{}", res.trace());
+        }
+    }
+    assert_eq!(b.get("/notes").await.status, if server { 503 } else { 200 });
+    assert_eq!(b.get("/login").await.status, if server { 503 } else { 200 });
+    for path in ["/signup", "/login"] {
+        let res = b.post(path, &[("username", "bob"), ("password", PW)]).await;
+        assert_eq!(res.status, 503, "POST {path}");
+    }
+    if !server {
+        assert!(li("/signup").contains("submitting them: 503 while cut"));
+    }
+    assert_eq!(b.get("/healthz").await.status, 503);
+    assert!(li("/healthz").contains("503, says <code>unavailable</code>"));
+    b.post("/labs/outage", &[("cut", "false")]).await;
+}
+
+/// The tamper lab's default byte lies inside all three values, its sizes are all of the value
+/// alone, and in server mode it does not call the sealed id a map.
+async fn the_tamper_labs_first_flip_changes_all_three_columns(mode: Mode) {
+    let app = TestApp::spawn(mode).await;
+    let b = app.browser();
+    b.post("/color", &[("color", "red")]).await;
+    let page = b.get("/labs/tamper").await;
+    let default = page
+        .body
+        .split("name=\"index\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the default index")
+        .to_string();
+    let value = b.session_cookie().unwrap();
+    assert!(
+        page.body
+            .contains(&format!("{} bytes of value (the", value.len())),
+        "value only, like the other columns"
+    );
+    assert!(!page.body.contains("your session's\nmap"));
+    if stores_rows(mode) {
+        assert!(page
+            .body
+            .contains("in server mode it holds only the session's id"));
+    }
+    let res = b.post("/labs/tamper/flip", &[("index", &default)]).await;
+    assert_eq!(res.status, 303);
+    let page = b.get(res.location().unwrap()).await;
+    for column in ["sealed-flipped", "signed-flipped", "plain-flipped"] {
+        assert!(page.body.contains(&format!("id=\"{column}\"")), "{column}");
+    }
+    assert!(!page.body.contains("is past\n      its end"));
 }

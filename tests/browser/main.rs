@@ -226,6 +226,17 @@ async fn a_color_shows_in_the_page_and_the_cookie_as_devtools_lists_it(
     assert_eq!(c.path(), Some("/"));
     let size = devtools_size(&c);
     assert!(size < 4096, "size {size}");
+    // The raw exchange on the page says the size devtools shows: the POST's Set-Cookie line in
+    // "What just happened", and the landing request's Cookie header at the page's foot.
+    let name = app.mode.cookie_name();
+    assert!(
+        text.contains(&format!("(session cookie, {size} bytes)")),
+        "the POST's Set-Cookie line with {size} bytes: {text}"
+    );
+    assert!(
+        text.contains(&format!("the session cookie {name} ({size} bytes)")),
+        "the page's own Cookie header with {size} bytes: {text}"
+    );
 
     // The inspector states the same size devtools shows.
     b.goto("/session").await.unwrap();
@@ -419,7 +430,7 @@ async fn notes_fill_the_cookie_up_to_the_413(b: &Chrome, app: &ServedApp) {
         assert!(kept < 60, "60 notes and no 413");
         b.submit_field("note", &note).await.unwrap();
         let text = b.text().await.unwrap();
-        if text.contains("Refused: with this note") {
+        if text.contains("Refused with 413 (Payload Too Large): with this note") {
             break text;
         }
         kept += 1;

@@ -401,6 +401,19 @@ impl<'a> Browser<'a> {
             headers,
             body,
         };
+        // The "what just happened" cookie must never dwarf the session cookie it reports on:
+        // checked on every response of every flow in the suite.
+        for line in out.set_cookies() {
+            let pair = line.split(';').next().unwrap_or("");
+            let name = pair.split('=').next().unwrap_or("");
+            if name.trim_start_matches("__Host-").starts_with("report_") {
+                assert!(
+                    pair.len() - 1 <= 200,
+                    "{method} {path}: a report cookie of {} bytes (name + value): {line}",
+                    pair.len() - 1
+                );
+            }
+        }
         self.absorb(&out);
         out
     }

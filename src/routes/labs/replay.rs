@@ -148,6 +148,12 @@ async fn render(
         // The request did run them, so its Session-Trace counts them too.
         page.session.count_statements(statements.count).await;
         result["statements"] = json!(statements.count);
+        // A refused copy never works again (its row is gone, its time is up, its key or epoch
+        // is old): its lesson is over, so the copy goes.
+        if !result["color_page"]["refused"].is_null() {
+            jar.remove(cookies.removal(cookies.replay_copy));
+            result["copy_removed"] = json!(true);
+        }
     }
     let now = layer.now();
     let copy_view = copy.as_ref().map(|copy| {
@@ -232,6 +238,13 @@ async fn keep_copy(
         );
         return refused(&page, jar, db, Status::PayloadTooLarge, &why).await;
     }
+    page.session
+        .note(format!(
+            "Kept a copy of your {}-byte session cookie in a cookie of its own, {name} ({bytes} \
+             bytes, sealed so only this server can open it). Your session did not change.",
+            browser_size(cookies.session, &kept.value)
+        ))
+        .await;
     Ok(Ok(RedirectWithCookies::new("/labs/replay", vec![cookie])))
 }
 
@@ -246,6 +259,12 @@ async fn replay_copy(
     if kept_copy(jar, page.cookies).is_none() {
         return no_copy(&page, jar, db).await;
     }
+    page.session
+        .note(
+            "Replayed the kept copy: the page below sends it through the same checks a request \
+             would, without touching your browser's own session cookie.",
+        )
+        .await;
     Ok(Ok(rocket::response::Redirect::to("/labs/replay?replay=1")))
 }
 
@@ -257,17 +276,32 @@ async fn put_back(
     jar: &CookieJar<'_>,
     db: &Db,
     _form: CheckedForm<NoFields>,
-) -> Answer<rocket::response::Redirect> {
+) -> Answer<RedirectWithCookies> {
     let Some(copy) = kept_copy(jar, page.cookies) else {
         return no_copy(&page, jar, db).await;
     };
     page.session.adopt_cookie(copy.value).await;
-    Ok(Ok(rocket::response::Redirect::to("/labs/replay")))
+    page.session
+        .note(format!(
+            "Put the kept copy back as your {} cookie, byte for byte, and deleted the copy: \
+             its lesson is done.",
+            page.cookies.session
+        ))
+        .await;
+    // The copy's lesson is over once it is the session cookie again: it goes too.
+    let removal = page.cookies.removal(page.cookies.replay_copy);
+    Ok(Ok(RedirectWithCookies::new("/labs/replay", vec![removal])))
 }
 
 #[post("/labs/replay/forget", data = "<_form>")]
 async fn forget_copy(page: Page<'_>, _form: CheckedForm<NoFields>) -> RedirectWithCookies {
     let removal = page.cookies.removal(page.cookies.replay_copy);
+    page.session
+        .note(format!(
+            "Deleted the kept copy ({}). Your session did not change.",
+            page.cookies.replay_copy
+        ))
+        .await;
     RedirectWithCookies::new("/labs/replay", vec![removal])
 }
 

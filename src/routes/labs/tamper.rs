@@ -1,6 +1,6 @@
-//! `/labs/tamper`: one session map three ways — the sealed cookie this app sends, the same map
-//! signed only (readable, not changeable) and plain (anyone's to rewrite) — and what changing a
-//! byte of each does.
+//! `/labs/tamper`: one session three ways — the sealed cookie this app sends (in server mode it
+//! holds only the session's id), the session's map signed only (readable, not changeable) and
+//! plain (anyone's to rewrite) — and what changing a byte of each does.
 //!
 //! The sealed column is real: a changed value goes through [`SessionLayer::open`], as a request's
 //! cookie would. The other two are computed on the page; the app neither issues nor trusts them.
@@ -18,7 +18,6 @@ use serde_json::{json, Map, Value};
 
 use super::encodings::{self, flip, sealed_part, Signer, NONCE_LEN, TAG_LEN};
 use super::start_of;
-use crate::cookies::browser_size;
 use crate::csrf::CheckedForm;
 use crate::error::AppError;
 use crate::page::Page;
@@ -212,13 +211,16 @@ async fn render(
                 "forged_user_id": forged_id,
                 "sealed": {
                     "value": s.value,
-                    "bytes": browser_size(cookies.session, &s.value),
+                    // Value only, like the other two columns: the name is not part of any of them.
+                    "bytes": s.value.len(),
                     "decoded_bytes": len,
                     "last_index": len.saturating_sub(1),
                     "nonce": NONCE_LEN,
                     "tag": TAG_LEN,
                     "ciphertext": len.saturating_sub(NONCE_LEN + TAG_LEN),
-                    "default_index": len / 2,
+                    // Inside all three: the JSON is usually the shortest, and the first flip
+                    // should change every column.
+                    "default_index": len.min(json.len()) / 2,
                     // The same JSON as the other columns, sealed: the like-for-like price.
                     "same_json_bytes": cookies.keys.seal(cookies.session, &json).len(),
                 },
@@ -267,7 +269,16 @@ async fn flip_byte(
 ) -> Result<Result<Redirect, (Status, Html)>, AppError> {
     let s = subject(&page, jar).await?;
     match parse_index(&form.0.index, s.sealed.len()) {
-        Ok(i) => Ok(Ok(Redirect::to(format!("/labs/tamper?flip={i}")))),
+        Ok(i) => {
+            page.session
+                .note(format!(
+                    "Flipped byte {i} of copies of the value, in the server's memory only: \
+                     nothing was sent to your browser and your session is as it was. The table \
+                     shows what each kind of cookie makes of its changed copy."
+                ))
+                .await;
+            Ok(Ok(Redirect::to(format!("/labs/tamper?flip={i}"))))
+        }
         Err(why) => Ok(Err(render(&page, jar, None, Some(why)).await?)),
     }
 }
