@@ -1,6 +1,7 @@
 //! What every response tells the browser about how to treat it: a Content-Security-Policy that
 //! runs only this site's own files, `Referrer-Policy`, and HSTS when cookies are Secure (Rocket's
-//! Shield adds nosniff and X-Frame-Options) — and the two static files (layout CSS, inspector
+//! Shield adds nosniff and X-Frame-Options), `Served-By` naming the instance that answered — and
+//! the two static files (layout CSS, inspector
 //! script) that let the pages do without inline style and script.
 
 use std::collections::HashMap;
@@ -26,6 +27,8 @@ pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000";
 /// Sets the headers on every response, error pages and static files included.
 struct SecurityHeaders {
     hsts: bool,
+    /// The `instance` setting: behind a load balancer, which process answered.
+    served_by: String,
 }
 
 #[rocket::async_trait]
@@ -45,6 +48,9 @@ impl Fairing for SecurityHeaders {
         // Other sites learn nothing of our URLs (the next= of a login link, say).
         res.set_header(Header::new("Referrer-Policy", "same-origin"));
         // X-Content-Type-Options: nosniff is the Shield's, enabled by name in `lib.rs`.
+        // Which instance answered, for the scale-out lesson (README, "Scale out"): on every
+        // response, so devtools' Network tab shows it for JSON and error pages too.
+        res.set_header(Header::new("Served-By", self.served_by.clone()));
         if self.hsts {
             res.set_header(Header::new(
                 "Strict-Transport-Security",
@@ -152,6 +158,7 @@ pub fn stage() -> AdHoc {
             return rocket;
         };
         let hsts = settings.secure();
+        let served_by = settings.instance_name().to_string();
         if settings.site_origin.is_none() && settings.secure() {
             rocket::warn!(
                 "Cookies are Secure, so browsers reach this site over HTTPS, but site_origin is \
@@ -166,7 +173,7 @@ pub fn stage() -> AdHoc {
             );
         }
         rocket
-            .attach(SecurityHeaders { hsts })
+            .attach(SecurityHeaders { hsts, served_by })
             .mount("/", rocket::routes![static_file])
     })
 }

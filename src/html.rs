@@ -16,6 +16,8 @@ use rocket::{Orbit, Request, Rocket};
 use rocket_dyn_templates::{tera, Template};
 use serde_json::Value;
 
+use crate::settings::Settings;
+
 /// The templates as `rocket_dyn_templates` last loaded them, replaced whole when it reloads.
 #[derive(Clone, Default)]
 pub struct Templates(Arc<RwLock<Option<Arc<tera::Tera>>>>);
@@ -88,8 +90,15 @@ impl<'r> Responder<'r, 'static> for Html {
 
 /// Renders `template` with `context` (a JSON object) from `rocket`'s templates: the one path every
 /// page and error page takes. A failure is logged, with Tera's causes (which line, which
-/// variable), and gives `None`.
-pub fn show(rocket: &Rocket<Orbit>, template: &str, context: Value) -> Option<String> {
+/// variable), and gives `None`. Adds `instance` (the setting) for the layout's footer, so every
+/// page says which instance served it without each handler passing it along.
+pub fn show(rocket: &Rocket<Orbit>, template: &str, mut context: Value) -> Option<String> {
+    if let (Some(settings), Value::Object(map)) = (rocket.state::<Settings>(), &mut context) {
+        map.insert(
+            "instance".to_string(),
+            Value::String(settings.instance_name().to_string()),
+        );
+    }
     let Some(tera) = rocket.state::<Templates>().and_then(Templates::current) else {
         rocket::error!("no templates loaded: is html::stage() attached?");
         return None;

@@ -216,6 +216,10 @@ pub struct Settings {
     pub denylist_address_interval: u64,
     /// The least zxcvbn score (0–4) a new password needs.
     pub password_min_score: u8,
+    /// The name this process gives itself in every page's footer and in the `Served-By` header,
+    /// so that behind a load balancer a student can tell which instance answered. `None` until
+    /// resolved: this machine's hostname and the port (`lab-1:8000`).
+    pub instance: Option<String>,
     /// Seconds a "what just happened" report waits in memory for the page a redirect lands on.
     pub report_keep_seconds: u64,
     /// The most reports kept at once (per app); past it the oldest is dropped.
@@ -275,6 +279,7 @@ impl Default for Settings {
             denylist_address_burst: 30,
             denylist_address_interval: 60,
             password_min_score: 3,
+            instance: None,
             // A redirect is followed within milliseconds; a minute leaves room for a slow link
             // without keeping reports nobody will read.
             report_keep_seconds: 60,
@@ -287,6 +292,9 @@ impl Default for Settings {
 
 /// The longest a login attempt is delayed before it is refused outright.
 pub const MAX_LOGIN_DELAY_MS: u64 = 4000;
+
+/// The longest `instance` name: it is shown in every footer and sent in every response.
+pub const MAX_INSTANCE_CHARS: usize = 64;
 
 /// The database URL when neither `DATABASE_URL` nor `Rocket.toml` names one.
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/session_lab";
@@ -376,8 +384,30 @@ impl Settings {
                 SiteOrigin::served(address, port)
             }
         };
+        let port: u16 = figment.extract_inner("port").unwrap_or(8000);
+        let instance = match s.instance.take() {
+            Some(name) => name,
+            None => format!("{}:{port}", hostname()),
+        };
+        // It goes into a response header as is: no control characters, nothing a header could
+        // not carry, and short enough to read in a footer.
+        if instance.is_empty()
+            || instance.chars().count() > MAX_INSTANCE_CHARS
+            || !instance.chars().all(|c| c.is_ascii_graphic() || c == ' ')
+        {
+            return Err(format!(
+                "instance must be 1 to {MAX_INSTANCE_CHARS} printable ASCII characters, not \
+                 {instance:?}"
+            ));
+        }
+        s.instance = Some(instance);
         s.fast_forward = debug_profile && cfg!(debug_assertions);
         Ok(s)
+    }
+
+    /// The name of this instance (see [`Settings::instance`]), resolved by [`Settings::from_figment`].
+    pub fn instance_name(&self) -> &str {
+        self.instance.as_deref().unwrap_or("session-lab")
     }
 
     /// Whether cookies carry `Secure`.
@@ -397,6 +427,17 @@ impl Settings {
             }
         })
     }
+}
+
+/// This machine's name, as the kernel has it (Linux); `localhost` where it cannot be read. Only
+/// the default of `instance`, so a plain file read is enough: no crate, no system call.
+fn hostname() -> String {
+    ["/proc/sys/kernel/hostname", "/etc/hostname"]
+        .iter()
+        .filter_map(|path| std::fs::read_to_string(path).ok())
+        .map(|name| name.trim().to_string())
+        .find(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_graphic()))
+        .unwrap_or_else(|| "localhost".to_string())
 }
 
 #[cfg(test)]
@@ -446,6 +487,23 @@ mod tests {
             names(Figment::new().merge(("site_origin", "HTTPS://Lab.Example:443/"))),
             ["https://lab.example"]
         );
+    }
+
+    #[test]
+    fn the_instance_defaults_to_the_hostname_and_port_and_refuses_what_a_header_cannot_carry() {
+        let s = Settings::from_figment(&Figment::new().merge(("port", 8123))).unwrap();
+        assert_eq!(s.instance_name(), format!("{}:8123", hostname()));
+        let s = Settings::from_figment(&Figment::new().merge(("instance", "lab-a"))).unwrap();
+        assert_eq!(s.instance_name(), "lab-a");
+        for bad in [
+            "",
+            "a\r\nSet-Cookie: x=1",
+            "é",
+            &"x".repeat(MAX_INSTANCE_CHARS + 1),
+        ] {
+            let err = Settings::from_figment(&Figment::new().merge(("instance", bad))).unwrap_err();
+            assert!(err.contains("instance"), "{bad:?}: {err}");
+        }
     }
 
     #[test]

@@ -19,6 +19,7 @@ mod fuzz;
 mod hardening;
 mod headers;
 mod humanized;
+mod instance;
 mod labs;
 mod lifecycle;
 mod live;
