@@ -4,6 +4,7 @@ pub mod account;
 pub mod auth;
 pub mod color;
 pub mod compare;
+pub mod exercises;
 pub mod health;
 pub mod home;
 pub mod inspector;
@@ -25,6 +26,7 @@ pub fn routes() -> Vec<rocket::Route> {
         labs::routes(),
         compare::routes(),
         outage::routes(),
+        exercises::routes(),
     ]
     .concat()
 }

@@ -12,6 +12,7 @@ mod accounts;
 mod compare;
 mod core;
 mod evidence;
+mod exercises;
 mod exposure;
 mod fuzz;
 mod hardening;
