@@ -373,6 +373,12 @@ async fn progress_survives_a_deleted_session_cookie_logout_and_a_restart(mode: M
     b.get("/color").await;
     assert!(solved(&b, "tamper").await);
     login(&b, "pia", PW).await;
+    assert_eq!(
+        app.count("SELECT count(*) FROM learners l JOIN users u ON u.id = l.user_id WHERE u.username = 'pia'")
+            .await,
+        1,
+        "the learner notes the account last logged in from its browser"
+    );
     assert_eq!(b.post("/logout", &[]).await.status, 303);
     b.delete_cookie(app.cookie_names().0);
     assert!(
@@ -581,4 +587,117 @@ async fn once_solved_the_page_shows_the_prediction_beside_what_happened(mode: Mo
     assert_eq!(json["prediction"]["answered"], true);
     assert_eq!(json["prediction"]["choice"], 0);
     assert_eq!(json["modes"], serde_json::json!(["server", "cookie"]));
+}
+
+#[rocket::async_test]
+async fn under_mode_both_a_solve_on_either_port_counts_once() {
+    let db_name = fresh_db_name();
+    let db_url = url_for(&db_name);
+    let both = session_lab::build_both(test_figment(ServerMode, &db_url)).expect("both build");
+    // Launching the server-mode app creates and migrates the database.
+    let server_client = Client::untracked(both.server).await.unwrap();
+    let cookie_client = Client::untracked(both.cookie).await.unwrap();
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .connect(&db_url)
+        .await
+        .expect("test pool");
+    let app = |client: Client, mode: Mode| TestApp {
+        client,
+        mode,
+        db_name: db_name.clone(),
+        db_url: db_url.clone(),
+        pool: pool.clone(),
+    };
+    let server = app(server_client, ServerMode);
+    let cookie = app(cookie_client, CookieMode);
+    let mut b = server.browser();
+    predict(&b, "tamper", 1).await;
+    b.post("/color", &[("color", "red")]).await;
+    let value = b.session_cookie().unwrap();
+    b.set_session_cookie(&edited(&value));
+    assert!(progress_trace(&b.get("/color").await).contains("solved=tamper"));
+    // The same browser on the other port: one learner cookie, cookies ignore ports.
+    b.app = &cookie;
+    b.forget_csrf();
+    let tamper = entry(&b, "tamper").await;
+    assert_eq!(tamper["solved"], true);
+    assert_eq!(tamper["solved_in"], serde_json::json!(["server"]));
+    assert_eq!(tamper["prediction"]["answered"], false, "cookie mode's own");
+    predict(&b, "tamper", 1).await;
+    b.post("/color", &[("color", "blue")]).await;
+    let value = b.session_cookie().unwrap();
+    b.set_session_cookie(&edited(&value));
+    assert!(progress_trace(&b.get("/color").await).contains("solved=tamper"));
+    let tamper = entry(&b, "tamper").await;
+    assert_eq!(tamper["solved_in"], serde_json::json!(["server", "cookie"]));
+    for app in [&server, &cookie] {
+        b.app = app;
+        let home = b.get("/").await;
+        assert!(home.body.contains("1 of 10 exercises"), "{}", app.mode);
+    }
+    assert_eq!(server.count("SELECT count(*) FROM learners").await, 1);
+    drop(cookie);
+}
+
+#[rocket::async_test]
+async fn cookie_mode_without_the_database_keeps_progress_in_the_learner_cookie() {
+    let app = TestApp::spawn(CookieMode).await;
+    let b = app.browser();
+    b.get("/color").await;
+    // The database goes away before this browser is even a learner.
+    assert_eq!(b.post("/labs/outage", &[("cut", "true")]).await.status, 303);
+    predict(&b, "tamper", 1).await;
+    assert_eq!(b.post("/exercises/tamper/hint", &[]).await.status, 303);
+    b.post("/color", &[("color", "red")]).await;
+    let value = b.session_cookie().unwrap();
+    b.set_session_cookie(&edited(&value));
+    let res = b.get("/color").await;
+    assert_eq!(res.status, 200, "the lessons go on");
+    assert_eq!(progress_trace(&res), "queries=0; solved=tamper; pending=3");
+    let page = b.get("/exercises").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("The database cannot be reached"));
+    assert!(page.body.contains("Hint 1:"), "shown from the cookie");
+    assert!(solved(&b, "tamper").await);
+    assert_eq!(app.count("SELECT count(*) FROM learners").await, 0);
+    assert_eq!(
+        b.post("/labs/outage", &[("cut", "false")]).await.status,
+        303
+    );
+    let page = b.get("/exercises").await;
+    assert!(!page.body.contains("The database cannot be reached"));
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM exercise_progress \
+             WHERE prediction = 1 AND hints = 1 AND solved_at IS NOT NULL"
+        )
+        .await,
+        1,
+        "all three stored in one row"
+    );
+}
+
+#[rocket::async_test]
+async fn cookie_mode_with_no_database_at_all_still_serves_the_exercises() {
+    let figment = test_figment(CookieMode, "postgres://postgres@127.0.0.1:1/nowhere")
+        .merge(("databases.session_lab.connect_timeout", 1));
+    let client = Client::tracked(session_lab::build(figment))
+        .await
+        .expect("cookie mode starts without a database");
+    let page = client.get("/exercises").dispatch().await;
+    assert_eq!(page.status().code, 200);
+    let token = extract_csrf(&page.into_string().await.unwrap()).expect("a form");
+    let res = client
+        .post("/exercises/expire/predict")
+        .header(rocket::http::ContentType::Form)
+        .body(format!("csrf_token={}&choice=1", urlencode(&token)))
+        .dispatch()
+        .await;
+    assert_eq!(res.status().code, 303);
+    let page = client.get("/exercises").dispatch().await;
+    assert_eq!(page.status().code, 200);
+    let body = page.into_string().await.unwrap();
+    assert!(body.contains("The database cannot be reached"), "{body}");
+    assert!(body.contains("Now do it:"), "armed from the cookie");
 }
