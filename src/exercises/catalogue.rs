@@ -58,6 +58,18 @@ pub fn find(id: &str) -> Option<&'static Exercise> {
     EXERCISES.iter().find(|e| e.id == id)
 }
 
+/// The lessons, in the order the home page teaches them.
+const LESSON_ORDER: &[&str] = &[
+    "A first value",
+    "Watch it grow",
+    "Read the inspector",
+    "Tamper with it",
+    "Replay a stolen copy",
+    "End sessions from elsewhere",
+    "Let it expire",
+    "Lose the database",
+];
+
 /// The lessons in the order the home page teaches them, each with its exercises.
 pub fn lessons() -> Vec<(&'static str, &'static str, Vec<&'static Exercise>)> {
     let mut out: Vec<(&'static str, &'static str, Vec<&'static Exercise>)> = Vec::new();
@@ -67,6 +79,8 @@ pub fn lessons() -> Vec<(&'static str, &'static str, Vec<&'static Exercise>)> {
             None => out.push((e.lesson, e.lesson_path, vec![e])),
         }
     }
+    let rank = |name: &str| LESSON_ORDER.iter().position(|l| *l == name);
+    out.sort_by_key(|(name, _, _)| rank(name));
     out
 }
 
@@ -362,6 +376,12 @@ mod tests {
                 "forge-plain"
             ]
         );
+    }
+
+    #[test]
+    fn every_lesson_has_its_place_on_the_score_board() {
+        let names: Vec<&str> = lessons().iter().map(|(n, _, _)| *n).collect();
+        assert_eq!(names, LESSON_ORDER);
     }
 
     #[test]
