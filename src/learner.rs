@@ -16,7 +16,7 @@ use rocket::request::{FromRequest, Outcome, Request};
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
-use crate::cookies::CookieConfig;
+use crate::cookies::{browser_size, CookieConfig, COOKIE_LIMIT};
 
 /// How long the learner cookie lasts: Chrome caps any cookie's Expires at 400 days.
 pub const LEARNER_LIFETIME_DAYS: i64 = 400;
@@ -114,11 +114,19 @@ pub fn open(cookies: &CookieConfig, value: &str) -> Option<LearnerState> {
 
 /// The learner cookie for `state`: HttpOnly, SameSite=Lax, Path=/ (the app's attributes) and an
 /// Expires 400 days ahead, so it outlives sessions, logouts and browser restarts.
+/// Should the state ever pass the 4096 bytes a browser keeps (it would drop the cookie, and the
+/// learner with it), the oldest pending entries give way first.
 pub fn cookie(cookies: &CookieConfig, state: &LearnerState) -> Option<Cookie<'static>> {
-    let json = serde_json::to_string(state).ok()?;
-    let mut c = cookies.sealed(cookies.learner, &json);
-    c.set_expires(OffsetDateTime::now_utc() + Duration::days(LEARNER_LIFETIME_DAYS));
-    Some(c)
+    let mut state = state.clone();
+    loop {
+        let json = serde_json::to_string(&state).ok()?;
+        let mut c = cookies.sealed(cookies.learner, &json);
+        if browser_size(c.name(), c.value()) <= COOKIE_LIMIT || state.pending.is_empty() {
+            c.set_expires(OffsetDateTime::now_utc() + Duration::days(LEARNER_LIFETIME_DAYS));
+            return Some(c);
+        }
+        state.pending.remove(0);
+    }
 }
 
 /// This request's learner, shared by the handlers and the exercises' fairing.
@@ -211,6 +219,44 @@ mod tests {
         let (a, b) = (LearnerState::fresh(), LearnerState::fresh());
         assert!(a.valid() && b.valid());
         assert_ne!(a.id, b.id);
+    }
+
+    fn config() -> CookieConfig {
+        let keys = crate::crypto::Keys::from_figment(&rocket::figment::Figment::new(), &[])
+            .expect("a random key");
+        CookieConfig::new(&crate::settings::Settings::default(), keys)
+    }
+
+    #[test]
+    fn the_cookie_opens_to_what_it_sealed_and_nothing_else_opens() {
+        let cookies = config();
+        let state = LearnerState::fresh();
+        let c = cookie(&cookies, &state).expect("a cookie");
+        assert_eq!(open(&cookies, c.value()), Some(state));
+        assert_eq!(open(&cookies, "eyJpZCI6ImFiYyJ9"), None);
+        let other = config();
+        assert_eq!(open(&other, c.value()), None, "another key");
+    }
+
+    #[test]
+    fn the_cookie_never_passes_4096_bytes_pending_entries_giving_way() {
+        let cookies = config();
+        let mut state = LearnerState::fresh();
+        for at in 0..MAX_PENDING as i64 {
+            state.pending.push(Pending {
+                exercise: "tamper".into(),
+                mode: "cookie".into(),
+                prediction: None,
+                hint: false,
+                evidence: Some("x".repeat(400)),
+                at,
+            });
+        }
+        let c = cookie(&cookies, &state).expect("a cookie");
+        assert!(browser_size(c.name(), c.value()) <= COOKIE_LIMIT);
+        let kept = open(&cookies, c.value()).expect("opens");
+        assert!(!kept.pending.is_empty() && kept.pending.len() < MAX_PENDING);
+        assert_eq!(kept.pending.last(), state.pending.last(), "the newest stay");
     }
 
     #[test]

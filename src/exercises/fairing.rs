@@ -28,6 +28,9 @@ pub fn plain_name(cookies: &CookieConfig) -> &'static str {
     }
 }
 
+/// The most characters of a request's path that its evidence quotes.
+const MAX_PATH: usize = 60;
+
 pub struct ExerciseFairing;
 
 #[rocket::async_trait]
@@ -125,7 +128,15 @@ fn watch(
         return Vec::new();
     }
     let session_cookie = req.cookies().get(cookies.session).map(|c| c.value());
-    let request = format!("{} {}", req.method(), req.uri().path());
+    // The path goes into the evidence, which may wait in the learner cookie: kept short.
+    let path = req.uri().path().as_str();
+    let path: String = path.chars().take(MAX_PATH).collect();
+    let cut = if path.len() < req.uri().path().as_str().len() {
+        "…"
+    } else {
+        ""
+    };
+    let request = format!("{} {path}{cut}", req.method());
     let facts = Facts {
         mode: cookies.mode,
         request: &request,

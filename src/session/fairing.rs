@@ -122,8 +122,8 @@ async fn finish(
             },
         };
     }
-    // For the exercises' fairing, which runs after this one (see `exercises::fairing`).
-    if own {
+    // For the exercises' fairing, which runs after this one: only a learner's requests pay.
+    if own && req.cookies().get(cookies.learner).is_some() {
         req.local_cache(|| super::Observed::of(&inner, save));
     }
     if res.status().code < 500 {

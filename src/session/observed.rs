@@ -1,12 +1,13 @@
 //! What the session layer did for one request, in a few plain facts, for whoever watches requests
-//! after the session fairing (the exercises). Left in `req.local_cache` by the fairing; reading it
-//! changes nothing, and no part of the session depends on it.
+//! after the session fairing (the exercises). Left in `req.local_cache` by the fairing for the
+//! requests of a learner (a browser with a learner cookie) only; reading it changes nothing, and
+//! no part of the session depends on it.
 
 use super::layer::{Inner, Outgoing};
 use super::store::{Change, Refusal};
 
 /// One request's session facts. Cheap to make: copies of a few fields, and the data's size only
-/// when the request wrote it (the write measured it already to check `session_max_bytes`).
+/// when the request wrote it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Observed {
     /// The fairing ran for this request (false: the default, nothing was observed).
