@@ -20,8 +20,6 @@ use crate::cookies::{browser_size, CookieConfig, COOKIE_LIMIT};
 
 /// How long the learner cookie lasts: Chrome caps any cookie's Expires at 400 days.
 pub const LEARNER_LIFETIME_DAYS: i64 = 400;
-/// The most progress the cookie keeps while the database is away; older entries give way.
-pub const MAX_PENDING: usize = 12;
 
 /// What the learner cookie seals.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -89,14 +87,21 @@ impl LearnerState {
         }
     }
 
-    /// Keeps `p` until the database is back, dropping the oldest hint (then the oldest entry)
-    /// when the cookie would hold too many.
+    /// Keeps `p` until the database is back. How many fit is the cookie's business: see
+    /// [`cookie`].
     pub fn keep_pending(&mut self, p: Pending) {
         self.pending.push(p);
-        while self.pending.len() > MAX_PENDING {
-            let at = self.pending.iter().position(|p| p.hint).unwrap_or(0);
-            self.pending.remove(at);
+    }
+
+    /// Gives up one pending entry to make room: a hint first (the least worth keeping), else the
+    /// oldest. `false` when there is none left.
+    fn give_way(&mut self) -> bool {
+        if self.pending.is_empty() {
+            return false;
         }
+        let at = self.pending.iter().position(|p| p.hint).unwrap_or(0);
+        self.pending.remove(at);
+        true
     }
 
     fn valid(&self) -> bool {
@@ -114,18 +119,17 @@ pub fn open(cookies: &CookieConfig, value: &str) -> Option<LearnerState> {
 
 /// The learner cookie for `state`: HttpOnly, SameSite=Lax, Path=/ (the app's attributes) and an
 /// Expires 400 days ahead, so it outlives sessions, logouts and browser restarts.
-/// Should the state ever pass the 4096 bytes a browser keeps (it would drop the cookie, and the
-/// learner with it), the oldest pending entries give way first.
+/// The one limit on what waits in it is the 4096 bytes a browser keeps (past them it would drop
+/// the cookie, and the learner with it): pending entries give way, hints first, then the oldest.
 pub fn cookie(cookies: &CookieConfig, state: &LearnerState) -> Option<Cookie<'static>> {
     let mut state = state.clone();
     loop {
         let json = serde_json::to_string(&state).ok()?;
         let mut c = cookies.sealed(cookies.learner, &json);
-        if browser_size(c.name(), c.value()) <= COOKIE_LIMIT || state.pending.is_empty() {
+        if browser_size(c.name(), c.value()) <= COOKIE_LIMIT || !state.give_way() {
             c.set_expires(OffsetDateTime::now_utc() + Duration::days(LEARNER_LIFETIME_DAYS));
             return Some(c);
         }
-        state.pending.remove(0);
     }
 }
 
@@ -239,42 +243,27 @@ mod tests {
     }
 
     #[test]
-    fn the_cookie_never_passes_4096_bytes_pending_entries_giving_way() {
+    fn the_cookie_never_passes_4096_bytes_hints_then_the_oldest_giving_way() {
         let cookies = config();
         let mut state = LearnerState::fresh();
-        for at in 0..MAX_PENDING as i64 {
-            state.pending.push(Pending {
-                exercise: "tamper".into(),
-                mode: "cookie".into(),
-                prediction: None,
-                hint: false,
-                evidence: Some("x".repeat(400)),
-                at,
-            });
-        }
-        let c = cookie(&cookies, &state).expect("a cookie");
-        assert!(browser_size(c.name(), c.value()) <= COOKIE_LIMIT);
-        let kept = open(&cookies, c.value()).expect("opens");
-        assert!(!kept.pending.is_empty() && kept.pending.len() < MAX_PENDING);
-        assert_eq!(kept.pending.last(), state.pending.last(), "the newest stay");
-    }
-
-    #[test]
-    fn pending_progress_is_bounded_hints_going_first() {
-        let mut s = LearnerState::fresh();
-        let p = |hint: bool, at: i64| Pending {
+        let entry = |hint: bool, at: i64| Pending {
             exercise: "tamper".into(),
             mode: "cookie".into(),
             prediction: None,
             hint,
-            evidence: (!hint).then(|| "seen".into()),
+            evidence: (!hint).then(|| "x".repeat(400)),
             at,
         };
-        s.keep_pending(p(true, 0));
-        for at in 1..=MAX_PENDING as i64 {
-            s.keep_pending(p(false, at));
+        state.keep_pending(entry(false, 0));
+        state.keep_pending(entry(true, 1));
+        for at in 2..14 {
+            state.keep_pending(entry(false, at));
         }
-        assert_eq!(s.pending.len(), MAX_PENDING);
-        assert!(s.pending.iter().all(|p| !p.hint));
+        let c = cookie(&cookies, &state).expect("a cookie");
+        assert!(browser_size(c.name(), c.value()) <= COOKIE_LIMIT);
+        let kept = open(&cookies, c.value()).expect("opens");
+        assert!(!kept.pending.is_empty() && kept.pending.len() < state.pending.len());
+        assert!(kept.pending.iter().all(|p| !p.hint), "the hint went first");
+        assert_eq!(kept.pending.last(), state.pending.last(), "the newest stay");
     }
 }
