@@ -123,6 +123,7 @@ pub async fn score_board(req: &Request<'_>, learner: &Learner<'_>) -> Value {
         "total": EXERCISES.len(),
         "lessons": lessons,
         "learner": learner.0.exists(),
+        "learner_cookie": req.rocket().state::<CookieConfig>().map(|c| c.learner),
         "offline": board.offline,
     })
 }

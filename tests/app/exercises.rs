@@ -701,3 +701,25 @@ async fn cookie_mode_with_no_database_at_all_still_serves_the_exercises() {
     assert!(body.contains("The database cannot be reached"), "{body}");
     assert!(body.contains("Now do it:"), "armed from the cookie");
 }
+
+#[rocket::async_test]
+async fn the_prediction_and_the_solve_on_record_are_the_first_ones() {
+    let app = TestApp::spawn(ServerMode).await;
+    let b = app.browser();
+    predict(&b, "tamper", 2).await;
+    predict(&b, "tamper", 0).await;
+    b.post("/color", &[("color", "red")]).await;
+    let value = b.session_cookie().unwrap();
+    b.set_session_cookie(&edited(&value));
+    b.get("/color").await;
+    let first = evidence(&app, "tamper").await.expect("solved");
+    // Asked again after solving, and solved again on another page: the record stays.
+    predict(&b, "tamper", 1).await;
+    b.post("/color", &[("color", "blue")]).await;
+    let value = b.session_cookie().unwrap();
+    b.set_session_cookie(&edited(&value));
+    b.get("/session").await;
+    assert_eq!(evidence(&app, "tamper").await, Some(first));
+    assert_eq!(entry(&b, "tamper").await["prediction"]["choice"], 0);
+    assert_eq!(app.count("SELECT count(*) FROM exercise_progress").await, 1);
+}
