@@ -184,7 +184,7 @@ fn exercise_view(e: &Exercise, board: &Board, state: Option<&LearnerState>, mode
         "answered": prediction.is_some(),
         "prediction": prediction.and_then(|p| e.choices.get(p)),
         "prediction_right": prediction == Some(right),
-        "right_choice": solved_here.then(|| e.choices[right]),
+        "right_choice": e.choices.get(right).filter(|_| solved_here),
         "armed": armed,
         "task": e.task,
         "hints": &e.hints[..hints.min(e.hints.len())],
