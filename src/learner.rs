@@ -202,15 +202,32 @@ impl LearnerCell {
     }
 }
 
-/// The request guard: this request's learner cell. Never fails.
-pub struct Learner<'r>(pub &'r LearnerCell);
+/// The request guard: this request's learner (or none yet), and the request, whose state the
+/// progress code reaches through it (the pool, the trace). Never fails.
+pub struct Learner<'r> {
+    cell: &'r LearnerCell,
+    req: &'r Request<'r>,
+}
+
+impl<'r> Learner<'r> {
+    pub fn cell(&self) -> &'r LearnerCell {
+        self.cell
+    }
+
+    pub fn request(&self) -> &'r Request<'r> {
+        self.req
+    }
+}
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for Learner<'r> {
     type Error = std::convert::Infallible;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        Outcome::Success(Learner(LearnerCell::of(req)))
+        Outcome::Success(Learner {
+            cell: LearnerCell::of(req),
+            req,
+        })
     }
 }
 

@@ -1,6 +1,7 @@
 //! Exercises the server verifies: a catalogue of tasks done in the learner's own browser, a
 //! prediction answered before each, hints, and progress kept per learner (not per session).
 //!
+//! - [`board`]: progress as the pages show it, the cookie's waiting entries laid over the rows.
 //! - [`catalogue`]: the exercises, their questions, hints and answers.
 //! - [`detect`]: how each is recognised from what the learner's own requests did.
 //! - [`store`]: progress in PostgreSQL (`learners`, `exercise_progress`).
@@ -10,6 +11,7 @@
 //! The learner and its cookie are [`crate::learner`]. Progress never reads or writes the session:
 //! `Session-Trace` stays the session's alone.
 
+pub mod board;
 pub mod catalogue;
 pub mod detect;
 pub mod fairing;

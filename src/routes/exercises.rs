@@ -3,10 +3,8 @@
 //! same for scripts.
 //!
 //! The pages never write the session. Progress belongs to the learner (see [`crate::learner`]);
-//! when the database cannot be reached it is kept in the learner cookie and stored here, on the
-//! next visit that finds the database back.
-
-use std::collections::HashMap;
+//! [`crate::exercises::board`] reads and stores it, keeping it in the learner cookie while the
+//! database cannot be reached.
 
 use rocket::form::FromForm;
 use rocket::http::{Header, Status};
@@ -19,9 +17,9 @@ use time::OffsetDateTime;
 use crate::cookies::CookieConfig;
 use crate::csrf::{CheckedForm, NoFields};
 use crate::error::AppError;
+use crate::exercises::board::{board, keep, Board};
 use crate::exercises::fairing::plain_name;
-use crate::exercises::store::{self, Progress};
-use crate::exercises::{catalogue, detect, Exercise, ProgressTrace, EXERCISES};
+use crate::exercises::{catalogue, detect, Exercise, EXERCISES};
 use crate::html::Html;
 use crate::learner::{Arm, Learner, LearnerState, Pending};
 use crate::page::Page;
@@ -29,124 +27,6 @@ use crate::settings::Mode;
 
 /// The user id the plain cookie of `forge-plain` names at first: no real account.
 const PLAIN_USER: i64 = 42;
-
-/// A learner's progress, from the database and the cookie's pending entries together.
-pub struct Board {
-    rows: HashMap<(String, String), Progress>,
-    /// The database could not be reached: what is shown may miss older progress.
-    pub offline: bool,
-}
-
-impl Board {
-    fn get(&self, id: &str, mode: Mode) -> Option<&Progress> {
-        self.rows.get(&(id.to_string(), mode.as_str().to_string()))
-    }
-
-    /// Modes `id` was solved in.
-    pub fn solved_in(&self, id: &str) -> Vec<&'static str> {
-        [Mode::Server, Mode::Cookie]
-            .into_iter()
-            .filter(|m| self.get(id, *m).is_some_and(|p| p.solved_at.is_some()))
-            .map(Mode::as_str)
-            .collect()
-    }
-
-    /// Exercises solved in any mode: each counts once.
-    pub fn solved_count(&self, list: &[&Exercise]) -> usize {
-        list.iter()
-            .filter(|e| !self.solved_in(e.id).is_empty())
-            .count()
-    }
-}
-
-/// Reads the learner's progress (one statement) and stores what the cookie kept meanwhile. No
-/// learner: an empty board, and no statement at all.
-pub async fn board(req: &Request<'_>, learner: &Learner<'_>) -> Board {
-    let mut board = Board {
-        rows: HashMap::new(),
-        offline: false,
-    };
-    let Some(state) = learner.0.get() else {
-        return board;
-    };
-    let trace = ProgressTrace::of(req);
-    let mut stored_pending = false;
-    match store::pool(req.rocket()).await {
-        Ok(pool) => {
-            let mut all_stored = true;
-            for p in &state.pending {
-                all_stored &= store::record(pool, &state.id, p, trace).await.is_ok();
-            }
-            stored_pending = all_stored && !state.pending.is_empty();
-            match store::load(pool, &state.id, trace).await {
-                Ok(rows) => {
-                    for r in rows {
-                        board
-                            .rows
-                            .insert((r.exercise_id.clone(), r.mode.clone()), r);
-                    }
-                }
-                Err(_) => board.offline = true,
-            }
-        }
-        Err(_) => board.offline = true,
-    }
-    if stored_pending {
-        learner.0.update_existing(|s| s.pending.clear());
-    } else {
-        // Not stored yet: shown from the cookie.
-        for p in &state.pending {
-            apply(&mut board, p);
-        }
-    }
-    board
-}
-
-/// The home page's score board: solved / total, overall and per lesson. A browser that is no
-/// learner yet sees zeros, at no cost.
-pub async fn score_board(req: &Request<'_>, learner: &Learner<'_>) -> Value {
-    let board = board(req, learner).await;
-    let lessons: Vec<Value> = catalogue::lessons()
-        .into_iter()
-        .map(|(name, path, list)| {
-            json!({
-                "name": name,
-                "path": path,
-                "solved": board.solved_count(&list),
-                "total": list.len(),
-            })
-        })
-        .collect();
-    let all: Vec<&Exercise> = EXERCISES.iter().collect();
-    json!({
-        "solved": board.solved_count(&all),
-        "total": EXERCISES.len(),
-        "lessons": lessons,
-        "learner": learner.0.exists(),
-        "learner_cookie": req.rocket().state::<CookieConfig>().map(|c| c.learner),
-        "offline": board.offline,
-    })
-}
-
-/// What a pending entry adds to the board, as the store would.
-fn apply(board: &mut Board, p: &Pending) {
-    let row = board
-        .rows
-        .entry((p.exercise.clone(), p.mode.clone()))
-        .or_insert_with(|| Progress {
-            exercise_id: p.exercise.clone(),
-            mode: p.mode.clone(),
-            ..Progress::default()
-        });
-    if row.solved_at.is_none() && p.prediction.is_some() {
-        row.prediction = p.prediction;
-    }
-    row.hints = row.hints.saturating_add(i16::from(p.hint));
-    if row.solved_at.is_none() && p.evidence.is_some() {
-        row.solved_at = OffsetDateTime::from_unix_timestamp(p.at).ok();
-        row.evidence.clone_from(&p.evidence);
-    }
-}
 
 /// One exercise as the page and the JSON show it, in this app's `mode`.
 fn exercise_view(e: &Exercise, board: &Board, state: Option<&LearnerState>, mode: Mode) -> Value {
@@ -225,20 +105,19 @@ fn what_happened(did: Option<&str>, id: Option<&str>, offline: bool) -> Option<S
 async fn exercises_page(
     page: Page<'_>,
     learner: Learner<'_>,
-    req: ReqInfo<'_>,
     did: Option<&str>,
     id: Option<&str>,
 ) -> Result<NoStore<Html>, AppError> {
     let mode = page.cookies.mode;
-    let board = board(req.0, &learner).await;
-    let state = learner.0.get();
+    let board = board(&learner).await;
+    let state = learner.cell().get();
     let list: Vec<Value> = EXERCISES
         .iter()
         .map(|e| exercise_view(e, &board, state.as_ref(), mode))
         .collect();
     let all: Vec<&Exercise> = EXERCISES.iter().collect();
-    let plain = req
-        .0
+    let plain = learner
+        .request()
         .cookies()
         .get(plain_name(page.cookies))
         .map(|c| c.value().to_string());
@@ -265,11 +144,10 @@ async fn exercises_page(
 #[get("/exercises.json")]
 async fn exercises_json(
     learner: Learner<'_>,
-    req: ReqInfo<'_>,
     cookies: &State<CookieConfig>,
 ) -> NoStore<Json<Value>> {
-    let board = board(req.0, &learner).await;
-    let state = learner.0.get();
+    let board = board(&learner).await;
+    let state = learner.cell().get();
     let list: Vec<Value> = EXERCISES
         .iter()
         .map(|e| {
@@ -307,14 +185,13 @@ async fn predict(
     id: &str,
     form: CheckedForm<PredictForm>,
     learner: Learner<'_>,
-    req: ReqInfo<'_>,
     cookies: &State<CookieConfig>,
 ) -> Result<SeeOther, (Status, Html)> {
-    let e = known(req.0, id)?;
+    let e = known(learner.request(), id)?;
     let mode = cookies.mode;
     if !e.applies_to(mode) {
         return Err(refuse(
-            req.0,
+            learner.request(),
             Status::UnprocessableEntity,
             format!(
                 "“{}” is done in {} mode; this server runs {} mode.",
@@ -328,7 +205,7 @@ async fn predict(
         Ok(c) if c < e.choices.len() => c,
         _ => {
             return Err(refuse(
-                req.0,
+                learner.request(),
                 Status::UnprocessableEntity,
                 format!(
                     "“{}” is not one of the choices: pick one of the {} answers.",
@@ -345,7 +222,7 @@ async fn predict(
         let value = detect::plain_value(PLAIN_USER, "guest");
         extra.push(cookies.build(plain_name(cookies), value));
     }
-    learner.0.update(|s| {
+    learner.cell().update(|s| {
         s.armed.insert(arm_key(e.id, mode), arm);
     });
     let p = Pending {
@@ -356,7 +233,7 @@ async fn predict(
         evidence: None,
         at: OffsetDateTime::now_utc().unix_timestamp(),
     };
-    keep(req.0, &learner, p).await;
+    keep(&learner, p).await;
     Ok(SeeOther::new(
         format!("/exercises?did=predict&id={}#{}", e.id, e.id),
         extra,
@@ -369,12 +246,11 @@ async fn hint(
     id: &str,
     _form: CheckedForm<NoFields>,
     learner: Learner<'_>,
-    req: ReqInfo<'_>,
     cookies: &State<CookieConfig>,
 ) -> Result<SeeOther, (Status, Html)> {
-    let e = known(req.0, id)?;
+    let e = known(learner.request(), id)?;
     // A learner asking for a hint is one from now on.
-    learner.0.update(|_| ());
+    learner.cell().update(|_| ());
     let p = Pending {
         exercise: e.id.to_string(),
         mode: cookies.mode.as_str().to_string(),
@@ -383,27 +259,11 @@ async fn hint(
         evidence: None,
         at: OffsetDateTime::now_utc().unix_timestamp(),
     };
-    keep(req.0, &learner, p).await;
+    keep(&learner, p).await;
     Ok(SeeOther::new(
         format!("/exercises?did=hint&id={}#{}", e.id, e.id),
         Vec::new(),
     ))
-}
-
-/// Stores `p`, or keeps it in the learner cookie when the database cannot take it.
-async fn keep(req: &Request<'_>, learner: &Learner<'_>, p: Pending) {
-    let Some(state) = learner.0.get() else {
-        return;
-    };
-    let trace = ProgressTrace::of(req);
-    trace.touch();
-    let stored = match store::pool(req.rocket()).await {
-        Ok(pool) => store::record(pool, &state.id, &p, trace).await.is_ok(),
-        Err(_) => false,
-    };
-    if !stored {
-        learner.0.update_existing(|s| s.keep_pending(p));
-    }
 }
 
 fn known(req: &Request<'_>, id: &str) -> Result<&'static Exercise, (Status, Html)> {
@@ -421,18 +281,6 @@ fn refuse(req: &Request<'_>, status: Status, why: String) -> (Status, Html) {
         status,
         Html::render("error", crate::error_page::context(req, status, Some(why))),
     )
-}
-
-/// The request itself, for the progress helpers (a guard that never fails).
-pub struct ReqInfo<'r>(pub &'r Request<'r>);
-
-#[rocket::async_trait]
-impl<'r> rocket::request::FromRequest<'r> for ReqInfo<'r> {
-    type Error = std::convert::Infallible;
-
-    async fn from_request(req: &'r Request<'_>) -> rocket::request::Outcome<Self, Self::Error> {
-        rocket::request::Outcome::Success(ReqInfo(req))
-    }
 }
 
 /// A 303 to a page of the exercises, with cookies of its own written as raw `Set-Cookie`

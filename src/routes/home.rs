@@ -5,9 +5,9 @@ use rocket::{get, State};
 use serde_json::json;
 
 use crate::error::AppError;
+use crate::exercises::board::score_board;
 use crate::learner::Learner;
 use crate::page::Page;
-use crate::routes::exercises::{score_board, ReqInfo};
 use crate::settings::Settings;
 
 #[get("/")]
@@ -15,7 +15,6 @@ async fn home(
     page: Page<'_>,
     settings: &State<Settings>,
     learner: Learner<'_>,
-    req: ReqInfo<'_>,
 ) -> Result<Html, AppError> {
     let record = page.session.record().await?;
     let data = record.as_ref().map(|r| r.data.clone()).unwrap_or_default();
@@ -26,7 +25,7 @@ async fn home(
             "has_session": record.is_some(),
             "data": data,
             "fast_forward": settings.fast_forward,
-            "progress": score_board(req.0, &learner).await,
+            "progress": score_board(&learner).await,
         }),
     )
     .await
