@@ -83,20 +83,24 @@ fn arm_key(id: &str, mode: Mode) -> String {
 }
 
 /// The page's words for what the form posted before it did (`?did=…&id=…`).
-fn what_happened(did: Option<&str>, id: Option<&str>, offline: bool) -> Option<String> {
+/// Said only when the board agrees (a link cannot make the page claim a prediction it has not
+/// got).
+fn what_happened(did: Option<&str>, id: Option<&str>, board: &Board, mode: Mode) -> Option<String> {
     let e = catalogue::find(id?)?;
+    let row = board.get(e.id, mode)?;
+    let offline = board.offline;
     let kept = if offline {
         " It is kept in your learner cookie until the database is back."
     } else {
         ""
     };
     match did? {
-        "predict" => Some(format!(
+        "predict" if row.prediction.is_some() => Some(format!(
             "Your prediction for “{}” is recorded, and the exercise is armed: the server now \
              watches your requests. Next: {}{kept}",
             e.title, e.task
         )),
-        "hint" => Some(format!("A hint for “{}” is shown below.{kept}", e.title)),
+        "hint" if row.hints > 0 => Some(format!("A hint for “{}” is shown below.{kept}", e.title)),
         _ => None,
     }
 }
@@ -131,7 +135,7 @@ async fn exercises_page(
                 "learner": state.is_some(),
                 "offline": board.offline,
                 "pending": state.as_ref().map_or(0, |s| s.pending.len()),
-                "happened": what_happened(did, id, board.offline),
+                "happened": what_happened(did, id, &board, mode),
                 "plain_name": plain_name(page.cookies),
                 "plain_user": plain.as_deref().and_then(detect::plain_user),
                 "learner_cookie": page.cookies.learner,

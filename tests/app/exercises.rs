@@ -556,6 +556,11 @@ async fn once_solved_the_page_shows_the_prediction_beside_what_happened(mode: Mo
     let app = TestApp::spawn(mode).await;
     let b = app.browser();
     predict(&b, "tamper", 0).await;
+    let page = b.get("/exercises?did=predict&id=expire").await;
+    assert!(
+        !page.body.contains("What just happened"),
+        "a link cannot claim a prediction that was not made"
+    );
     let page = b.get("/exercises?did=predict&id=tamper").await;
     assert!(page.body.contains("aria-label=\"What just happened\""));
     assert!(page.body.contains("Now do it:"));
