@@ -92,13 +92,14 @@ pub static EXERCISES: &[Exercise] = &[
         lesson_path: "/color",
         readme: "Compare the modes in your browser's devtools",
         modes: BOTH,
-        question: "You have no session yet. Which request makes the session cookie appear?",
+        question: "You have no session yet and pick a color: how many SQL statements does that \
+                   first save run for the session?",
         choices: &[
-            "The first page you load",
-            "The first POST that stores something",
-            "Logging in",
+            "None: the cookie is the write",
+            "One: an INSERT of the new row",
+            "Two: a SELECT to look for a session, then an INSERT",
         ],
-        right: [1, 1],
+        right: [1, 0],
         task: "Start without a session cookie (delete it in devtools if you have one), then pick \
                a color on the color page. Watch the Cookies panel.",
         hints: [
@@ -107,9 +108,10 @@ pub static EXERCISES: &[Exercise] = &[
         ],
         answer: "Delete the session cookie, open /color, choose a color and press the button: the \
                  POST's response carries the first Set-Cookie for the session.",
-        explanation: "A session is created by the first write, not the first visit: a server that \
-                      made one per visit would fill its table with crawlers' sessions (server \
-                      mode) and send a cookie nobody needs (cookie mode).",
+        explanation: "A session is created by the first write, not the first visit. Server mode \
+                      INSERTs its row and sends a cookie holding only the row's id; cookie mode \
+                      runs no SQL at all: the sealed cookie is the write. With no cookie there \
+                      is nothing to SELECT.",
     },
     Exercise {
         id: "delete-cookie",

@@ -36,6 +36,8 @@ pub struct Facts<'a> {
     pub db_cut: bool,
     /// The user id the `exercise_plain` cookie names, when it came and decodes.
     pub plain_user: Option<i64>,
+    /// The session's SQL statements, as its `Session-Trace` header says.
+    pub queries: Option<u32>,
 }
 
 /// What one request did to an armed exercise.
@@ -78,9 +80,11 @@ pub fn step(id: &str, arm: &mut Arm, f: &Facts<'_>) -> Step {
     let mark = f.session_cookie.map(fingerprint);
     match id {
         "first-value" if o.inserted && f.status < 400 => Step::Solved(format!(
-            "{} created your session: its first cookie ({} bytes) was sent with the response",
+            "{} created your session: its first cookie ({} bytes) was sent with the response, \
+             and Session-Trace said queries={}",
             f.request,
-            o.cookie_sent.unwrap_or(0)
+            o.cookie_sent.unwrap_or(0),
+            f.queries.unwrap_or(0)
         )),
         "delete-cookie" => {
             if arm.step && f.session_cookie.is_none() && f.status < 400 {

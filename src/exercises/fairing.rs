@@ -149,6 +149,11 @@ fn watch(
             .cookies()
             .get(plain_name(cookies))
             .and_then(|c| detect::plain_user(c.value())),
+        queries: res.headers().get_one("Session-Trace").and_then(|t| {
+            t.split("; ")
+                .find_map(|part| part.strip_prefix("queries="))
+                .and_then(|n| n.parse().ok())
+        }),
     };
     let mut solved = Vec::new();
     for (key, arm) in state.armed.iter_mut() {

@@ -114,6 +114,21 @@ async fn first_value_is_solved_by_the_write_that_creates_the_session(mode: Mode)
     assert!(solved(&b, "first-value").await);
     let seen = evidence(&app, "first-value").await.expect("stored");
     assert!(seen.contains("POST /color created your session"), "{seen}");
+    let queries = match mode {
+        Mode::Server => "queries=1",
+        Mode::Cookie => "queries=0",
+    };
+    assert!(seen.contains(queries), "{seen}");
+    let right = match mode {
+        Mode::Server => "One: an INSERT",
+        Mode::Cookie => "None: the cookie is the write",
+    };
+    let page = b.get("/exercises").await;
+    let verdict = match mode {
+        Mode::Server => "— right.".to_string(),
+        Mode::Cookie => format!("— not quite: {right}"),
+    };
+    assert!(page.body.contains(&verdict), "{}", page.body);
 }
 
 async fn delete_cookie_is_solved_by_a_request_without_the_cookie_held(mode: Mode) {
