@@ -112,6 +112,10 @@ async fn first_value_is_solved_by_the_write_that_creates_the_session(mode: Mode)
         res.headers
     );
     assert!(solved(&b, "first-value").await);
+    // Solved, so disarmed: a learner's ordinary page costs progress nothing.
+    let res = b.get("/color").await;
+    assert_eq!(progress_trace(&res), "");
+    assert!(res.set_cookie("learner").is_none());
     let seen = evidence(&app, "first-value").await.expect("stored");
     assert!(seen.contains("POST /color created your session"), "{seen}");
     let queries = match mode {
