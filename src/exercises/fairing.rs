@@ -76,7 +76,13 @@ impl Fairing for ExerciseFairing {
                 at: now,
             };
             let stored = match pool {
-                Some(pool) => store::record(pool, &state.id, &p, trace).await.is_ok(),
+                Some(pool) => match store::record(pool, &state.id, &p, trace).await {
+                    Ok(()) => true,
+                    Err(e) => {
+                        rocket::warn!("exercises: solve kept in the learner cookie: {}", e.chain());
+                        false
+                    }
+                },
                 None => false,
             };
             if !stored {
@@ -86,7 +92,13 @@ impl Fairing for ExerciseFairing {
         }
         if let (Some(pool), Some(user)) = (pool, req.local_cache(Observed::default).user_after) {
             if logged_in(req) {
-                let _ = store::note_account(pool, &state.id, user, trace).await;
+                // Only for a teacher's view: the login itself is not affected by a failure.
+                if let Err(e) = store::note_account(pool, &state.id, user, trace).await {
+                    rocket::warn!(
+                        "exercises: could not note the learner's account: {}",
+                        e.chain()
+                    );
+                }
             }
         }
         if changed {
