@@ -8,7 +8,7 @@ use rocket::shield::{Frame, NoSniff, Shield};
 use rocket::{Build, Rocket};
 
 use crate::settings::{Settings, DEFAULT_DATABASE_URL};
-use crate::{auth, crypto, db, error, headers, html, logging, routes, session, throttle};
+use crate::{auth, crypto, db, error, exercises, headers, html, logging, routes, session, throttle};
 
 /// The defaults `build` adds to any figment: where the templates are, which database, and in the
 /// debug profile a random `secret_key` when none is set.
@@ -44,6 +44,8 @@ pub(crate) fn build_on(figment: Figment, pool: Option<db::LazyPool>) -> Rocket<B
         .attach(headers::stage())
         .attach(db::stage_with(pool))
         .attach(session::stage())
+        // After the session's stage, so its fairing runs after the session fairing.
+        .attach(exercises::stage())
         .attach(auth::stage())
         .attach(throttle::stage())
         .attach(debug_tools())

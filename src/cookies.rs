@@ -21,6 +21,8 @@ pub struct CookieConfig {
     pub replay_copy: &'static str,
     /// The login device cookie (OWASP's "device cookies"): the names this browser logged in as.
     pub device: &'static str,
+    /// The exercises' learner cookie: one name for both modes, so `--mode both` shares it.
+    pub learner: &'static str,
     pub secure: bool,
     pub keys: Keys,
 }
@@ -61,6 +63,7 @@ impl CookieConfig {
                 (Mode::Cookie, false) => "device_cookie",
                 (Mode::Cookie, true) => "__Host-device_cookie",
             },
+            learner: if secure { "__Host-learner" } else { "learner" },
             secure,
             keys,
         }

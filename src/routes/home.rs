@@ -5,11 +5,17 @@ use rocket::{get, State};
 use serde_json::json;
 
 use crate::error::AppError;
+use crate::exercises::board::score_board;
+use crate::learner::Learner;
 use crate::page::Page;
 use crate::settings::Settings;
 
 #[get("/")]
-async fn home(page: Page<'_>, settings: &State<Settings>) -> Result<Html, AppError> {
+async fn home(
+    page: Page<'_>,
+    settings: &State<Settings>,
+    learner: Learner<'_>,
+) -> Result<Html, AppError> {
     // lesson: home
     let record = page.session.record().await?;
     let data = record.as_ref().map(|r| r.data.clone()).unwrap_or_default();
@@ -21,6 +27,7 @@ async fn home(page: Page<'_>, settings: &State<Settings>) -> Result<Html, AppErr
             "has_session": record.is_some(),
             "data": data,
             "fast_forward": settings.fast_forward,
+            "progress": score_board(&learner).await,
         }),
     )
     .await
