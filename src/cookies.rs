@@ -17,6 +17,9 @@ pub struct CookieConfig {
     pub csrf: &'static str,
     /// The cookie that hands "what just happened" to the page after a redirect.
     pub report: &'static str,
+    /// The labs' per-browser state ([`crate::lab`]): one name for both modes, so that with
+    /// `--mode both` the clock and the switch follow the browser from one app to the other.
+    pub lab: &'static str,
     pub secure: bool,
     pub keys: Keys,
 }
@@ -46,6 +49,7 @@ impl CookieConfig {
             } else {
                 mode.report_cookie_name()
             },
+            lab: if secure { "__Host-lab" } else { "lab" },
             secure,
             keys,
         }

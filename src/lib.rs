@@ -13,9 +13,9 @@ pub mod error_page;
 pub mod headers;
 pub mod html;
 pub mod humanize;
+pub mod lab;
 pub mod lessons;
 pub mod logging;
-pub mod outage;
 pub mod page;
 pub mod routes;
 pub mod session;
@@ -96,7 +96,6 @@ pub(crate) fn build_on(figment: Figment, pool: Option<db::LazyPool>) -> Rocket<B
         .attach(session::stage())
         .attach(auth::stage())
         .attach(throttle::stage())
-        .attach(debug_tools())
         .attach(key_notice())
         .mount("/", routes::routes())
         .register("/", error::catchers())
@@ -143,19 +142,5 @@ fn key_notice() -> AdHoc {
             });
         }
         rocket
-    })
-}
-
-/// The inspector's clock fast-forward and the outage lab's switch, mounted only in the debug
-/// profile of a debug build.
-fn debug_tools() -> AdHoc {
-    AdHoc::on_ignite("Debug tools", |rocket| async {
-        if rocket.state::<Settings>().is_some_and(|s| s.fast_forward) {
-            rocket
-                .mount("/", routes::inspector::debug_routes())
-                .mount("/", routes::outage::debug_routes())
-        } else {
-            rocket
-        }
     })
 }

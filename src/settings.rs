@@ -178,10 +178,6 @@ pub struct Settings {
     pub hash_queue: usize,
     /// The least zxcvbn score (0–4) a new password needs.
     pub password_min_score: u8,
-    /// A debug build running the debug profile: the inspector's clock fast-forward is offered
-    /// (its route is not even compiled into release builds). Derived, never read from settings.
-    #[serde(skip)]
-    pub fast_forward: bool,
 }
 
 impl Default for Settings {
@@ -219,7 +215,6 @@ impl Default for Settings {
             // builds, 32 let a real login wait 3.9 s, 8 kept every answer under 0.1 s.
             hash_queue: 8,
             password_min_score: 3,
-            fast_forward: false,
         }
     }
 }
@@ -302,7 +297,6 @@ impl Settings {
                 SiteOrigin::served(address, port)
             }
         };
-        s.fast_forward = debug_profile && cfg!(debug_assertions);
         Ok(s)
     }
 

@@ -1,21 +1,22 @@
 //! `/session` and `/session.json`: the inspector — the cookie exactly as the browser holds it, its
 //! size against the 4096-byte limit, the decoded map, both deadlines, and in server mode the row.
 
-use std::sync::Arc;
-
 use crate::html::Html;
+use rocket::form::FromForm;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::serde::json::Json;
-use rocket::{get, State};
+use rocket::{get, post, State};
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::clock::Clock;
 use crate::cookies::{CookieConfig, COOKIE_LIMIT};
+use crate::csrf::CheckedForm;
 use crate::error::AppError;
 use crate::humanize;
+use crate::lab::Lab;
 use crate::page::Page;
+use crate::routes::labs::RedirectWithCookies;
 use crate::session::Session;
 use crate::settings::Settings;
 
@@ -118,7 +119,8 @@ async fn inspect(
         },
         _ => Value::Null,
     };
-    let now = layer.now();
+    // This browser's clock: the countdowns run on it, fast-forwarded or not.
+    let now = session.clock_now();
     Ok(json!({
         "mode": cookies.mode.as_str(),
         "cookie": cookie,
@@ -153,7 +155,6 @@ async fn inspector_page(
     page: Page<'_>,
     sent: SentCookie,
     settings: &State<Settings>,
-    clock: &State<Arc<Clock>>,
 ) -> Result<Html, AppError> {
     let mut view = inspect(&page.session, page.cookies, &sent).await?;
     let bytes = view["cookie"]["bytes"].as_u64().unwrap_or(0) as usize;
@@ -174,8 +175,7 @@ async fn inspector_page(
         );
         v.insert("idle_timeout".into(), json!(settings.idle_timeout));
         v.insert("absolute_timeout".into(), json!(settings.absolute_timeout));
-        v.insert("fast_forward".into(), json!(settings.fast_forward));
-        v.insert("clock_offset".into(), json!(clock.offset()));
+        v.insert("clock_offset".into(), json!(page.session.lab().offset));
     }
     page.render("inspector", view).await
 }
@@ -189,43 +189,48 @@ async fn inspector_json(
     Ok(Json(inspect(&session, cookies, &sent).await?))
 }
 
+/// What the fast-forward form asks: `seconds` further ahead, or (`reset`) back to real time.
+#[derive(FromForm)]
+struct FastForward {
+    #[field(default = false)]
+    reset: bool,
+    #[field(validate = step(self.reset))]
+    seconds: Option<i64>,
+}
+
+/// A step forward (at least a second), unless the form asks for a reset.
+fn step<'v>(seconds: &Option<i64>, reset: bool) -> rocket::form::Result<'v, ()> {
+    match (seconds, reset) {
+        (_, true) | (Some(1..), false) => Ok(()),
+        (Some(_), false) => Err(rocket::form::Error::validation(
+            "the clock only moves forward: seconds must be at least 1",
+        ))?,
+        (None, false) => Err(rocket::form::Error::validation(
+            "say how many seconds to move ahead, or reset",
+        ))?,
+    }
+}
+
+/// Moves this browser's clock ahead (or back to real time) so a student can watch a session
+/// expire without waiting. Only its lab cookie changes: nothing stored, nobody else's clock. The
+/// clock goes at most `session_absolute_timeout` ahead, where every session has ended anyway.
+#[post("/session/fast-forward", data = "<form>")]
+fn fast_forward(
+    form: CheckedForm<FastForward>,
+    lab: &Lab,
+    cookies: &State<CookieConfig>,
+    settings: &State<Settings>,
+) -> RedirectWithCookies {
+    let next = match form.0 {
+        FastForward {
+            reset: false,
+            seconds: Some(seconds),
+        } => lab.advanced(seconds, settings.absolute_timeout),
+        _ => lab.clock_reset(),
+    };
+    RedirectWithCookies::new("/session", vec![next.cookie(cookies)])
+}
+
 pub fn routes() -> Vec<rocket::Route> {
-    rocket::routes![inspector_page, inspector_json]
-}
-
-/// Mounted only in the debug profile of a debug build.
-pub fn debug_routes() -> Vec<rocket::Route> {
-    #[cfg(debug_assertions)]
-    return rocket::routes![fast_forward::fast_forward];
-    #[cfg(not(debug_assertions))]
-    return Vec::new();
-}
-
-/// Moves the session layer's clock forward so a student can watch a session expire without
-/// waiting. Not compiled into release builds.
-#[cfg(debug_assertions)]
-mod fast_forward {
-    use std::sync::Arc;
-
-    use rocket::form::FromForm;
-    use rocket::response::Redirect;
-    use rocket::{post, State};
-
-    use crate::clock::Clock;
-    use crate::csrf::CheckedForm;
-
-    #[derive(FromForm)]
-    pub struct FastForward {
-        #[field(validate = range(1..=31_536_000))]
-        seconds: i64,
-    }
-
-    #[post("/session/fast-forward", data = "<form>")]
-    pub async fn fast_forward(
-        form: CheckedForm<FastForward>,
-        clock: &State<Arc<Clock>>,
-    ) -> Redirect {
-        clock.advance(form.0.seconds);
-        Redirect::to("/session")
-    }
+    rocket::routes![inspector_page, inspector_json, fast_forward]
 }

@@ -15,7 +15,6 @@ both_modes![
     bumping_the_epoch_refuses_older_cookies,
     a_fallback_key_keeps_users_logged_in_and_the_next_write_reseals,
     without_a_matching_key_everyone_is_anonymous,
-    the_fast_forward_control_exists_only_in_the_debug_profile,
     every_refusal_is_named_in_the_trace_and_the_inspector_json,
 ];
 
@@ -240,41 +239,6 @@ async fn without_a_matching_key_everyone_is_anonymous(mode: Mode) {
     assert!(res.body.contains("Not logged in"));
     assert!(res.trace().contains("load=miss"));
     assert_eq!(b2.get("/account").await.status, 303);
-}
-
-async fn the_fast_forward_control_exists_only_in_the_debug_profile(mode: Mode) {
-    let app = TestApp::spawn(mode).await;
-    let b = app.browser();
-    assert!(b
-        .get("/session")
-        .await
-        .body
-        .contains("Fast-forward the clock"));
-    let res = b
-        .post("/session/fast-forward", &[("seconds", "3600")])
-        .await;
-    assert_eq!(res.status, 303);
-    assert_eq!(app.clock().offset(), 3600);
-    assert_eq!(
-        b.post("/session/fast-forward", &[("seconds", "-5")])
-            .await
-            .status,
-        422
-    );
-    let release = TestApp::spawn_with(mode, |f| f.select("release")).await;
-    let b = release.browser();
-    assert!(!b
-        .get("/session")
-        .await
-        .body
-        .contains("Fast-forward the clock"));
-    assert_eq!(
-        b.post("/session/fast-forward", &[("seconds", "3600")])
-            .await
-            .status,
-        404
-    );
-    assert_eq!(release.clock().offset(), 0);
 }
 
 #[rocket::async_test]
