@@ -254,3 +254,81 @@ async fn the_cleanup_task_keeps_real_time_whatever_a_browser_fast_forwarded() {
     }
     assert_eq!(left, 0);
 }
+
+/// The `classroom` profile of Rocket.toml as a class server runs it, on a test database. The
+/// local client gives no peer address, so every request counts against one address: the room's.
+async fn classroom_app() -> TestApp {
+    let db_name = fresh_db_name();
+    let db_url = url_for(&db_name);
+    let figment = |_| {
+        session_lab::figment()
+            .merge(("databases.session_lab.url", db_url.as_str()))
+            .merge(("secret_key", SECRET.to_vec()))
+            .merge(("site_origin", "http://192.168.1.20:8000"))
+            .merge(("log_level", "off"))
+            .select("classroom")
+    };
+    TestApp::spawn_on(Mode::Server, &db_name, &db_url, figment).await
+}
+
+#[rocket::async_test]
+async fn a_class_behind_one_address_signs_up_and_logs_in_while_guessing_one_name_is_stopped() {
+    let app = classroom_app().await;
+    for i in 0..30 {
+        let name = format!("student{i:02}");
+        let b = app.browser();
+        assert_eq!(signup_status(&b, &name).await, 303, "signup {i}");
+        let again = app.browser();
+        assert_eq!(login(&again, &name, PW).await.status, 303, "login {i}");
+    }
+    assert_eq!(app.count("SELECT count(*) FROM users").await, 30);
+
+    let guesser = app.browser();
+    let mut statuses = Vec::new();
+    for i in 0..40 {
+        let guess = format!("wrong password {i}");
+        statuses.push(login(&guesser, "student00", &guess).await.status);
+    }
+    // Ten attempts at one name, and student00's own login above was one of them.
+    assert!(statuses[..9].iter().all(|s| *s == 401), "{statuses:?}");
+    assert!(statuses[9..].iter().all(|s| *s == 429), "{statuses:?}");
+}
+
+fn serve_classroom(env: &[(&str, &str)]) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_session-lab"));
+    command
+        .args(["--mode", "cookie"])
+        .env("ROCKET_PROFILE", "classroom")
+        // Nothing listens there: the refusal must come before any database is needed.
+        .env("DATABASE_URL", "postgres://postgres@127.0.0.1:1/unused")
+        .env_remove("ROCKET_SITE_ORIGIN")
+        .env_remove("ROCKET_SECRET_KEY");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command.output().expect("the binary runs")
+}
+
+#[rocket::async_test]
+async fn the_classroom_profile_refuses_to_start_without_an_origin_or_a_key() {
+    let key = SECRET
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>();
+    let no_origin = serve_classroom(&[("ROCKET_SECRET_KEY", &key)]);
+    let stderr = String::from_utf8_lossy(&no_origin.stderr);
+    assert_eq!(no_origin.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("needs site_origin"), "{stderr}");
+    assert!(stderr.contains("hostname -I"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    let no_key = serve_classroom(&[("ROCKET_SITE_ORIGIN", "http://192.168.1.20:8000")]);
+    let stderr = String::from_utf8_lossy(&no_key.stderr);
+    assert_eq!(no_key.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("needs a secret_key"), "{stderr}");
+    assert!(
+        stderr.contains("head -c64 /dev/urandom | base64 -w0"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
