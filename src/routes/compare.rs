@@ -137,7 +137,8 @@ async fn column(session: &Session<'_>, seen: &Seen, this_app: bool) -> Result<Va
         Err(e) => return Err(e.into()),
     };
     let layer = session.layer();
-    let now = layer.now();
+    // The countdowns run on this browser's clock (fast-forwarded or not), as the inspector's.
+    let now = session.clock_now();
     let deadlines = record.as_ref().map(|r| layer.deadlines(r));
     view["refused"] = json!(session.refusal().await?.map(|r| r.as_str()));
     view["data"] = json!(serde_json::to_string_pretty(
