@@ -127,7 +127,7 @@ async fn cutting_the_database_fails_only_this_browsers_requests(mode: Mode) {
     let color = a.get("/color").await;
     if mode == Mode::Server {
         assert_eq!(color.status, 503);
-        assert!(color.body.contains("bring it back on /labs/outage"));
+        assert!(color.body.contains("outage lab has cut the database off"));
     } else {
         assert_eq!(color.status, 200);
         assert!(color.body.contains("<strong>red</strong>"));
