@@ -402,6 +402,27 @@ mod tests {
     }
 
     #[test]
+    fn the_classroom_profile_needs_an_origin_and_a_key() {
+        let class = |f: Figment| Settings::from_figment(&f.select(CLASSROOM_PROFILE));
+        let key = ("secret_key", vec![7u8; 64]);
+        let origin = ("site_origin", "http://192.168.1.20:8000");
+        assert!(class(Figment::new().merge(key.clone()))
+            .unwrap_err()
+            .contains("needs site_origin"));
+        assert!(class(Figment::new().merge(origin))
+            .unwrap_err()
+            .contains("needs a secret_key"));
+        assert!(class(
+            Figment::new()
+                .merge(origin)
+                .merge(("secret_key", vec![0u8; 64]))
+        )
+        .unwrap_err()
+        .contains("needs a secret_key"));
+        assert!(class(Figment::new().merge(origin).merge(key)).is_ok());
+    }
+
+    #[test]
     fn secure_names_are_the_plain_ones_with_the_host_prefix() {
         for mode in [Mode::Server, Mode::Cookie] {
             assert_eq!(
