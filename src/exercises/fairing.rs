@@ -14,10 +14,8 @@ use time::OffsetDateTime;
 use super::detect::{self, Facts, Step};
 use super::{catalogue, store, ProgressTrace};
 use crate::cookies::{browser_size, CookieConfig};
-use crate::db::Db;
 use crate::learner::{self, LearnerCell, LearnerState, Pending};
 use crate::session::Observed;
-use rocket_db_pools::Database;
 
 /// The cookie `forge-plain` hands out: plain base64 JSON, as a careless app would set it.
 pub fn plain_name(cookies: &CookieConfig) -> &'static str {
@@ -156,7 +154,7 @@ fn watch(
         observed: req.local_cache(Observed::default),
         session_cookie,
         cookie_bytes: session_cookie.map(|v| browser_size(cookies.session, v)),
-        db_cut: Db::fetch(req.rocket()).is_some_and(|db| db.outage().is_cut()),
+        db_cut: crate::lab::Lab::of(req).cut,
         plain_user: req
             .cookies()
             .get(plain_name(cookies))

@@ -16,7 +16,7 @@ use serde_json::Value;
 use super::layer::{Outgoing, RequestState, SessionLayer};
 use super::report::{self, Exchange, Report, ReportShelf, ShowsExchange, Told};
 use super::sibling::{Sibling, SiblingState};
-use super::store::{Change, Committed, Deadlines, Statements, StoreError};
+use super::store::{Change, Committed, Deadlines, StoreError};
 use crate::cookies::CookieConfig;
 use crate::error_page;
 use crate::settings::Settings;
@@ -118,7 +118,7 @@ async fn finish(
     let mut save = "none";
     // Nothing is persisted for a failed request: its handler may have stopped half-way.
     if res.status().code < 500 {
-        let mut statements = Statements::default();
+        let mut statements = inner.statements.fresh();
         let outcome = match inner.change() {
             Some(change) => {
                 let kind = match change {

@@ -9,6 +9,7 @@
 mod common;
 
 mod accounts;
+mod classroom;
 mod code;
 mod compare;
 mod core;
