@@ -8,7 +8,9 @@ use rocket::shield::{Frame, NoSniff, Shield};
 use rocket::{Build, Rocket};
 
 use crate::settings::{Settings, DEFAULT_DATABASE_URL};
-use crate::{auth, crypto, db, error, headers, html, logging, routes, session, throttle};
+use crate::{
+    auth, crypto, db, error, exercises, headers, html, logging, routes, session, throttle,
+};
 
 /// The defaults `build` adds to any figment: where the templates are, which database, and in the
 /// debug profile a random `secret_key` when none is set.
@@ -44,9 +46,10 @@ pub(crate) fn build_on(figment: Figment, pool: Option<db::LazyPool>) -> Rocket<B
         .attach(headers::stage())
         .attach(db::stage_with(pool))
         .attach(session::stage())
+        // After the session's stage, so its fairing runs after the session fairing.
+        .attach(exercises::stage())
         .attach(auth::stage())
         .attach(throttle::stage())
-        .attach(debug_tools())
         .attach(key_notice())
         .mount("/", routes::routes())
         .register("/", error::catchers())
@@ -93,19 +96,5 @@ fn key_notice() -> AdHoc {
             });
         }
         rocket
-    })
-}
-
-/// The inspector's clock fast-forward and the outage lab's switch, mounted only in the debug
-/// profile of a debug build.
-fn debug_tools() -> AdHoc {
-    AdHoc::on_ignite("Debug tools", |rocket| async {
-        if rocket.state::<Settings>().is_some_and(|s| s.fast_forward) {
-            rocket
-                .mount("/", routes::inspector::debug_routes())
-                .mount("/", routes::outage::debug_routes())
-        } else {
-            rocket
-        }
     })
 }

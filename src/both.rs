@@ -46,7 +46,8 @@ pub fn build(figment: Figment) -> Result<Both, String> {
         server_port: port,
         cookie_port: next,
     };
-    // One clock: the inspector's fast-forward on either app moves both modes' deadlines.
+    // One clock for both apps' deadlines and cleanup (each browser's fast-forward is its lab
+    // cookie's, which both apps read).
     let clock = Arc::new(Clock::default());
     // One limiter and one hash queue: one browser, one name, one CPU, whichever port is asked
     // (each app building its own allowed twice the guesses per name).

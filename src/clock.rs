@@ -1,11 +1,12 @@
-//! The session layer's one clock, injectable so tests (and the inspector's debug-only
-//! fast-forward) move time forward instead of sleeping.
+//! The session layer's one clock: the process's real time, injectable so that tests move it forward
+//! instead of sleeping. Nothing in the app moves it: the inspector's fast-forward is a per-browser
+//! offset on top of it ([`crate::lab`]), so what is stored, and the cleanup task, keep real time.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use time::{Duration, OffsetDateTime};
 
-/// Wall-clock time plus an offset that can only grow.
+/// Wall-clock time plus an offset that only tests set, and that can only grow.
 #[derive(Debug, Default)]
 pub struct Clock {
     offset_seconds: AtomicI64,

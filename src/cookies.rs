@@ -21,6 +21,11 @@ pub struct CookieConfig {
     pub replay_copy: &'static str,
     /// The login device cookie (OWASP's "device cookies"): the names this browser logged in as.
     pub device: &'static str,
+    /// The exercises' learner cookie: one name for both modes, so `--mode both` shares it.
+    pub learner: &'static str,
+    /// The labs' per-browser state ([`crate::lab`]): one name for both modes, so that with
+    /// `--mode both` the clock and the switch follow the browser from one app to the other.
+    pub lab: &'static str,
     pub secure: bool,
     pub keys: Keys,
 }
@@ -61,6 +66,8 @@ impl CookieConfig {
                 (Mode::Cookie, false) => "device_cookie",
                 (Mode::Cookie, true) => "__Host-device_cookie",
             },
+            learner: if secure { "__Host-learner" } else { "learner" },
+            lab: if secure { "__Host-lab" } else { "lab" },
             secure,
             keys,
         }

@@ -21,7 +21,6 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 use sqlx::{ConnectOptions, PgPool, Postgres};
 use tokio::sync::OnceCell;
 
-use crate::outage::Outage;
 use crate::settings::Settings;
 
 /// Applied at start (server mode) or at the first page that needs them (cookie mode).
@@ -39,13 +38,12 @@ pub type DbConnection = rocket_db_pools::Connection<Db>;
 /// sqlx's pool, connecting on first use, plus whether the schema is known to be in place.
 ///
 /// Cheap to clone, and every clone is the same pool: `--mode both` gives one to each app, so both
-/// share connections, the migration check and the outage lab's switch.
+/// share connections and the migration check.
 #[derive(Clone)]
 pub struct LazyPool {
     pool: PgPool,
     url: Arc<str>,
     ready: Arc<OnceCell<()>>,
-    outage: Arc<Outage>,
     /// Seconds a request waits for a connection before giving up (`connect_timeout`).
     timeout: u64,
 }
@@ -135,14 +133,10 @@ impl LazyPool {
         if let Some(idle) = config.idle_timeout {
             pool = pool.idle_timeout(Duration::from_secs(idle));
         }
-        let outage = Arc::new(Outage::default());
-        #[cfg(debug_assertions)]
-        let pool = crate::outage::wire(pool, &outage);
         Ok(LazyPool {
             pool: pool.connect_lazy_with(options.disable_statement_logging()),
             url: config.url.as_str().into(),
             ready: Arc::new(OnceCell::new()),
-            outage,
             timeout,
         })
     }
@@ -165,11 +159,6 @@ impl LazyPool {
             .extract()
             .map_err(|e| DbError::Config(e.to_string()))?;
         LazyPool::new(&config)
-    }
-
-    /// The outage lab's switch for this pool (and every clone of it).
-    pub fn outage(&self) -> &Outage {
-        &self.outage
     }
 
     /// Seconds a request waits for a connection before it is answered with 503.

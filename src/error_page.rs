@@ -54,6 +54,15 @@ pub fn explain(status: Status) -> (&'static str, &'static str) {
 /// The error page's template context.
 pub fn context(req: &Request<'_>, status: Status, detail: Option<String>) -> serde_json::Value {
     let (title, message) = explain(status);
+    // A student who cut the database off and browsed on must learn why, and where the switch is.
+    let detail = match detail {
+        None if status == Status::ServiceUnavailable && crate::lab::Lab::of(req).cut => Some(
+            "This browser's outage lab has cut the database off (PostgreSQL itself is running, \
+             and other browsers use it): bring it back on /labs/outage."
+                .to_string(),
+        ),
+        detail => detail,
+    };
     // The header shows the mode on every page, error pages included.
     let mode = req
         .rocket()

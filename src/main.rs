@@ -17,6 +17,10 @@ use session_lab::settings::Mode;
 ///
 /// Settings come from Rocket.toml and ROCKET_* variables (see the README); the database from
 /// DATABASE_URL or databases.session_lab.url.
+///
+/// To serve a class from this machine (README, "Teaching a class"):
+/// ROCKET_PROFILE=classroom ROCKET_SITE_ORIGIN=http://<LAN address>:8000
+/// ROCKET_SECRET_KEY=$(head -c64 /dev/urandom | base64 -w0) session-lab
 #[derive(Parser)]
 #[command(version, about, long_about)]
 struct Cli {

@@ -224,10 +224,6 @@ pub struct Settings {
     pub report_keep_seconds: u64,
     /// The most reports kept at once (per app); past it the oldest is dropped.
     pub report_max_kept: usize,
-    /// A debug build running the debug profile: the inspector's clock fast-forward is offered
-    /// (its route is not even compiled into release builds). Derived, never read from settings.
-    #[serde(skip)]
-    pub fast_forward: bool,
 }
 
 impl Default for Settings {
@@ -285,7 +281,6 @@ impl Default for Settings {
             report_keep_seconds: 60,
             // About 2 KB each: at most ~20 MB, however many POSTs never follow their redirect.
             report_max_kept: 10_000,
-            fast_forward: false,
         }
     }
 }
@@ -295,6 +290,8 @@ pub const MAX_LOGIN_DELAY_MS: u64 = 4000;
 
 /// The longest `instance` name: it is shown in every footer and sent in every response.
 pub const MAX_INSTANCE_CHARS: usize = 64;
+/// The `Rocket.toml` profile that serves a class from one machine (README, "Teaching a class").
+pub const CLASSROOM_PROFILE: &str = "classroom";
 
 /// The database URL when neither `DATABASE_URL` nor `Rocket.toml` names one.
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/session_lab";
@@ -307,6 +304,10 @@ impl Settings {
     pub fn from_figment(figment: &Figment) -> Result<Settings, String> {
         let mut s: Settings = figment.extract().map_err(|e| e.to_string())?;
         let debug_profile = *figment.profile() == Config::DEBUG_PROFILE;
+        // Profile names are case-insensitive (`UncasedStr`).
+        if figment.profile().as_str() == CLASSROOM_PROFILE {
+            classroom_needs(figment, &s)?;
+        }
         for (name, value) in [
             ("session_idle_timeout", s.idle_timeout),
             ("session_absolute_timeout", s.absolute_timeout),
@@ -401,7 +402,6 @@ impl Settings {
             ));
         }
         s.instance = Some(instance);
-        s.fast_forward = debug_profile && cfg!(debug_assertions);
         Ok(s)
     }
 
@@ -438,6 +438,32 @@ fn hostname() -> String {
         .map(|name| name.trim().to_string())
         .find(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_graphic()))
         .unwrap_or_else(|| "localhost".to_string())
+}
+
+/// What a class server cannot guess, checked before anything starts: the origin the students'
+/// browsers use (a POST from any other is refused, and the app listens on every address, so it
+/// cannot tell which one the room reaches it at) and a key that outlives a restart (a random one
+/// would log the whole class out each time).
+fn classroom_needs(figment: &Figment, s: &Settings) -> Result<(), String> {
+    if s.site_origin.is_none() {
+        return Err(format!(
+            "the {CLASSROOM_PROFILE} profile needs site_origin, the address the students' browsers \
+             open: set ROCKET_SITE_ORIGIN=http://<this machine's LAN address>:<port> (find the \
+             address with `hostname -I` or `ip -4 addr`; e.g. http://192.168.1.20:8000)"
+        ));
+    }
+    let key_missing = figment.find_value("secret_key").is_err()
+        || figment
+            .extract_inner::<rocket::config::SecretKey>("secret_key")
+            .is_ok_and(|k| k.is_zero());
+    if key_missing {
+        return Err(format!(
+            "the {CLASSROOM_PROFILE} profile needs a secret_key that survives a restart, or every \
+             restart logs the class out: make one with `head -c64 /dev/urandom | base64 -w0` and \
+             set ROCKET_SECRET_KEY to it"
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -504,6 +530,27 @@ mod tests {
             let err = Settings::from_figment(&Figment::new().merge(("instance", bad))).unwrap_err();
             assert!(err.contains("instance"), "{bad:?}: {err}");
         }
+    }
+
+    #[test]
+    fn the_classroom_profile_needs_an_origin_and_a_key() {
+        let class = |f: Figment| Settings::from_figment(&f.select(CLASSROOM_PROFILE));
+        let key = ("secret_key", vec![7u8; 64]);
+        let origin = ("site_origin", "http://192.168.1.20:8000");
+        assert!(class(Figment::new().merge(key.clone()))
+            .unwrap_err()
+            .contains("needs site_origin"));
+        assert!(class(Figment::new().merge(origin))
+            .unwrap_err()
+            .contains("needs a secret_key"));
+        assert!(class(
+            Figment::new()
+                .merge(origin)
+                .merge(("secret_key", vec![0u8; 64]))
+        )
+        .unwrap_err()
+        .contains("needs a secret_key"));
+        assert!(class(Figment::new().merge(origin).merge(key)).is_ok());
     }
 
     #[test]

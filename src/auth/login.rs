@@ -128,7 +128,8 @@ pub async fn authenticate(
             return Ok(Attempt::Throttled(too_many));
         }
     }
-    let mut conn = db.ready().await?.acquire().await.map_err(DbError::from)?;
+    let pool = session.lab().ready(db).await?;
+    let mut conn = pool.acquire().await.map_err(DbError::from)?;
     let user = find_by_name(&mut conn, &name).await?;
     session.count_statements(1).await;
     // The connection goes back before the hash, which can wait for a free core.

@@ -78,6 +78,10 @@ async fn load_user(req: &Request<'_>) -> Result<User, AppError> {
     let Some(id) = session.user_id().await? else {
         return Err(AppError::LoginRequired { next });
     };
+    // This browser's outage lab refuses the `users` read as a stopped PostgreSQL would.
+    if session.lab().check().is_err() {
+        return Err(AppError::Unavailable);
+    }
     let mut conn = match req.guard::<DbConnection>().await {
         Outcome::Success(conn) => conn,
         _ => return Err(AppError::Unavailable),

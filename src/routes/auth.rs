@@ -178,7 +178,7 @@ async fn signup(
         let wait = (Status::TooManyRequests, too_many.retry_after);
         return wait_page(&page, "signup", wait, &f.username, why, None).await;
     }
-    let pool = db.ready().await?;
+    let pool = page.session.lab().ready(db).await?;
     let user = match users::create_user(pool, queue, &name, f.password).await {
         Ok(user) => user,
         Err(CreateError::Taken) => {

@@ -119,8 +119,8 @@ async fn column(session: &Session<'_>, seen: &Seen, db: &Db) -> Result<Value, Ap
         }
         Err(SessionError::Store(StoreError::Unavailable(why))) => {
             rocket::warn!("compare: the {} store is unavailable: {why}", cookies.mode);
-            let why = if db.outage().is_cut() {
-                "the outage lab has cut this process off from PostgreSQL".to_string()
+            let why = if session.lab().cut {
+                "the outage lab has cut this browser off from PostgreSQL".to_string()
             } else {
                 format!(
                     "PostgreSQL could not be reached within {} s",
@@ -178,7 +178,8 @@ async fn column_view(
     }
     view["data_pretty"] = json!(serde_json::to_string_pretty(&view["data"]).unwrap_or_default());
     if let Some(record) = session.record().await? {
-        let now = layer.now();
+        // The countdowns run on this browser's clock (fast-forwarded or not), as the inspector's.
+        let now = session.clock_now();
         let d = layer.deadlines(&record);
         let when = |t| json!({ "words": humanize::relative(t, now), "exact": humanize::exact(t) });
         view["times"] = json!({

@@ -8,13 +8,17 @@ use rocket::serde::json::Json;
 use serde_json::{json, Value};
 
 use crate::db::Db;
+use crate::lab::Lab;
 
+/// A browser whose outage lab has cut the database off is answered as a monitor would be in a
+/// real outage: the lab shows what `/healthz` reports then. Monitors carry no lab cookie, so they
+/// always see the real database.
 #[get("/healthz")]
-async fn healthz(db: &Db) -> (Status, Json<Value>) {
+async fn healthz(db: &Db, lab: &Lab) -> (Status, Json<Value>) {
     // `ready()` first: a cookie-mode app started without PostgreSQL creates and migrates its
     // database here too once the server is back, so "ok" means every page can be served. (Not
     // the `Connection` guard: its failure would be the 503 page, not this JSON.)
-    let checked = match db.ready().await {
+    let checked = match lab.ready(db).await {
         Ok(pool) => sqlx::query("SELECT 1")
             .execute(pool)
             .await

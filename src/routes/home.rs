@@ -1,15 +1,16 @@
 //! `GET /`: what Session Lab is, what your session holds right now, and the lessons in order.
 
 use crate::html::Html;
-use rocket::{get, State};
+use rocket::get;
 use serde_json::json;
 
 use crate::error::AppError;
+use crate::exercises::board::score_board;
+use crate::learner::Learner;
 use crate::page::Page;
-use crate::settings::Settings;
 
 #[get("/")]
-async fn home(page: Page<'_>, settings: &State<Settings>) -> Result<Html, AppError> {
+async fn home(page: Page<'_>, learner: Learner<'_>) -> Result<Html, AppError> {
     // lesson: home
     let record = page.session.record().await?;
     let data = record.as_ref().map(|r| r.data.clone()).unwrap_or_default();
@@ -20,7 +21,7 @@ async fn home(page: Page<'_>, settings: &State<Settings>) -> Result<Html, AppErr
         json!({
             "has_session": record.is_some(),
             "data": data,
-            "fast_forward": settings.fast_forward,
+            "progress": score_board(&learner).await,
         }),
     )
     .await

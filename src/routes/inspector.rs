@@ -1,21 +1,22 @@
 //! `/session` and `/session.json`: the inspector — the cookie exactly as the browser holds it, its
 //! size against the 4096-byte limit, the decoded map, both deadlines, and in server mode the row.
 
-use std::sync::Arc;
-
 use crate::html::Html;
+use rocket::form::FromForm;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::serde::json::Json;
-use rocket::{get, State};
+use rocket::{get, post, State};
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::clock::Clock;
 use crate::cookies::{CookieConfig, COOKIE_LIMIT};
+use crate::csrf::CheckedForm;
 use crate::error::AppError;
 use crate::humanize;
+use crate::lab::Lab;
 use crate::page::Page;
+use crate::routes::labs::RedirectWithCookies;
 use crate::session::layer::data_bytes;
 use crate::session::{Session, SessionError};
 use crate::settings::Settings;
@@ -196,7 +197,8 @@ pub async fn inspect(session: &Session<'_>, sent: Option<&str>) -> Result<Value,
         },
         _ => Value::Null,
     };
-    let now = layer.now();
+    // This browser's clock: the countdowns run on it, fast-forwarded or not.
+    let now = session.clock_now();
     Ok(json!({
         "mode": cookies.mode.as_str(),
         "cookie": cookie,
@@ -251,7 +253,6 @@ async fn inspector_page(
     page: Page<'_>,
     sent: SentCookie,
     settings: &State<Settings>,
-    clock: &State<Arc<Clock>>,
 ) -> Result<Html, AppError> {
     let mut view = inspect(&page.session, sent.0.as_deref()).await?;
     let bytes = view["cookie"]["bytes"].as_u64().unwrap_or(0) as usize;
@@ -275,8 +276,7 @@ async fn inspector_page(
         );
         v.insert("idle_timeout".into(), json!(settings.idle_timeout));
         v.insert("absolute_timeout".into(), json!(settings.absolute_timeout));
-        v.insert("fast_forward".into(), json!(settings.fast_forward));
-        v.insert("clock_offset".into(), json!(clock.offset()));
+        v.insert("clock_offset".into(), json!(page.session.lab().offset));
     }
     page.render("inspector", view).await
 }
@@ -286,55 +286,64 @@ async fn inspector_json(session: Session<'_>, sent: SentCookie) -> Result<Json<V
     Ok(Json(inspect(&session, sent.0.as_deref()).await?))
 }
 
+/// What the fast-forward form asks: `seconds` further ahead, or (`reset`) back to real time.
+#[derive(FromForm)]
+struct FastForward {
+    #[field(default = false)]
+    reset: bool,
+    #[field(validate = step(self.reset))]
+    seconds: Option<i64>,
+}
+
+/// A step forward (at least a second), unless the form asks for a reset.
+fn step<'v>(seconds: &Option<i64>, reset: bool) -> rocket::form::Result<'v, ()> {
+    match (seconds, reset) {
+        (_, true) | (Some(1..), false) => Ok(()),
+        (Some(_), false) => Err(rocket::form::Error::validation(
+            "the clock only moves forward: seconds must be at least 1",
+        ))?,
+        (None, false) => Err(rocket::form::Error::validation(
+            "say how many seconds to move ahead, or reset",
+        ))?,
+    }
+}
+
+/// Moves this browser's clock ahead (or back to real time) so a student can watch a session
+/// expire without waiting. Only its lab cookie changes: nothing stored, nobody else's clock. The
+/// clock goes at most `session_absolute_timeout` ahead, where every session has ended anyway.
+#[post("/session/fast-forward", data = "<form>")]
+async fn fast_forward(
+    form: CheckedForm<FastForward>,
+    lab: &Lab,
+    cookies: &State<CookieConfig>,
+    settings: &State<Settings>,
+    session: Session<'_>,
+) -> RedirectWithCookies {
+    let next = match form.0 {
+        FastForward {
+            reset: false,
+            seconds: Some(seconds),
+        } => lab.advanced(seconds, settings.absolute_timeout),
+        _ => lab.clock_reset(),
+    };
+    let moved = next.offset - lab.offset;
+    session
+        .note(if next.offset == 0 {
+            "Put this browser's clock back on real time. Your session itself was not touched."
+                .to_string()
+        } else {
+            format!(
+                "Moved this browser's clock forward by {}: its deadline checks now run {} ahead \
+                 of real time. Your session itself was not touched — the page below reads it \
+                 against the new time — and nobody else's clock moved.",
+                humanize::in_words(moved.unsigned_abs()),
+                humanize::in_words(next.offset.unsigned_abs())
+            )
+        })
+        .await;
+    RedirectWithCookies::new("/session", vec![next.cookie(cookies)])
+}
+
 pub fn routes() -> Vec<rocket::Route> {
-    rocket::routes![inspector_page, inspector_json]
-}
-
-/// Mounted only in the debug profile of a debug build.
-pub fn debug_routes() -> Vec<rocket::Route> {
-    #[cfg(debug_assertions)]
-    return rocket::routes![fast_forward::fast_forward];
-    #[cfg(not(debug_assertions))]
-    return Vec::new();
-}
-
-/// Moves the session layer's clock forward so a student can watch a session expire without
-/// waiting. Not compiled into release builds.
-#[cfg(debug_assertions)]
-mod fast_forward {
-    use std::sync::Arc;
-
-    use rocket::form::FromForm;
-    use rocket::response::Redirect;
-    use rocket::{post, State};
-
-    use crate::clock::Clock;
-    use crate::csrf::CheckedForm;
-    use crate::humanize;
-    use crate::session::Session;
-
-    #[derive(FromForm)]
-    pub struct FastForward {
-        #[field(validate = range(1..=31_536_000))]
-        seconds: i64,
-    }
-
-    #[post("/session/fast-forward", data = "<form>")]
-    pub async fn fast_forward(
-        form: CheckedForm<FastForward>,
-        clock: &State<Arc<Clock>>,
-        session: Session<'_>,
-    ) -> Redirect {
-        clock.advance(form.0.seconds);
-        let ahead = humanize::in_words(clock.offset().unsigned_abs());
-        session
-            .note(format!(
-                "Moved the clock the deadline checks read forward by {}: it now runs {ahead} \
-                 ahead of real time. Your session itself was not touched — the page below reads \
-                 it against the new time.",
-                humanize::in_words(form.0.seconds.unsigned_abs())
-            ))
-            .await;
-        Redirect::to("/session")
-    }
+    rocket::routes![inspector_page, inspector_json, fast_forward]
 }

@@ -4,6 +4,7 @@ pub mod account;
 pub mod auth;
 pub mod color;
 pub mod compare;
+pub mod exercises;
 pub mod favicon;
 pub mod health;
 pub mod home;
@@ -26,6 +27,7 @@ pub fn routes() -> Vec<rocket::Route> {
         labs::routes(),
         compare::routes(),
         outage::routes(),
+        exercises::routes(),
         favicon::routes(),
     ]
     .concat()

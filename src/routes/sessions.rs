@@ -132,7 +132,7 @@ async fn end_others(
     } else {
         // A connection only on this path: the other one runs its statement through the store.
         // lesson: sessions-epoch
-        let mut conn = rocket_db_pools::Pool::get(&**db).await?;
+        let mut conn = page.session.lab().connection(db).await?;
         let epoch = auth::users::bump_epoch(&mut conn, user.id).await?;
         page.session.count_statements(1).await;
         page.session.insert(keys::SESSION_EPOCH, epoch).await?;

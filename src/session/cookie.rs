@@ -152,7 +152,7 @@ impl SessionStore for CookieStore {
             // Sealed before the deny-list was switched on: it could never be revoked.
             return Ok(Loaded::Refused(Refusal::Malformed));
         };
-        statements.add(1);
+        statements.begin()?;
         let revoked: bool =
             sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM revoked_sessions WHERE id = $1)")
                 .bind(id)
@@ -188,7 +188,7 @@ impl SessionStore for CookieStore {
         let (Some(pool), Some(id)) = (self.denylist(), ended.id.as_deref()) else {
             return Ok(Committed::Saved);
         };
-        statements.add(1);
+        statements.begin()?;
         sqlx::query(
             "INSERT INTO revoked_sessions (id, expires_at) VALUES ($1, $2) \
              ON CONFLICT (id) DO NOTHING",

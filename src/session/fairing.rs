@@ -16,7 +16,7 @@ use serde_json::Value;
 use super::layer::{Outgoing, RequestState, SessionLayer};
 use super::report::{self, Exchange, Report, ReportShelf, ShowsExchange, Told};
 use super::sibling::{Sibling, SiblingState};
-use super::store::{Change, Committed, Deadlines, Statements, StoreError};
+use super::store::{Change, Committed, Deadlines, StoreError};
 use crate::cookies::CookieConfig;
 use crate::error_page;
 use crate::settings::Settings;
@@ -118,7 +118,7 @@ async fn finish(
     let mut save = "none";
     // Nothing is persisted for a failed request: its handler may have stopped half-way.
     if res.status().code < 500 {
-        let mut statements = Statements::default();
+        let mut statements = inner.statements.fresh();
         let outcome = match inner.change() {
             Some(change) => {
                 let kind = match change {
@@ -175,6 +175,10 @@ async fn finish(
                 Outgoing::Remove => "delete",
             },
         };
+    }
+    // For the exercises' fairing, which runs after this one: only a learner's requests pay.
+    if own && req.cookies().get(cookies.learner).is_some() {
+        req.local_cache(|| super::Observed::of(&inner, save));
     }
     if res.status().code < 500 {
         match std::mem::take(&mut inner.outgoing) {

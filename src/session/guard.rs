@@ -18,6 +18,7 @@ use super::report::{self, Report};
 use super::store::{Record, Refusal, SessionSummary};
 use super::SessionError;
 use crate::cookies::CookieConfig;
+use crate::lab::Lab;
 
 /// The request guard handlers use. Cheap to create: nothing happens until it is used.
 pub struct Session<'r> {
@@ -26,6 +27,8 @@ pub struct Session<'r> {
     state: &'r RequestState,
     jar: &'r CookieJar<'r>,
     user_agent: Option<&'r str>,
+    /// This browser's labs: its clock offset for deadline checks, its outage switch.
+    lab: &'r Lab,
 }
 
 #[rocket::async_trait]
@@ -67,7 +70,19 @@ impl<'r> Session<'r> {
             state,
             jar: req.cookies(),
             user_agent: req.headers().get_one("User-Agent"),
+            lab: Lab::of(req),
         }
+    }
+
+    /// This browser's labs (its fast-forwarded clock, its outage switch).
+    pub fn lab(&self) -> &'r Lab {
+        self.lab
+    }
+
+    /// What this browser's clock says: real time plus its lab offset. For deadline checks and
+    /// the countdowns pages show, never for a time that is stored.
+    pub fn clock_now(&self) -> OffsetDateTime {
+        self.lab.now(self.layer.now())
     }
 
     pub fn layer(&self) -> &'r SessionLayer {
@@ -310,7 +325,7 @@ impl<'r> Session<'r> {
         let Some(sessions) = self.layer.user_sessions() else {
             return Ok(None);
         };
-        let now = self.layer.now();
+        let now = self.clock_now();
         let mut inner = self.loaded().await?;
         let current = inner.current.as_ref().and_then(|r| r.id.clone());
         let list = sessions
@@ -373,6 +388,7 @@ impl<'r> Session<'r> {
         let mut inner = self.state.inner.lock().await;
         inner.accessed = true;
         if !inner.loaded {
+            inner.statements.follow(self.lab);
             self.load(&mut inner).await?;
             inner.loaded = true;
         }
@@ -386,9 +402,16 @@ impl<'r> Session<'r> {
             return Ok(());
         };
         inner.cookie_came = true;
+        // Real time for what is written (the refresh below); this browser's clock, which the
+        // inspector's fast-forward may have moved ahead, for whether the session has ended.
         let now = layer.now();
         let opened = layer
-            .open(self.cookies, cookie.value(), now, &mut inner.statements)
+            .open(
+                self.cookies,
+                cookie.value(),
+                self.lab.now(now),
+                &mut inner.statements,
+            )
             .await?;
         let mut record = match opened {
             Opened::Found {

@@ -74,7 +74,7 @@ impl SessionStore for ServerStore {
         if !looks_like_id(plaintext) {
             return Ok(Loaded::Refused(Refusal::Malformed));
         }
-        statements.add(1);
+        statements.begin()?;
         let row: Option<SessionRow> = sqlx::query_as(
             "SELECT data, user_id, created_at, updated_at, expires_at, absolute_expires_at, \
              remember, user_agent FROM sessions WHERE id = $1",
@@ -110,7 +110,7 @@ impl SessionStore for ServerStore {
         deadlines: Deadlines,
         statements: &mut Statements,
     ) -> Result<Committed, StoreError> {
-        statements.add(1);
+        statements.begin()?;
         let changed = match change {
             // A plain INSERT: an id collision is an error, never a merge into someone else's row.
             Change::Insert(r) => insert(r, deadlines, None).execute(&self.pool).await?,
@@ -214,7 +214,7 @@ impl UserSessions for ServerStore {
         now: OffsetDateTime,
         statements: &mut Statements,
     ) -> Result<Vec<SessionSummary>, StoreError> {
-        statements.add(1);
+        statements.begin()?;
         Ok(sqlx::query_as(
             "SELECT handle, created_at, updated_at, user_agent, id = $2 IS TRUE AS current \
              FROM sessions WHERE user_id = $1 AND expires_at > $3 ORDER BY updated_at DESC",
@@ -232,7 +232,7 @@ impl UserSessions for ServerStore {
         handle: i64,
         statements: &mut Statements,
     ) -> Result<Option<String>, StoreError> {
-        statements.add(1);
+        statements.begin()?;
         Ok(sqlx::query_scalar(
             "DELETE FROM sessions WHERE user_id = $1 AND handle = $2 RETURNING id",
         )
@@ -248,7 +248,7 @@ impl UserSessions for ServerStore {
         keep: Option<&str>,
         statements: &mut Statements,
     ) -> Result<u64, StoreError> {
-        statements.add(1);
+        statements.begin()?;
         Ok(
             sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id IS DISTINCT FROM $2")
                 .bind(user_id)

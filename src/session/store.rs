@@ -160,16 +160,53 @@ impl From<sqlx::Error> for StoreError {
 }
 
 /// Statements run for one request's session, for `Session-Trace`'s `queries`, and the revocation
-/// check that passed, if one ran (`checked=epoch` or `checked=denylist`).
+/// check that passed, if one ran (`checked=epoch` or `checked=denylist`). Also carries this
+/// browser's outage lab switch to the stores, which ask [`Statements::begin`] before each one.
 #[derive(Debug, Default)]
 pub struct Statements {
     pub count: u32,
     pub checked: Option<&'static str>,
+    /// This browser's outage lab has cut the database off: no statement may run.
+    cut: bool,
 }
 
 impl Statements {
+    /// No statements yet, for a request of a browser whose labs are `lab`.
+    pub fn for_lab(lab: &crate::lab::Lab) -> Statements {
+        Statements {
+            cut: lab.cut,
+            ..Statements::default()
+        }
+    }
+
+    /// Applies `lab`'s switch to the statements still to come.
+    pub fn follow(&mut self, lab: &crate::lab::Lab) {
+        self.cut = lab.cut;
+    }
+
+    /// A fresh count for the same request (the same switch).
+    pub fn fresh(&self) -> Statements {
+        Statements {
+            cut: self.cut,
+            ..Statements::default()
+        }
+    }
+
     pub fn add(&mut self, n: u32) {
         self.count += n;
+    }
+
+    /// Counts one statement about to run, or refuses it as a stopped PostgreSQL would while this
+    /// browser's outage lab has the database cut off.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] while the switch is on.
+    pub fn begin(&mut self) -> Result<(), StoreError> {
+        if self.cut {
+            return Err(StoreError::Unavailable(crate::lab::refused()));
+        }
+        self.add(1);
+        Ok(())
     }
 }
 

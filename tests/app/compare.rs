@@ -284,17 +284,6 @@ async fn without_mode_both_compare_says_how_to_start_it_and_shows_this_mode(mode
     assert!(b.get("/color").await.body.contains("<strong>blue</strong>"));
 }
 
-async fn the_outage_switch_exists_only_in_the_debug_profile(mode: Mode) {
-    let release = TestApp::spawn_with(mode, |f| f.select("release")).await;
-    let b = release.browser();
-    let page = b.get("/labs/outage").await;
-    assert_eq!(page.status, 200);
-    assert!(page.body.contains("only in debug builds"));
-    let res = b.post("/labs/outage", &[("cut", "true")]).await;
-    assert!(matches!(res.status, 403 | 404), "{}", res.status);
-    assert_eq!(b.get("/healthz").await.status, 200, "nothing was cut");
-}
-
 /// Cutting makes every statement fail until restored: server mode's pages answer 503, cookie mode
 /// keeps its color page, and both answer 503 where they need `users`.
 async fn the_outage_switch_cuts_the_database_and_gives_it_back(mode: Mode) {
@@ -594,6 +583,5 @@ both_modes!(
     a_compare_note_too_large_for_the_cookie_changes_neither,
     viewing_compare_and_the_outage_lab_creates_no_row_and_no_session_cookie,
     without_mode_both_compare_says_how_to_start_it_and_shows_this_mode,
-    the_outage_switch_exists_only_in_the_debug_profile,
     the_outage_switch_cuts_the_database_and_gives_it_back,
 );

@@ -5,10 +5,8 @@
 //! bounded number per address; and `--mode both` has one limiter for its two apps.
 
 use rocket::figment::Figment;
-use rocket::local::asynchronous::Client;
 use session_lab::auth::queue::HashQueue;
 use session_lab::settings::Mode;
-use sqlx::postgres::PgPoolOptions;
 
 use crate::common::*;
 
@@ -25,17 +23,6 @@ both_modes![
     wrong_passwords_from_a_device_spend_its_own_bucket_then_it_is_judged_like_anyone,
     a_device_login_waits_in_a_lane_that_anonymous_attempts_cannot_fill,
 ];
-
-/// A login from `ip` (as the reverse proxy would say it in `X-Real-IP`).
-async fn login_from(b: &Browser<'_>, name: &str, pw: &str, ip: &str) -> Res {
-    let token = b.csrf_token().await;
-    b.post_raw(
-        "/login",
-        &[("csrf_token", &token), ("username", name), ("password", pw)],
-        &[("X-Real-IP", ip)],
-    )
-    .await
-}
 
 fn limits(pairs: &'static [(&'static str, u64)]) -> impl FnOnce(Figment) -> Figment {
     move |mut f| {
@@ -336,32 +323,13 @@ async fn the_denylist_takes_only_logins_and_a_bounded_number_per_address() {
 /// `--mode both`: one limiter for both apps, so a name's guesses add up across the two ports.
 #[rocket::async_test]
 async fn mode_both_counts_one_names_guesses_across_both_ports() {
-    let db_name = fresh_db_name();
-    let db_url = url_for(&db_name);
-    let figment = test_figment(ServerMode, &db_url)
-        .merge(("hash_queue", 1))
-        .merge(("login_name_burst", 10))
-        .merge(("login_name_interval", 3600));
-    let both = session_lab::build_both(figment).expect("both apps build");
-    let server = Client::untracked(both.server)
-        .await
-        .expect("server mode launches");
-    let cookie = Client::untracked(both.cookie)
-        .await
-        .expect("cookie mode launches");
-    let pool = PgPoolOptions::new()
-        .max_connections(2)
-        .connect(&db_url)
-        .await
-        .expect("test pool");
-    let app = |client: Client, mode: Mode| TestApp {
-        client,
-        mode,
-        db_name: db_name.clone(),
-        db_url: db_url.clone(),
-        pool: pool.clone(),
-    };
-    let (server, cookie) = (app(server, ServerMode), app(cookie, CookieMode));
+    let (server, cookie) = crate::compare::spawn_both(|figment| {
+        figment
+            .merge(("hash_queue", 1))
+            .merge(("login_name_burst", 10))
+            .merge(("login_name_interval", 3600))
+    })
+    .await;
     let on_server = server.browser();
     for i in 0..10 {
         let res = login_from(&on_server, "alice", "guess", &format!("198.51.100.{i}")).await;

@@ -23,18 +23,6 @@ both_modes![
     common_and_name_bearing_passwords_are_refused_with_a_reason,
 ];
 
-/// A login from `ip` (as the reverse proxy would say it in `X-Real-IP`, Rocket's default
-/// `ip_header`), with this browser's CSRF token.
-async fn login_from(b: &Browser<'_>, name: &str, pw: &str, ip: &str) -> Res {
-    let token = b.csrf_token().await;
-    b.post_raw(
-        "/login",
-        &[("csrf_token", &token), ("username", name), ("password", pw)],
-        &[("X-Real-IP", ip)],
-    )
-    .await
-}
-
 fn retry_after(res: &Res) -> u64 {
     res.header("Retry-After")
         .unwrap_or_else(|| panic!("a {} without Retry-After", res.status))

@@ -17,7 +17,6 @@ both_modes![
     one_visit_under_the_new_key_keeps_the_login_once_the_fallback_is_gone,
     a_session_not_visited_under_the_new_key_is_refused_once_the_fallback_is_gone,
     without_a_matching_key_everyone_is_anonymous,
-    the_fast_forward_control_exists_only_in_the_debug_profile,
     every_refusal_is_named_in_the_trace_and_the_inspector_json,
 ];
 
@@ -317,41 +316,6 @@ async fn without_a_matching_key_everyone_is_anonymous(mode: Mode) {
     assert!(res.body.contains("Not logged in"));
     assert!(res.trace().contains("load=miss"));
     assert_eq!(b2.get("/account").await.status, 303);
-}
-
-async fn the_fast_forward_control_exists_only_in_the_debug_profile(mode: Mode) {
-    let app = TestApp::spawn(mode).await;
-    let b = app.browser();
-    assert!(b
-        .get("/session")
-        .await
-        .body
-        .contains("Fast-forward the clock"));
-    let res = b
-        .post("/session/fast-forward", &[("seconds", "3600")])
-        .await;
-    assert_eq!(res.status, 303);
-    assert_eq!(app.clock().offset(), 3600);
-    assert_eq!(
-        b.post("/session/fast-forward", &[("seconds", "-5")])
-            .await
-            .status,
-        422
-    );
-    let release = TestApp::spawn_with(mode, |f| f.select("release")).await;
-    let b = release.browser();
-    assert!(!b
-        .get("/session")
-        .await
-        .body
-        .contains("Fast-forward the clock"));
-    assert_eq!(
-        b.post("/session/fast-forward", &[("seconds", "3600")])
-            .await
-            .status,
-        404
-    );
-    assert_eq!(release.clock().offset(), 0);
 }
 
 #[rocket::async_test]

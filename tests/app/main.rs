@@ -9,10 +9,12 @@
 mod common;
 
 mod accounts;
+mod classroom;
 mod code;
 mod compare;
 mod core;
 mod evidence;
+mod exercises;
 mod exposure;
 mod floods;
 mod fuzz;

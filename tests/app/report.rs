@@ -454,12 +454,12 @@ async fn every_lab_post_lands_on_a_page_that_says_what_it_did(mode: Mode) {
         (
             "/labs/outage",
             &[("cut", "true")],
-            "Cut this process off from PostgreSQL",
+            "Cut this browser off from PostgreSQL",
         ),
         (
             "/labs/outage",
             &[("cut", "false")],
-            "Gave this process its database back",
+            "Gave this browser its database back",
         ),
         (
             "/color",

@@ -11,6 +11,7 @@
 mod common;
 
 mod chrome;
+mod exercises;
 mod fits;
 mod labs;
 mod served;
@@ -68,6 +69,7 @@ fn main() {
             fits::every_page_fits_at_390_and_1280_px,
             labs::replay_lab_a_copy_kept_before_logging_out,
             labs::tamper_lab_a_flipped_byte_is_undecryptable,
+            exercises::exercises_a_full_run_with_devtools_like_cookie_edits,
         ]
         .to_vec();
         match mode {
@@ -396,14 +398,14 @@ async fn fast_forward_past_the_idle_deadline_ends_the_session(b: &Chrome, app: &
     b.goto("/session").await.unwrap();
     assert!(b.text().await.unwrap().contains("gold"));
 
-    // The debug profile's fast-forward: the clock jumps a whole idle window.
+    // The fast-forward: this browser's clock jumps a whole idle window.
     let button = b
         .client
         .find(Locator::XPath(
             "//button[@name='seconds' and normalize-space(.)='+the idle window']",
         ))
         .await
-        .expect("the fast-forward buttons (debug profile)");
+        .expect("the fast-forward buttons");
     b.click_and_wait(button, "+the idle window").await.unwrap();
     let text = b.text().await.unwrap();
     assert!(

@@ -18,7 +18,7 @@ pub struct ServedApp {
 }
 
 impl ServedApp {
-    /// Launches the app in `mode` (debug profile, so the inspector's fast-forward is there) on a
+    /// Launches the app in `mode` (debug profile: cookies work over plain http) on a
     /// free port, in a task of the current runtime, and waits until it accepts connections.
     pub async fn start(mode: Mode) -> Result<ServedApp, String> {
         let db_name = common::fresh_db_name();

@@ -74,6 +74,18 @@ pub fn test_figment(mode: Mode, db_url: &str) -> Figment {
     figment
 }
 
+/// A login from `ip` (as the reverse proxy in deploy/ says it in `X-Real-IP`, the `ip_header`
+/// the tests set), with this browser's CSRF token.
+pub async fn login_from(b: &Browser<'_>, name: &str, pw: &str, ip: &str) -> Res {
+    let token = b.csrf_token().await;
+    b.post_raw(
+        "/login",
+        &[("csrf_token", &token), ("username", name), ("password", pw)],
+        &[("X-Real-IP", ip)],
+    )
+    .await
+}
+
 /// Signs up through the form (which also logs in).
 pub async fn signup(b: &Browser<'_>, name: &str, pw: &str) -> Res {
     b.post("/signup", &[("username", name), ("password", pw)])

@@ -66,7 +66,7 @@ async fn replay(
     let layer = page.session.layer();
     // lesson: replay-open
     let opened = layer
-        .open(page.cookies, value, layer.now(), statements)
+        .open(page.cookies, value, page.session.clock_now(), statements)
         .await
         .map_err(SessionError::from)?;
     // end lesson
@@ -96,7 +96,7 @@ async fn replay(
             };
             // The same rule the User guard applies.
             let check_epoch = layer.checks_epoch();
-            let checked = match rocket_db_pools::Pool::get(&**db).await {
+            let checked = match page.session.lab().connection(db).await {
                 Ok(mut conn) => {
                     let keys = &page.cookies.keys;
                     // lesson: replay-check
@@ -143,7 +143,7 @@ async fn render(
     let copy = kept_copy(jar, cookies);
     let mut result = Value::Null;
     if let (true, Some(copy)) = (show_replay, &copy) {
-        let mut statements = Statements::default();
+        let mut statements = Statements::for_lab(page.session.lab());
         result = replay(page, db, &copy.value, &mut statements).await?;
         // The request did run them, so its Session-Trace counts them too.
         page.session.count_statements(statements.count).await;

@@ -113,10 +113,15 @@ async fn flipped(
     };
     let value = STANDARD.encode(&changed);
     let layer = page.session.layer();
-    let mut statements = Statements::default();
+    let mut statements = Statements::for_lab(page.session.lab());
     // lesson: tamper-open
     let opened = layer
-        .open(page.cookies, &value, layer.now(), &mut statements)
+        .open(
+            page.cookies,
+            &value,
+            page.session.clock_now(),
+            &mut statements,
+        )
         .await
         .map_err(SessionError::from)?;
     // end lesson

@@ -1,0 +1,180 @@
+//! The labs' per-browser state — the inspector's fast-forwarded clock and the outage lab's switch —
+//! sealed in this browser's own `lab` cookie, so that on a shared class server each lab acts on the
+//! browser that asked and nobody else.
+//!
+//! - The clock: nothing stored ever carries a shifted time. Rows and cookie payloads are written
+//!   with real time; only this browser's deadline checks (and the countdowns its pages show) add
+//!   its offset. A reset therefore leaves nothing behind, and the cleanup task keeps real time.
+//!   The offset only grows (up to `session_absolute_timeout`, past which every session has ended):
+//!   a clock turned back would keep an expired session, or a stolen copy of one, alive.
+//! - The outage: while the switch is on, every database access made for this browser's requests
+//!   fails as a stopped PostgreSQL makes it fail, and the pages answer what they answer in a real
+//!   outage (503, or cookie mode serving what needs no database). It fails at once rather than
+//!   after `connect_timeout`: the lesson is the answer, not the wait, and the page says so. Other
+//!   browsers, and the cleanup task, use the database as usual.
+//!
+//! The cookie is read once per request ([`Lab::of`]); a forged, tampered or stale one opens to
+//! nothing and counts as no lab at all. One name for both modes, so `--mode both` shares it.
+
+use rocket::http::Cookie;
+use rocket::request::{FromRequest, Outcome, Request};
+use serde::{Deserialize, Serialize};
+use sqlx::pool::PoolConnection;
+use sqlx::{PgPool, Postgres};
+use time::{Duration, OffsetDateTime};
+
+use crate::cookies::CookieConfig;
+use crate::db::{Db, DbError};
+use crate::settings::Settings;
+
+/// This browser's labs, as its lab cookie says (the default: real time, database reachable).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lab {
+    /// Seconds this browser's deadline checks run ahead of real time; never negative.
+    #[serde(default)]
+    pub offset: i64,
+    /// The outage switch: this browser's requests find the database unreachable.
+    #[serde(default)]
+    pub cut: bool,
+}
+
+impl Lab {
+    /// This request's labs, read from its cookie on first use and cached for the request.
+    pub fn of<'r>(req: &'r Request<'_>) -> &'r Lab {
+        req.local_cache(|| read(req))
+    }
+
+    /// What this browser's clock says when the real one says `real`.
+    pub fn now(&self, real: OffsetDateTime) -> OffsetDateTime {
+        real.saturating_add(Duration::seconds(self.offset))
+    }
+
+    /// The clock moved `seconds` further ahead, at most `most` ahead in all.
+    pub fn advanced(self, seconds: i64, most: i64) -> Lab {
+        Lab {
+            offset: self.offset.saturating_add(seconds.max(0)).clamp(0, most),
+            ..self
+        }
+    }
+
+    /// The clock back at real time; the switch as it was.
+    pub fn clock_reset(self) -> Lab {
+        Lab { offset: 0, ..self }
+    }
+
+    /// The switch set to `cut`; the clock as it was.
+    pub fn with_cut(self, cut: bool) -> Lab {
+        Lab { cut, ..self }
+    }
+
+    /// The cookie that makes this the browser's state: sealed, or removed when nothing is on.
+    pub fn cookie(&self, cookies: &CookieConfig) -> Cookie<'static> {
+        if *self == Lab::default() {
+            return cookies.removal(cookies.lab);
+        }
+        // A two-field struct always serialises; the fallback is never sent in practice.
+        let plaintext = serde_json::to_string(self).unwrap_or_default();
+        cookies.sealed(cookies.lab, &plaintext)
+    }
+
+    /// Refuses while the switch is on, with the error a refused connection gives.
+    ///
+    /// # Errors
+    /// [`DbError::Unavailable`] while this browser has cut the database off.
+    pub fn check(&self) -> Result<(), DbError> {
+        if self.cut {
+            Err(DbError::Unavailable(refused()))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The pool, once ready, for a request of this browser.
+    ///
+    /// # Errors
+    /// As [`Lab::check`] and [`crate::db::LazyPool::ready`].
+    pub async fn ready<'a>(&self, db: &'a Db) -> Result<&'a PgPool, DbError> {
+        self.check()?;
+        db.ready().await
+    }
+
+    /// A connection, as the `Connection` guard would give it, for a request of this browser.
+    ///
+    /// # Errors
+    /// As [`Lab::ready`].
+    pub async fn connection(&self, db: &Db) -> Result<PoolConnection<Postgres>, DbError> {
+        self.check()?;
+        rocket_db_pools::Pool::get(&**db).await
+    }
+}
+
+/// The error a refused TCP connection gives: what the app sees when PostgreSQL has stopped.
+pub fn refused() -> sqlx::Error {
+    sqlx::Error::Io(std::io::Error::new(
+        std::io::ErrorKind::ConnectionRefused,
+        "the outage lab cut the database off for this browser",
+    ))
+}
+
+fn read(req: &Request<'_>) -> Lab {
+    let rocket = req.rocket();
+    let (Some(cookies), Some(settings)) =
+        (rocket.state::<CookieConfig>(), rocket.state::<Settings>())
+    else {
+        return Lab::default();
+    };
+    let Some(value) = req.cookies().get(cookies.lab) else {
+        return Lab::default();
+    };
+    let Some(opened) = cookies.keys.open(cookies.lab, value.value()) else {
+        rocket::info!("lab: ignoring a {} cookie that does not open", cookies.lab);
+        return Lab::default();
+    };
+    match serde_json::from_str::<Lab>(&opened.plaintext) {
+        // Sealed under other settings (a shorter absolute timeout now): kept within today's.
+        Ok(lab) => Lab {
+            offset: lab.offset.clamp(0, settings.absolute_timeout),
+            ..lab
+        },
+        Err(_) => Lab::default(),
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for &'r Lab {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        Outcome::Success(Lab::of(req))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_clock_only_moves_forward_and_within_its_bound() {
+        let lab = Lab::default().advanced(60, 100);
+        assert_eq!(lab.offset, 60);
+        assert_eq!(lab.advanced(-30, 100).offset, 60);
+        assert_eq!(lab.advanced(90, 100).offset, 100);
+        assert_eq!(lab.advanced(i64::MAX, 100).offset, 100);
+        let lab = lab.with_cut(true).clock_reset();
+        assert_eq!((lab.offset, lab.cut), (0, true));
+        let real = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        assert_eq!(
+            Lab::default().advanced(5, 10).now(real),
+            real + Duration::seconds(5)
+        );
+    }
+
+    #[test]
+    fn only_a_cut_switch_refuses_the_database() {
+        assert!(Lab::default().check().is_ok());
+        assert!(matches!(
+            Lab::default().with_cut(true).check(),
+            Err(DbError::Unavailable(_))
+        ));
+    }
+}
