@@ -53,6 +53,7 @@ pub fn stage() -> AdHoc {
             .attach(Template::custom(move |engines| {
                 crate::headers::register(&mut engines.tera);
                 crate::lessons::register(&mut engines.tera);
+                crate::forms::register(&mut engines.tera);
                 kept.keep(&engines.tera);
             }))
     })

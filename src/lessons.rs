@@ -7,8 +7,8 @@
 //! here, since it is the comparison, not our code.
 //!
 //! Each page's box is assembled into HTML once per mode (the first time it is shown) and handed to
-//! the templates by the Tera function `code_behind(page=…, mode=…)`, which the `code` macro of
-//! `macros.html.tera` wraps in a collapsed `<details>`: a loop over the parts in Tera would cost
+//! the templates, already wrapped in its collapsed `<details>`, by the Tera function
+//! `code_behind(page=…, mode=…)`: a loop over the parts in Tera (or a macro around it) would cost
 //! every page render more than the rest of its template.
 
 use std::collections::HashMap;
@@ -330,9 +330,17 @@ fn render(lesson: &Lesson, mode: &str) -> String {
 /// Each page's box in server and cookie mode, in the order of [`LESSONS`], built the first time
 /// any is shown.
 static RENDERED: LazyLock<Vec<[String; 2]>> = LazyLock::new(|| {
+    // Collapsed by default: the page's lesson comes first, its code on request.
+    let boxed = |l: &Lesson, mode: &str| {
+        format!(
+            "<details class=\"code-behind\">\n<summary>The code behind this page, beside \
+             Django's</summary>\n{}\n</details>",
+            render(l, mode)
+        )
+    };
     LESSONS
         .iter()
-        .map(|l| [render(l, "server"), render(l, "cookie")])
+        .map(|l| [boxed(l, "server"), boxed(l, "cookie")])
         .collect()
 });
 
@@ -348,8 +356,9 @@ pub fn lesson(page: &str) -> Option<&'static Lesson> {
     LESSONS.iter().find(|l| l.page == page)
 }
 
-/// Registers `code_behind(page=…, mode=…)`; an unknown page fails the render, so a template
-/// that asks for a box nobody wrote is caught by the first test that shows it.
+/// Registers `code_behind(page=…, mode=…)`, the whole collapsed box as HTML (templates write it
+/// with `| safe`); an unknown page fails the render, so a template that asks for a box nobody
+/// wrote is caught by the first test that shows it.
 pub fn register(tera: &mut tera::Tera) {
     tera.register_function(
         "code_behind",

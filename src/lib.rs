@@ -13,6 +13,7 @@ pub mod error;
 pub mod error_page;
 pub mod exercises;
 pub mod failure;
+pub mod forms;
 pub mod headers;
 pub mod html;
 pub mod humanize;

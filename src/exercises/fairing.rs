@@ -50,71 +50,79 @@ impl Fairing for ExerciseFairing {
         {
             return;
         }
-        let cell = LearnerCell::of(req);
-        let Some(mut state) = cell.get() else {
-            return;
+        // The watch itself in a box of its own: its future is large (the learner's state and the
+        // store's statements), and async_trait would otherwise copy all of it for every request,
+        // learner or not — 15,000 instructions on /bench/plain (callgrind).
+        Box::pin(watch_request(req, res, cookies)).await;
+    }
+}
+
+/// The watch for a learner's request (or an exercises page): see [`ExerciseFairing`].
+async fn watch_request(req: &Request<'_>, res: &mut Response<'_>, cookies: &CookieConfig) {
+    let cell = LearnerCell::of(req);
+    let Some(mut state) = cell.get() else {
+        return;
+    };
+    let trace = ProgressTrace::of(req);
+    let mut changed = false;
+    let solved = watch(req, res, cookies, &mut state, &mut changed);
+    let pool = if solved.is_empty() && !logged_in(req) {
+        None
+    } else {
+        store::pool(req.rocket()).await.ok()
+    };
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    for (exercise, evidence) in &solved {
+        trace.solved(exercise.id);
+        let p = Pending {
+            exercise: exercise.id.to_string(),
+            mode: cookies.mode.as_str().to_string(),
+            prediction: None,
+            hint: false,
+            evidence: Some(evidence.clone()),
+            at: now,
         };
-        let trace = ProgressTrace::of(req);
-        let mut changed = false;
-        let solved = watch(req, res, cookies, &mut state, &mut changed);
-        let pool = if solved.is_empty() && !logged_in(req) {
-            None
-        } else {
-            store::pool(req.rocket()).await.ok()
-        };
-        let now = OffsetDateTime::now_utc().unix_timestamp();
-        for (exercise, evidence) in &solved {
-            trace.solved(exercise.id);
-            let p = Pending {
-                exercise: exercise.id.to_string(),
-                mode: cookies.mode.as_str().to_string(),
-                prediction: None,
-                hint: false,
-                evidence: Some(evidence.clone()),
-                at: now,
-            };
-            let stored = match pool {
-                Some(pool) => match store::record(pool, &state.id, &p, trace).await {
-                    Ok(()) => true,
-                    Err(e) => {
-                        rocket::warn!("exercises: solve kept in the learner cookie: {}", e.chain());
-                        false
-                    }
-                },
-                None => false,
-            };
-            if !stored {
-                state.keep_pending(p);
-            }
-            changed = true;
-        }
-        if let (Some(pool), Some(user)) = (pool, req.local_cache(Observed::default).user_after) {
-            if logged_in(req) {
-                // Only for a teacher's view: the login itself is not affected by a failure.
-                if let Err(e) = store::note_account(pool, &state.id, user, trace).await {
-                    rocket::warn!(
-                        "exercises: could not note the learner's account: {}",
-                        e.chain()
-                    );
+        let stored = match pool {
+            Some(pool) => match store::record(pool, &state.id, &p, trace).await {
+                Ok(()) => true,
+                Err(e) => {
+                    rocket::warn!("exercises: solve kept in the learner cookie: {}", e.chain());
+                    false
                 }
+            },
+            None => false,
+        };
+        if !stored {
+            state.keep_pending(p);
+        }
+        changed = true;
+    }
+    if let (Some(pool), Some(user)) = (pool, req.local_cache(Observed::default).user_after) {
+        if logged_in(req) {
+            // Only for a teacher's view: the login itself is not affected by a failure.
+            if let Err(e) = store::note_account(pool, &state.id, user, trace).await {
+                rocket::warn!(
+                    "exercises: could not note the learner's account: {}",
+                    e.chain()
+                );
             }
         }
-        if changed {
-            cell.update_existing(|s| *s = state.clone());
+    }
+    if changed {
+        cell.update_existing(|s| *s = state.clone());
+    }
+    if let Some(state) = cell.changed() {
+        trace.touch();
+        if let Some(c) = learner::cookie(cookies, &state) {
+            res.adjoin_header(Header::new("Set-Cookie", c.to_string()));
         }
-        if let Some(state) = cell.changed() {
-            trace.touch();
-            if let Some(c) = learner::cookie(cookies, &state) {
-                res.adjoin_header(Header::new("Set-Cookie", c.to_string()));
-            }
-        }
-        if solved.iter().any(|(e, _)| e.id == "forge-plain") {
-            let removal = cookies.removal(plain_name(cookies));
-            res.adjoin_header(Header::new("Set-Cookie", removal.to_string()));
-        }
-        if let Some(value) = trace.header(state.pending.len()) {
-            res.set_header(Header::new("Progress-Trace", value));
-        }
+    }
+    if solved.iter().any(|(e, _)| e.id == "forge-plain") {
+        let removal = cookies.removal(plain_name(cookies));
+        res.adjoin_header(Header::new("Set-Cookie", removal.to_string()));
+    }
+    if let Some(value) = trace.header(state.pending.len()) {
+        res.set_header(Header::new("Progress-Trace", value));
     }
 }
 

@@ -93,11 +93,16 @@ fn exchange(req: &Request<'_>, res: &Response<'_>, names: Vec<String>) -> Exchan
 }
 
 /// Writes the page's own exchange where its footer left [`report::EXCHANGE_MARKER`].
+/// Works on the body's bytes: the marker is ASCII and the story valid UTF-8, so the page stays
+/// valid UTF-8 without checking it again, and it is spliced in place rather than copied whole.
 async fn write_exchange(res: &mut Response<'_>, exchange: &Exchange) {
-    let Ok(body) = res.body_mut().to_string().await else {
+    let Ok(mut body) = res.body_mut().to_bytes().await else {
         return;
     };
-    let body = body.replacen(report::EXCHANGE_MARKER, &exchange.story(), 1);
+    let marker = report::EXCHANGE_MARKER.as_bytes();
+    if let Some(at) = memchr::memmem::rfind(&body, marker) {
+        body.splice(at..at + marker.len(), exchange.story().into_bytes());
+    }
     res.set_sized_body(body.len(), std::io::Cursor::new(body));
 }
 

@@ -345,7 +345,7 @@ async fn with_mode_both_one_outage_switch_serves_both_apps() {
     assert_eq!(compare.status, 200);
     assert!(compare
         .body
-        .contains("the outage lab has cut this process off from PostgreSQL"));
+        .contains("the outage lab has cut this browser off from PostgreSQL"));
     assert_eq!(
         b.post("/labs/outage", &[("cut", "false")]).await.status,
         303
@@ -533,7 +533,7 @@ async fn in_an_outage_compare_renders_on_both_ports_and_marks_the_server_column_
         assert_eq!(page.status, 200, "on {}", app.mode);
         assert!(page
             .body
-            .contains("This mode cannot open its session: the outage lab has cut this process off from PostgreSQL"));
+            .contains("This mode cannot open its session: the outage lab has cut this browser off from PostgreSQL"));
         assert!(page.body.contains("Login state unknown"));
         // Only the cookie column can be logged in now: the login form is for it.
         assert!(page.body.contains("value=\"cookie\" checked"));
