@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod both;
+pub mod class;
 pub mod clock;
 pub mod cookies;
 pub mod crypto;

@@ -14,22 +14,51 @@
 //! real host) and Unix-socket URLs; the pool's hooks work for any URL and touch no network. What
 //! it does not imitate: a statement already running when the switch flips finishes normally.
 //!
-//! The hooks and the switch are compiled only into debug builds, and its route is mounted only in
-//! the debug profile (like the inspector's fast-forward): a release build cannot be cut.
+//! The lab's own switch is compiled only into debug builds, and its route is mounted only in the
+//! debug profile (like the inspector's fast-forward). The teacher's class-wide outage
+//! ([`Outage::cut_class_for`]) exists in every build: it is a demonstration for the whole room, it
+//! can only be started from `/teacher`, and it ends by itself, because while it lasts the teacher's
+//! own page cannot reach the database either.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+
+use time::OffsetDateTime;
 
 /// Whether the outage lab has cut the database. Shared by every clone of the pool, so with
 /// `--mode both` one switch serves both apps.
 #[derive(Debug, Default)]
 pub struct Outage {
     cut: AtomicBool,
+    /// The end of the teacher's class-wide outage, in Unix seconds of real time; 0 when none.
+    class_until: AtomicI64,
 }
 
 impl Outage {
     /// Whether the database is cut off now.
     pub fn is_cut(&self) -> bool {
-        self.cut.load(Ordering::SeqCst)
+        self.cut.load(Ordering::SeqCst) || self.class_cut_until().is_some()
+    }
+
+    /// Cuts the database off for every browser for `seconds` of real time (the teacher's
+    /// class-wide demonstration), replacing any class-wide outage already running.
+    pub fn cut_class_for(&self, seconds: u64) {
+        let until = OffsetDateTime::now_utc()
+            .unix_timestamp()
+            .saturating_add(i64::try_from(seconds).unwrap_or(i64::MAX));
+        self.class_until.store(until, Ordering::SeqCst);
+    }
+
+    /// Ends the class-wide outage now.
+    pub fn restore_class(&self) {
+        self.class_until.store(0, Ordering::SeqCst);
+    }
+
+    /// When the class-wide outage ends, while one is running.
+    pub fn class_cut_until(&self) -> Option<OffsetDateTime> {
+        let until = self.class_until.load(Ordering::SeqCst);
+        (OffsetDateTime::now_utc().unix_timestamp() < until)
+            .then(|| OffsetDateTime::from_unix_timestamp(until).ok())
+            .flatten()
     }
 
     /// Cuts the database off (`true`) or gives it back (`false`).
@@ -39,8 +68,7 @@ impl Outage {
     }
 }
 
-/// Adds the switch's hooks to the pool's options (debug builds only).
-#[cfg(debug_assertions)]
+/// Adds the switch's hooks to the pool's options.
 pub(crate) fn wire(
     options: sqlx::postgres::PgPoolOptions,
     outage: &std::sync::Arc<Outage>,
@@ -75,7 +103,6 @@ pub(crate) fn wire(
 }
 
 /// The error a refused TCP connection gives, which is what sqlx retries until its deadline.
-#[cfg(debug_assertions)]
 fn refused() -> sqlx::Error {
     sqlx::Error::Io(std::io::Error::new(
         std::io::ErrorKind::ConnectionRefused,

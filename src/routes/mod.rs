@@ -12,6 +12,7 @@ pub mod labs;
 pub mod notes;
 pub mod outage;
 pub mod sessions;
+pub mod teacher;
 
 pub fn routes() -> Vec<rocket::Route> {
     [
@@ -27,6 +28,7 @@ pub fn routes() -> Vec<rocket::Route> {
         compare::routes(),
         outage::routes(),
         favicon::routes(),
+        teacher::routes(),
     ]
     .concat()
 }

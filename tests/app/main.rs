@@ -22,3 +22,4 @@ mod labs;
 mod lifecycle;
 mod live;
 mod report;
+mod teacher;
