@@ -96,6 +96,9 @@ async fn walk(b: &Chrome, mode: Mode, out: &Path) -> Result<Vec<PathBuf>, String
     b.goto("/").await?;
     written.push(shot(b, out, mode, "home").await?);
 
+    // The first exercise, predicted before the color step solves it.
+    predict(b, "first-value", 1).await?;
+
     b.goto("/color").await?;
     b.submit_field("color", "rebeccapurple").await?;
     written.push(shot(b, out, mode, "color").await?);
@@ -128,7 +131,50 @@ async fn walk(b: &Chrome, mode: Mode, out: &Path) -> Result<Vec<PathBuf>, String
 
     b.goto("/account/sessions").await?;
     written.push(shot(b, out, mode, "sessions").await?);
+
+    // A second exercise, done as in devtools: one character of the session cookie changed.
+    predict(b, "tamper", 1).await?;
+    let name = if mode == "server" {
+        "session_id"
+    } else {
+        "session_data"
+    };
+    let mut cookie = b
+        .client
+        .get_named_cookie(name)
+        .await
+        .map_err(|e| format!("no {name} cookie: {e}"))?;
+    let mut value: Vec<char> = cookie.value().chars().collect();
+    let middle = value.len() / 2;
+    value[middle] = if value[middle] == 'A' { 'B' } else { 'A' };
+    cookie.set_value(value.into_iter().collect::<String>());
+    b.client
+        .add_cookie(cookie)
+        .await
+        .map_err(|e| format!("editing {name}: {e}"))?;
+    b.goto("/color").await?;
+    b.goto("/").await?;
+    let board = b
+        .client
+        .find(Locator::Css("section.score-board"))
+        .await
+        .map_err(|e| format!("no score board on the home page: {e}"))?;
+    let png = board.screenshot().await.map_err(|e| e.to_string())?;
+    let path = out.join(format!("{mode}-scoreboard.png"));
+    std::fs::write(&path, png).map_err(|e| format!("{}: {e}", path.display()))?;
+    written.push(path);
     Ok(written)
+}
+
+/// Answers exercise `id`'s prediction with choice `choice` on the exercises page.
+async fn predict(b: &Chrome, id: &str, choice: usize) -> Result<(), String> {
+    b.goto("/exercises").await?;
+    b.tick(&format!("#{id} input[name=choice][value='{choice}']"))
+        .await?;
+    b.click(&format!(
+        "#{id} form[action$='/predict'] button[type=submit]"
+    ))
+    .await
 }
 
 /// Saves the page, as tall as its content (up to [`MAX_HEIGHT`]), as `<out>/<mode>-<name>.png`.

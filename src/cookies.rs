@@ -17,6 +17,8 @@ pub struct CookieConfig {
     pub csrf: &'static str,
     /// The cookie that hands "what just happened" to the page after a redirect.
     pub report: &'static str,
+    /// The exercises' learner cookie: one name for both modes, so `--mode both` shares it.
+    pub learner: &'static str,
     pub secure: bool,
     pub keys: Keys,
 }
@@ -46,6 +48,7 @@ impl CookieConfig {
             } else {
                 mode.report_cookie_name()
             },
+            learner: if secure { "__Host-learner" } else { "learner" },
             secure,
             keys,
         }

@@ -11,9 +11,11 @@ pub mod csrf;
 pub mod db;
 pub mod error;
 pub mod error_page;
+pub mod exercises;
 pub mod headers;
 pub mod html;
 pub mod humanize;
+pub mod learner;
 pub mod lessons;
 pub mod logging;
 pub mod outage;
@@ -95,6 +97,8 @@ pub(crate) fn build_on(figment: Figment, pool: Option<db::LazyPool>) -> Rocket<B
         .attach(headers::stage())
         .attach(db::stage_with(pool))
         .attach(session::stage())
+        // After the session's stage, so its fairing runs after the session fairing.
+        .attach(exercises::stage())
         .attach(auth::stage())
         .attach(throttle::stage())
         .attach(debug_tools())

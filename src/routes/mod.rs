@@ -4,6 +4,7 @@ pub mod account;
 pub mod auth;
 pub mod color;
 pub mod compare;
+pub mod exercises;
 pub mod favicon;
 pub mod health;
 pub mod home;
@@ -29,6 +30,7 @@ pub fn routes() -> Vec<rocket::Route> {
         outage::routes(),
         favicon::routes(),
         teacher::routes(),
+        exercises::routes(),
     ]
     .concat()
 }

@@ -13,6 +13,7 @@ mod code;
 mod compare;
 mod core;
 mod evidence;
+mod exercises;
 mod exposure;
 mod fuzz;
 mod hardening;

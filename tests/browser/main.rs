@@ -11,6 +11,7 @@
 mod common;
 
 mod chrome;
+mod exercises;
 mod fits;
 mod labs;
 mod served;
@@ -67,6 +68,7 @@ fn main() {
             fits::every_page_fits_at_390_and_1280_px,
             labs::replay_lab_a_copy_kept_before_logging_out,
             labs::tamper_lab_a_flipped_byte_is_undecryptable,
+            exercises::exercises_a_full_run_with_devtools_like_cookie_edits,
         ]
         .to_vec();
         match mode {

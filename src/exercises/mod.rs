@@ -1,0 +1,85 @@
+//! Exercises the server verifies: a catalogue of tasks done in the learner's own browser, a
+//! prediction answered before each, hints, and progress kept per learner (not per session).
+//!
+//! - [`catalogue`]: the exercises, their questions, hints and answers.
+//! - [`detect`]: how each is recognised from what the learner's own requests did.
+//! - [`store`]: progress in PostgreSQL (`learners`, `exercise_progress`).
+//! - [`fairing`]: after the session fairing, watches each request of a learner that armed an
+//!   exercise, records what it solved, and says what that cost in `Progress-Trace`.
+//!
+//! The learner and its cookie are [`crate::learner`]. Progress never reads or writes the session:
+//! `Session-Trace` stays the session's alone.
+
+pub mod catalogue;
+pub mod detect;
+pub mod fairing;
+pub mod store;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
+
+use rocket::fairing::AdHoc;
+use rocket::Request;
+
+pub use catalogue::{Exercise, EXERCISES};
+
+/// What progress cost one request, for the `Progress-Trace` header: its SQL statements and the
+/// exercises it solved. Kept apart from the session's figures.
+#[derive(Default)]
+pub struct ProgressTrace {
+    queries: AtomicU32,
+    solved: Mutex<Vec<&'static str>>,
+    /// Something about the learner happened (a prediction, a hint, a step): say so even at zero
+    /// queries.
+    touched: AtomicU32,
+}
+
+impl ProgressTrace {
+    pub fn of<'r>(req: &'r Request<'_>) -> &'r ProgressTrace {
+        req.local_cache(ProgressTrace::default)
+    }
+
+    pub fn query(&self) {
+        self.queries.fetch_add(1, Ordering::Relaxed);
+        self.touch();
+    }
+
+    pub fn touch(&self) {
+        self.touched.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn solved(&self, id: &'static str) {
+        if let Ok(mut s) = self.solved.lock() {
+            s.push(id);
+        }
+        self.touch();
+    }
+
+    /// The header's value, or `None` when progress did nothing for this request.
+    pub fn header(&self, pending: usize) -> Option<String> {
+        if self.touched.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        let mut out = format!("queries={}", self.queries.load(Ordering::Relaxed));
+        if let Ok(s) = self.solved.lock() {
+            if !s.is_empty() {
+                out.push_str("; solved=");
+                out.push_str(&s.join(","));
+            }
+        }
+        if pending > 0 {
+            out.push_str(&format!("; pending={pending}"));
+        }
+        Some(out)
+    }
+}
+
+/// The exercises' fairing, attached so that it runs after the session fairing: both are added
+/// from inside ignite fairings, and this stage is attached after the session's (see `lib.rs`).
+pub fn stage() -> AdHoc {
+    AdHoc::on_ignite("Exercises", |rocket| async {
+        rocket.attach(AdHoc::on_ignite("Exercise watch", |rocket| async {
+            rocket.attach(fairing::ExerciseFairing)
+        }))
+    })
+}

@@ -1,0 +1,123 @@
+//! Progress in PostgreSQL: one row per learner (`learners`) and one per learner, exercise and
+//! mode (`exercise_progress`). Every write is one statement that also makes the learner's row, so
+//! a learner whose first steps were kept in the cookie (database away) is stored whole later.
+
+use rocket::Rocket;
+use sqlx::PgPool;
+use time::OffsetDateTime;
+
+use super::ProgressTrace;
+use crate::db::{Db, DbError};
+use crate::learner::Pending;
+use rocket_db_pools::Database;
+
+/// One exercise in one mode, as stored.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct Progress {
+    pub exercise_id: String,
+    pub mode: String,
+    pub prediction: Option<i16>,
+    pub hints: i16,
+    pub solved_at: Option<OffsetDateTime>,
+    pub evidence: Option<String>,
+}
+
+/// The pool, unless the outage lab has cut it off: then progress goes to the cookie at once
+/// instead of waiting out `connect_timeout` on every request.
+///
+/// # Errors
+/// [`DbError::Unavailable`] when PostgreSQL cannot be reached (or is cut off).
+pub async fn pool<P>(rocket: &Rocket<P>) -> Result<&PgPool, DbError>
+where
+    P: rocket::Phase,
+{
+    let Some(db) = Db::fetch(rocket) else {
+        return Err(DbError::Config("no database configured".into()));
+    };
+    if db.outage().is_cut() {
+        return Err(DbError::Unavailable(sqlx::Error::PoolTimedOut));
+    }
+    db.ready().await
+}
+
+/// A learner's progress in every exercise and mode.
+///
+/// # Errors
+/// The database's.
+pub async fn load(
+    pool: &PgPool,
+    learner: &str,
+    trace: &ProgressTrace,
+) -> Result<Vec<Progress>, DbError> {
+    trace.query();
+    Ok(sqlx::query_as(
+        "SELECT exercise_id, mode, prediction, hints, solved_at, evidence \
+         FROM exercise_progress WHERE learner_id = $1",
+    )
+    .bind(learner)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Stores one piece of progress: a prediction (kept only while unsolved: what was predicted
+/// before acting is what the page compares), a hint, or a solve (the first one counts).
+///
+/// # Errors
+/// The database's.
+pub async fn record(
+    pool: &PgPool,
+    learner: &str,
+    p: &Pending,
+    trace: &ProgressTrace,
+) -> Result<(), DbError> {
+    let at =
+        OffsetDateTime::from_unix_timestamp(p.at).unwrap_or_else(|_| OffsetDateTime::now_utc());
+    trace.query();
+    sqlx::query(
+        "WITH learner AS ( \
+             INSERT INTO learners (id) VALUES ($1) \
+             ON CONFLICT (id) DO UPDATE SET last_seen_at = now()) \
+         INSERT INTO exercise_progress AS p \
+             (learner_id, exercise_id, mode, prediction, predicted_at, hints, solved_at, evidence) \
+         VALUES ($1, $2, $3, $4::smallint, CASE WHEN $4::smallint IS NULL THEN NULL ELSE $5 END, \
+                 $6, CASE WHEN $7::text IS NULL THEN NULL ELSE $5 END, $7::text) \
+         ON CONFLICT (learner_id, exercise_id, mode) DO UPDATE SET \
+             prediction = CASE WHEN p.solved_at IS NULL AND EXCLUDED.prediction IS NOT NULL \
+                          THEN EXCLUDED.prediction ELSE p.prediction END, \
+             predicted_at = CASE WHEN p.solved_at IS NULL AND EXCLUDED.prediction IS NOT NULL \
+                            THEN EXCLUDED.predicted_at ELSE p.predicted_at END, \
+             hints = LEAST(p.hints + EXCLUDED.hints, 100), \
+             solved_at = COALESCE(p.solved_at, EXCLUDED.solved_at), \
+             evidence = COALESCE(p.evidence, EXCLUDED.evidence)",
+    )
+    .bind(learner)
+    .bind(&p.exercise)
+    .bind(&p.mode)
+    .bind(p.prediction)
+    .bind(at)
+    .bind(i16::from(p.hint))
+    .bind(p.evidence.as_deref())
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Notes the account that logged in from this learner's browser, for a teacher's view. A learner
+/// not stored yet is left alone (its first stored progress makes it).
+///
+/// # Errors
+/// The database's.
+pub async fn note_account(
+    pool: &PgPool,
+    learner: &str,
+    user_id: i64,
+    trace: &ProgressTrace,
+) -> Result<(), DbError> {
+    trace.query();
+    sqlx::query("UPDATE learners SET user_id = $2, last_seen_at = now() WHERE id = $1")
+        .bind(learner)
+        .bind(user_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,474 @@
+//! `/exercises`: the exercises, this learner's predictions, hints and progress, and the forms that
+//! answer a prediction (which arms the exercise) or ask for a hint. `/exercises.json` gives the
+//! same for scripts.
+//!
+//! The pages never write the session. Progress belongs to the learner (see [`crate::learner`]);
+//! when the database cannot be reached it is kept in the learner cookie and stored here, on the
+//! next visit that finds the database back.
+
+use std::collections::HashMap;
+
+use rocket::form::FromForm;
+use rocket::http::{Header, Status};
+use rocket::response::{self, Responder};
+use rocket::serde::json::Json;
+use rocket::{get, post, Request, State};
+use serde_json::{json, Value};
+use time::OffsetDateTime;
+
+use crate::cookies::CookieConfig;
+use crate::csrf::{CheckedForm, NoFields};
+use crate::error::AppError;
+use crate::exercises::fairing::plain_name;
+use crate::exercises::store::{self, Progress};
+use crate::exercises::{catalogue, detect, Exercise, ProgressTrace, EXERCISES};
+use crate::html::Html;
+use crate::learner::{Arm, Learner, LearnerState, Pending};
+use crate::page::Page;
+use crate::settings::Mode;
+
+/// The user id the plain cookie of `forge-plain` names at first: no real account.
+const PLAIN_USER: i64 = 42;
+
+/// A learner's progress, from the database and the cookie's pending entries together.
+pub struct Board {
+    rows: HashMap<(String, String), Progress>,
+    /// The database could not be reached: what is shown may miss older progress.
+    pub offline: bool,
+}
+
+impl Board {
+    fn get(&self, id: &str, mode: Mode) -> Option<&Progress> {
+        self.rows.get(&(id.to_string(), mode.as_str().to_string()))
+    }
+
+    /// Modes `id` was solved in.
+    pub fn solved_in(&self, id: &str) -> Vec<&'static str> {
+        [Mode::Server, Mode::Cookie]
+            .into_iter()
+            .filter(|m| self.get(id, *m).is_some_and(|p| p.solved_at.is_some()))
+            .map(Mode::as_str)
+            .collect()
+    }
+
+    /// Exercises solved in any mode: each counts once.
+    pub fn solved_count(&self, list: &[&Exercise]) -> usize {
+        list.iter()
+            .filter(|e| !self.solved_in(e.id).is_empty())
+            .count()
+    }
+}
+
+/// Reads the learner's progress (one statement) and stores what the cookie kept meanwhile. No
+/// learner: an empty board, and no statement at all.
+pub async fn board(req: &Request<'_>, learner: &Learner<'_>) -> Board {
+    let mut board = Board {
+        rows: HashMap::new(),
+        offline: false,
+    };
+    let Some(state) = learner.0.get() else {
+        return board;
+    };
+    let trace = ProgressTrace::of(req);
+    let mut stored_pending = false;
+    match store::pool(req.rocket()).await {
+        Ok(pool) => {
+            let mut all_stored = true;
+            for p in &state.pending {
+                all_stored &= store::record(pool, &state.id, p, trace).await.is_ok();
+            }
+            stored_pending = all_stored && !state.pending.is_empty();
+            match store::load(pool, &state.id, trace).await {
+                Ok(rows) => {
+                    for r in rows {
+                        board
+                            .rows
+                            .insert((r.exercise_id.clone(), r.mode.clone()), r);
+                    }
+                }
+                Err(_) => board.offline = true,
+            }
+        }
+        Err(_) => board.offline = true,
+    }
+    if stored_pending {
+        learner.0.update_existing(|s| s.pending.clear());
+    } else {
+        // Not stored yet: shown from the cookie.
+        for p in &state.pending {
+            apply(&mut board, p);
+        }
+    }
+    board
+}
+
+/// The home page's score board: solved / total, overall and per lesson. A browser that is no
+/// learner yet sees zeros, at no cost.
+pub async fn score_board(req: &Request<'_>, learner: &Learner<'_>) -> Value {
+    let board = board(req, learner).await;
+    let lessons: Vec<Value> = catalogue::lessons()
+        .into_iter()
+        .map(|(name, path, list)| {
+            json!({
+                "name": name,
+                "path": path,
+                "solved": board.solved_count(&list),
+                "total": list.len(),
+            })
+        })
+        .collect();
+    let all: Vec<&Exercise> = EXERCISES.iter().collect();
+    json!({
+        "solved": board.solved_count(&all),
+        "total": EXERCISES.len(),
+        "lessons": lessons,
+        "learner": learner.0.exists(),
+        "learner_cookie": req.rocket().state::<CookieConfig>().map(|c| c.learner),
+        "offline": board.offline,
+    })
+}
+
+/// What a pending entry adds to the board, as the store would.
+fn apply(board: &mut Board, p: &Pending) {
+    let row = board
+        .rows
+        .entry((p.exercise.clone(), p.mode.clone()))
+        .or_insert_with(|| Progress {
+            exercise_id: p.exercise.clone(),
+            mode: p.mode.clone(),
+            ..Progress::default()
+        });
+    if row.solved_at.is_none() && p.prediction.is_some() {
+        row.prediction = p.prediction;
+    }
+    row.hints = row.hints.saturating_add(i16::from(p.hint));
+    if row.solved_at.is_none() && p.evidence.is_some() {
+        row.solved_at = OffsetDateTime::from_unix_timestamp(p.at).ok();
+        row.evidence.clone_from(&p.evidence);
+    }
+}
+
+/// One exercise as the page and the JSON show it, in this app's `mode`.
+fn exercise_view(e: &Exercise, board: &Board, state: Option<&LearnerState>, mode: Mode) -> Value {
+    let row = board.get(e.id, mode);
+    let prediction = row.and_then(|r| r.prediction).map(|p| p as usize);
+    let hints = row.map_or(0, |r| r.hints.max(0) as usize);
+    let solved_here = row.is_some_and(|r| r.solved_at.is_some());
+    let solved_in = board.solved_in(e.id);
+    let solved = !solved_in.is_empty();
+    let right = e.right_choice(mode);
+    let armed = state.is_some_and(|s| s.armed.contains_key(&arm_key(e.id, mode)));
+    let choices: Vec<Value> = e
+        .choices
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            json!({
+                "index": i,
+                "text": text,
+                "chosen": prediction == Some(i),
+                "right": solved_here && i == right,
+            })
+        })
+        .collect();
+    json!({
+        "id": e.id,
+        "title": e.title,
+        "lesson": e.lesson,
+        "lesson_path": e.lesson_path,
+        "readme": e.readme,
+        "modes": e.mode_names(),
+        "applies": e.applies_to(mode),
+        "question": e.question,
+        "choices": choices,
+        "answered": prediction.is_some(),
+        "prediction": prediction.and_then(|p| e.choices.get(p)),
+        "prediction_right": prediction == Some(right),
+        "right_choice": e.choices.get(right).filter(|_| solved_here),
+        "armed": armed,
+        "task": e.task,
+        "hints": &e.hints[..hints.min(e.hints.len())],
+        "more_hints": hints < e.hints.len(),
+        "answer": (solved || hints >= e.hints.len()).then_some(e.answer),
+        "solved": solved,
+        "solved_here": solved_here,
+        "solved_in": solved_in,
+        "evidence": row.and_then(|r| r.evidence.clone()),
+        "explanation": solved_here.then_some(e.explanation),
+    })
+}
+
+fn arm_key(id: &str, mode: Mode) -> String {
+    format!("{id}@{}", mode.as_str())
+}
+
+/// The page's words for what the form posted before it did (`?did=…&id=…`).
+fn what_happened(did: Option<&str>, id: Option<&str>, offline: bool) -> Option<String> {
+    let e = catalogue::find(id?)?;
+    let kept = if offline {
+        " It is kept in your learner cookie until the database is back."
+    } else {
+        ""
+    };
+    match did? {
+        "predict" => Some(format!(
+            "Your prediction for “{}” is recorded, and the exercise is armed: the server now \
+             watches your requests. Next: {}{kept}",
+            e.title, e.task
+        )),
+        "hint" => Some(format!("A hint for “{}” is shown below.{kept}", e.title)),
+        _ => None,
+    }
+}
+
+#[get("/exercises?<did>&<id>")]
+async fn exercises_page(
+    page: Page<'_>,
+    learner: Learner<'_>,
+    req: ReqInfo<'_>,
+    did: Option<&str>,
+    id: Option<&str>,
+) -> Result<NoStore<Html>, AppError> {
+    let mode = page.cookies.mode;
+    let board = board(req.0, &learner).await;
+    let state = learner.0.get();
+    let list: Vec<Value> = EXERCISES
+        .iter()
+        .map(|e| exercise_view(e, &board, state.as_ref(), mode))
+        .collect();
+    let all: Vec<&Exercise> = EXERCISES.iter().collect();
+    let plain = req
+        .0
+        .cookies()
+        .get(plain_name(page.cookies))
+        .map(|c| c.value().to_string());
+    let html = page
+        .render(
+            "exercises",
+            json!({
+                "exercises": list,
+                "solved": board.solved_count(&all),
+                "total": EXERCISES.len(),
+                "learner": state.is_some(),
+                "offline": board.offline,
+                "pending": state.as_ref().map_or(0, |s| s.pending.len()),
+                "happened": what_happened(did, id, board.offline),
+                "plain_name": plain_name(page.cookies),
+                "plain_user": plain.as_deref().and_then(detect::plain_user),
+                "learner_cookie": page.cookies.learner,
+            }),
+        )
+        .await?;
+    Ok(NoStore(html))
+}
+
+#[get("/exercises.json")]
+async fn exercises_json(
+    learner: Learner<'_>,
+    req: ReqInfo<'_>,
+    cookies: &State<CookieConfig>,
+) -> NoStore<Json<Value>> {
+    let board = board(req.0, &learner).await;
+    let state = learner.0.get();
+    let list: Vec<Value> = EXERCISES
+        .iter()
+        .map(|e| {
+            let v = exercise_view(e, &board, state.as_ref(), cookies.mode);
+            json!({
+                "id": e.id,
+                "title": e.title,
+                "modes": e.mode_names(),
+                "solved": v["solved"],
+                "solved_in": v["solved_in"],
+                "prediction": {
+                    "question": e.question,
+                    "choices": e.choices,
+                    "answered": v["answered"],
+                    "choice": v["choices"].as_array().and_then(|c| {
+                        c.iter().position(|c| c["chosen"] == json!(true))
+                    }),
+                },
+            })
+        })
+        .collect();
+    NoStore(Json(Value::Array(list)))
+}
+
+#[derive(FromForm)]
+struct PredictForm {
+    /// Text, so a wrong entry gets this page's 422 with the reason.
+    choice: String,
+}
+
+/// Records the prediction and arms the exercise in this mode: from now on the learner's requests
+/// are watched for it.
+#[post("/exercises/<id>/predict", data = "<form>")]
+async fn predict(
+    id: &str,
+    form: CheckedForm<PredictForm>,
+    learner: Learner<'_>,
+    req: ReqInfo<'_>,
+    cookies: &State<CookieConfig>,
+) -> Result<SeeOther, (Status, Html)> {
+    let e = known(req.0, id)?;
+    let mode = cookies.mode;
+    if !e.applies_to(mode) {
+        return Err(refuse(
+            req.0,
+            Status::UnprocessableEntity,
+            format!(
+                "“{}” is done in {} mode; this server runs {} mode.",
+                e.title,
+                e.mode_names().join(" or "),
+                mode.as_str()
+            ),
+        ));
+    }
+    let choice = match form.0.choice.trim().parse::<usize>() {
+        Ok(c) if c < e.choices.len() => c,
+        _ => {
+            return Err(refuse(
+                req.0,
+                Status::UnprocessableEntity,
+                format!(
+                    "“{}” is not one of the choices: pick one of the {} answers.",
+                    form.0.choice,
+                    e.choices.len()
+                ),
+            ))
+        }
+    };
+    let mut arm = Arm::default();
+    let mut extra = Vec::new();
+    if e.id == "forge-plain" {
+        arm.n = Some(PLAIN_USER);
+        let value = detect::plain_value(PLAIN_USER, "guest");
+        extra.push(cookies.build(plain_name(cookies), value));
+    }
+    learner.0.update(|s| {
+        s.armed.insert(arm_key(e.id, mode), arm);
+    });
+    let p = Pending {
+        exercise: e.id.to_string(),
+        mode: mode.as_str().to_string(),
+        prediction: i16::try_from(choice).ok(),
+        hint: false,
+        evidence: None,
+        at: OffsetDateTime::now_utc().unix_timestamp(),
+    };
+    keep(req.0, &learner, p).await;
+    Ok(SeeOther::new(
+        format!("/exercises?did=predict&id={}#{}", e.id, e.id),
+        extra,
+    ))
+}
+
+/// One more hint; the second also opens the full answer.
+#[post("/exercises/<id>/hint", data = "<_form>")]
+async fn hint(
+    id: &str,
+    _form: CheckedForm<NoFields>,
+    learner: Learner<'_>,
+    req: ReqInfo<'_>,
+    cookies: &State<CookieConfig>,
+) -> Result<SeeOther, (Status, Html)> {
+    let e = known(req.0, id)?;
+    // A learner asking for a hint is one from now on.
+    learner.0.update(|_| ());
+    let p = Pending {
+        exercise: e.id.to_string(),
+        mode: cookies.mode.as_str().to_string(),
+        prediction: None,
+        hint: true,
+        evidence: None,
+        at: OffsetDateTime::now_utc().unix_timestamp(),
+    };
+    keep(req.0, &learner, p).await;
+    Ok(SeeOther::new(
+        format!("/exercises?did=hint&id={}#{}", e.id, e.id),
+        Vec::new(),
+    ))
+}
+
+/// Stores `p`, or keeps it in the learner cookie when the database cannot take it.
+async fn keep(req: &Request<'_>, learner: &Learner<'_>, p: Pending) {
+    let Some(state) = learner.0.get() else {
+        return;
+    };
+    let trace = ProgressTrace::of(req);
+    trace.touch();
+    let stored = match store::pool(req.rocket()).await {
+        Ok(pool) => store::record(pool, &state.id, &p, trace).await.is_ok(),
+        Err(_) => false,
+    };
+    if !stored {
+        learner.0.update_existing(|s| s.keep_pending(p));
+    }
+}
+
+fn known(req: &Request<'_>, id: &str) -> Result<&'static Exercise, (Status, Html)> {
+    catalogue::find(id).ok_or_else(|| {
+        refuse(
+            req,
+            Status::NotFound,
+            format!("There is no exercise called “{id}”: the list is at /exercises."),
+        )
+    })
+}
+
+fn refuse(req: &Request<'_>, status: Status, why: String) -> (Status, Html) {
+    (
+        status,
+        Html::render("error", crate::error_page::context(req, status, Some(why))),
+    )
+}
+
+/// The request itself, for the progress helpers (a guard that never fails).
+pub struct ReqInfo<'r>(pub &'r Request<'r>);
+
+#[rocket::async_trait]
+impl<'r> rocket::request::FromRequest<'r> for ReqInfo<'r> {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> rocket::request::Outcome<Self, Self::Error> {
+        rocket::request::Outcome::Success(ReqInfo(req))
+    }
+}
+
+/// A 303 to a page of the exercises, with cookies of its own written as raw `Set-Cookie`
+/// headers (base64 values kept byte for byte, as the session fairing writes them).
+pub struct SeeOther {
+    to: String,
+    cookies: Vec<rocket::http::Cookie<'static>>,
+}
+
+impl SeeOther {
+    fn new(to: String, cookies: Vec<rocket::http::Cookie<'static>>) -> SeeOther {
+        SeeOther { to, cookies }
+    }
+}
+
+impl<'r> Responder<'r, 'static> for SeeOther {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let mut res = rocket::response::Redirect::to(self.to).respond_to(req)?;
+        for c in self.cookies {
+            res.adjoin_header(Header::new("Set-Cookie", c.to_string()));
+        }
+        Ok(res)
+    }
+}
+
+/// Progress is this browser's own: never cached.
+pub struct NoStore<R>(pub R);
+
+impl<'r, R: Responder<'r, 'static>> Responder<'r, 'static> for NoStore<R> {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let mut res = self.0.respond_to(req)?;
+        res.set_header(Header::new("Cache-Control", "no-store"));
+        Ok(res)
+    }
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    rocket::routes![exercises_page, exercises_json, predict, hint]
+}
