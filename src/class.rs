@@ -1,5 +1,5 @@
 //! The class as a teacher sees it: every server-mode session row (named by its handle, never its
-//! id), which of them look orphaned, and the class-wide actions — end every session, reset the
+//! id), which of them look orphaned, each learner's exercise progress, and the class-wide actions — end every session, reset the
 //! class — that `/teacher` and `session-lab reset` share, so the page and the command do exactly
 //! the same thing.
 
@@ -76,6 +76,39 @@ pub fn orphan_after(idle: Duration) -> Duration {
     idle / 4
 }
 
+/// One learner (one browser, see [`crate::learner`]) and what it solved.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct LearnerProgress {
+    /// The first 8 hex digits of the learner's id: enough to tell browsers apart on the page.
+    /// The id alone acts as nobody (a learner cookie naming it needs the app's key), but the whole
+    /// of it is not needed here.
+    pub learner: String,
+    /// The account last logged in from this browser, if any.
+    pub username: Option<String>,
+    pub last_seen_at: OffsetDateTime,
+    /// The exercises solved, each once whichever mode solved it.
+    pub solved: Vec<String>,
+}
+
+/// Every learner, most recently seen first, with the exercises it solved.
+///
+/// # Errors
+/// [`DbError`] when the database cannot be reached.
+pub async fn progress(pool: &PgPool) -> Result<Vec<LearnerProgress>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT left(l.id, 8) AS learner, u.username, l.last_seen_at, \
+                COALESCE(array_agg(DISTINCT p.exercise_id ORDER BY p.exercise_id) \
+                         FILTER (WHERE p.solved_at IS NOT NULL), '{}') AS solved \
+         FROM learners l \
+         LEFT JOIN users u ON u.id = l.user_id \
+         LEFT JOIN exercise_progress p ON p.learner_id = l.id \
+         GROUP BY l.id, u.username, l.last_seen_at \
+         ORDER BY l.last_seen_at DESC, l.id",
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
 /// What [`end_every_session`] ended.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Ended {
@@ -132,6 +165,10 @@ pub struct Removed {
     pub sessions: u64,
     /// `revoked_sessions` entries (cookie mode's deny-list).
     pub revoked_sessions: u64,
+    /// `exercise_progress` rows (predictions, hints, solves).
+    pub exercise_progress: u64,
+    /// `learners` rows: the browsers' learner cookies then name nobody, and start afresh.
+    pub learners: u64,
     /// `users` rows that were not teachers.
     pub users: u64,
     /// Teachers' accounts, kept (their sessions end like everyone's, the asking one aside).
@@ -147,14 +184,16 @@ impl Removed {
                 "revoked_sessions: {} deny-list entries deleted",
                 self.revoked_sessions
             ),
+            format!("exercise_progress: {} rows deleted", self.exercise_progress),
+            format!("learners: {} rows deleted", self.learners),
             format!("users: {} non-teacher accounts deleted", self.users),
             format!("teachers kept: {}", self.teachers_kept),
         ]
     }
 }
 
-/// Resets the class for its next session: ends every session (but `keep`'s), and removes the
-/// deny-list and every account that is not a teacher. One transaction: a failure leaves the class
+/// Resets the class for its next session: ends every session (but `keep`'s), and removes all
+/// exercise progress, the deny-list and every account that is not a teacher. One transaction: a failure leaves the class
 /// as it was.
 ///
 /// # Errors
@@ -163,6 +202,14 @@ pub async fn reset(pool: &PgPool, keep: &Keep) -> Result<Removed, DbError> {
     let mut tx = pool.begin().await?;
     let ended = end_sessions(&mut tx, keep).await?;
     let revoked_sessions = sqlx::query("DELETE FROM revoked_sessions")
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    let exercise_progress = sqlx::query("DELETE FROM exercise_progress")
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    let learners = sqlx::query("DELETE FROM learners")
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -177,6 +224,8 @@ pub async fn reset(pool: &PgPool, keep: &Keep) -> Result<Removed, DbError> {
     Ok(Removed {
         sessions: ended.rows,
         revoked_sessions,
+        exercise_progress,
+        learners,
         users,
         teachers_kept: u64::try_from(teachers_kept).unwrap_or(0),
     })

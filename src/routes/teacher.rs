@@ -18,6 +18,7 @@ use crate::clock::Clock;
 use crate::csrf::{CheckedForm, NoFields};
 use crate::db::{Db, DbConnection};
 use crate::error::AppError;
+use crate::exercises::EXERCISES;
 use crate::html::Html;
 use crate::humanize;
 use crate::page::Page;
@@ -76,6 +77,11 @@ async fn teacher_page(
     let idle = Duration::seconds(settings.idle_timeout);
     let rows: Vec<Value> = rows.iter().map(|r| row(r, now, idle)).collect();
     let orphans = rows.iter().filter(|r| r["orphan"] == json!(true)).count();
+    let progress: Vec<Value> = class::progress(pool)
+        .await?
+        .iter()
+        .map(|l| learner(l, now))
+        .collect();
     let outage_until = db.outage().class_cut_until();
     let shift = clock.class_shift();
     page.render(
@@ -83,6 +89,8 @@ async fn teacher_page(
         json!({
             "rows": rows,
             "orphans": orphans,
+            "progress": progress,
+            "total": EXERCISES.len(),
             "idle_words": humanize::in_words(settings.idle_timeout.unsigned_abs()),
             "orphan_words": humanize::in_words(
                 class::orphan_after(idle).whole_seconds().unsigned_abs()
@@ -127,6 +135,24 @@ fn row(r: &ClassSession, now: OffsetDateTime, idle: Duration) -> Value {
         "quiet": (quiet > Duration::ZERO)
             .then(|| humanize::in_words(quiet.whole_seconds().unsigned_abs())),
         "orphan": !expired && !r.current && quiet >= class::orphan_after(idle),
+    })
+}
+
+/// One learner as the progress table shows it: the solved exercises by title, in the catalogue's
+/// order (ids the catalogue no longer has are left out of the count).
+fn learner(l: &class::LearnerProgress, now: OffsetDateTime) -> Value {
+    let solved: Vec<&str> = EXERCISES
+        .iter()
+        .filter(|e| l.solved.iter().any(|s| s == e.id))
+        .map(|e| e.title)
+        .collect();
+    json!({
+        "learner": l.learner,
+        "user": l.username,
+        "seen": humanize::relative(l.last_seen_at, now),
+        "seen_exact": humanize::exact(l.last_seen_at),
+        "count": solved.len(),
+        "solved": solved,
     })
 }
 

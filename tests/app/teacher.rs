@@ -11,7 +11,56 @@ both_modes![
     ending_every_session_logs_the_students_out_and_keeps_the_teacher,
     resetting_from_the_page_leaves_teachers_and_nothing_else,
     a_class_wide_clock_shift_ends_idle_sessions_and_stops,
+    the_page_shows_each_learners_progress_and_the_account_last_logged_in_from_it,
 ];
+
+/// Solves `first-value` the way a student does: predict, then store a first value.
+async fn solve_first_value(b: &Browser<'_>) {
+    let res = b
+        .post("/exercises/first-value/predict", &[("choice", "1")])
+        .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert_eq!(b.post("/color", &[("color", "teal")]).await.status, 303);
+}
+
+async fn the_page_shows_each_learners_progress_and_the_account_last_logged_in_from_it(mode: Mode) {
+    let app = TestApp::spawn(mode).await;
+    let student = app.browser();
+    solve_first_value(&student).await;
+    assert_eq!(signup(&student, "ann", PW).await.status, 303);
+    let idle = app.browser();
+    let res = idle
+        .post("/exercises/tamper/predict", &[("choice", "0")])
+        .await;
+    assert_eq!(res.status, 303);
+    let t = app.browser();
+    teacher(&app, &t, "teach").await;
+    let page = t.get("/teacher").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let total = session_lab::exercises::EXERCISES.len();
+    let title = session_lab::exercises::EXERCISES
+        .iter()
+        .find(|e| e.id == "first-value")
+        .map(|e| e.title)
+        .unwrap();
+    assert!(
+        page.body.contains("<td>ann</td>\n    <td><time"),
+        "the progress line names the account: {}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains(&format!("<td>1/{total}</td>\n    <td>{title}</td>")),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains(&format!("<td>0/{total}</td>")),
+        "the learner who only predicted: {}",
+        page.body
+    );
+    assert_eq!(app.count("SELECT count(*) FROM learners").await, 2);
+}
 
 /// A teacher account made as `create-user --teacher` makes it, logged in on `b`.
 async fn teacher(app: &TestApp, b: &Browser<'_>, name: &str) {
@@ -137,8 +186,11 @@ async fn ending_every_session_logs_the_students_out_and_keeps_the_teacher(mode: 
 async fn resetting_from_the_page_leaves_teachers_and_nothing_else(mode: Mode) {
     let app = TestApp::spawn(mode).await;
     for name in ["ann", "ben"] {
-        assert_eq!(signup(&app.browser(), name, PW).await.status, 303);
+        let b = app.browser();
+        solve_first_value(&b).await;
+        assert_eq!(signup(&b, name, PW).await.status, 303);
     }
+    assert_eq!(app.count("SELECT count(*) FROM exercise_progress").await, 2);
     sqlx::query("INSERT INTO revoked_sessions (id, expires_at) VALUES ('x', now() + '1 day')")
         .execute(&app.pool)
         .await
@@ -163,6 +215,12 @@ async fn resetting_from_the_page_leaves_teachers_and_nothing_else(mode: Mode) {
         .unwrap();
     assert_eq!(users, ["teach"]);
     assert_eq!(app.count("SELECT count(*) FROM revoked_sessions").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM exercise_progress").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM learners").await, 0);
+    assert!(page.body.contains("exercise_progress: 2 rows deleted"));
+    assert!(page
+        .body
+        .contains("No learner has started the exercises yet."));
     let rows = if stores_rows(mode) { 1 } else { 0 };
     assert_eq!(app.session_rows().await, rows, "the teacher's own row only");
 }
@@ -276,7 +334,7 @@ async fn the_reset_command_asks_for_yes_and_leaves_a_clean_class_with_its_teache
         assert_eq!(signup(&app.browser(), name, PW).await.status, 303);
     }
     let anon = app.browser();
-    assert_eq!(anon.post("/color", &[("color", "teal")]).await.status, 303);
+    solve_first_value(&anon).await;
 
     let (code, out) = run(&app, &["reset"], None);
     assert_eq!(code, Some(2), "no terminal and no --yes: {out}");
@@ -291,7 +349,10 @@ async fn the_reset_command_asks_for_yes_and_leaves_a_clean_class_with_its_teache
         "{out}"
     );
     assert!(out.contains("teachers kept: 1"), "{out}");
+    assert!(out.contains("exercise_progress: 1 rows deleted"), "{out}");
+    assert!(out.contains("learners: 1 rows deleted"), "{out}");
     assert_eq!(app.session_rows().await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM exercise_progress").await, 0);
     let users: Vec<String> = sqlx::query_scalar("SELECT username FROM users")
         .fetch_all(&app.pool)
         .await
