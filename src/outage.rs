@@ -56,7 +56,8 @@ impl Outage {
     /// When the class-wide outage ends, while one is running.
     pub fn class_cut_until(&self) -> Option<OffsetDateTime> {
         let until = self.class_until.load(Ordering::SeqCst);
-        (OffsetDateTime::now_utc().unix_timestamp() < until)
+        // Checked on every connection the pool hands out: no clock read while none runs.
+        (until != 0 && OffsetDateTime::now_utc().unix_timestamp() < until)
             .then(|| OffsetDateTime::from_unix_timestamp(until).ok())
             .flatten()
     }
