@@ -22,6 +22,7 @@ use crate::exercises::EXERCISES;
 use crate::html::Html;
 use crate::humanize;
 use crate::page::Page;
+use crate::session::Session;
 use crate::settings::Settings;
 
 /// A logged-in teacher. As `Result<Teacher, AppError>`: the `User` guard's answer for an
@@ -42,7 +43,12 @@ impl<'r> FromRequest<'r> for Teacher {
             Outcome::Success(conn) => conn,
             _ => return error(AppError::Unavailable),
         };
-        match class::is_teacher(&mut conn, user.id).await {
+        let checked = class::is_teacher(&mut conn, user.id).await;
+        // Login state, like the `User` guard's own read of `users`: counted in `Session-Trace`.
+        if let Outcome::Success(session) = req.guard::<Session<'_>>().await {
+            session.count_statements(1).await;
+        }
+        match checked {
             Ok(true) => Outcome::Success(Teacher(user)),
             Ok(false) => error(AppError::Forbidden(format!(
                 "This page is for teachers, and {} is a student account. A teacher's account is \
@@ -68,8 +74,6 @@ async fn teacher_page(
     clock: &State<Arc<Clock>>,
 ) -> Result<Html, AppError> {
     let Teacher(_) = teacher?;
-    // The teacher's check read `users` once: login state, like the `User` guard's own read.
-    page.session.count_statements(1).await;
     let pool = db.ready().await?;
     let current = page.session.id().await?;
     let rows = class::sessions(pool, current.as_deref()).await?;
