@@ -143,7 +143,7 @@ impl Lab {
 pub fn refused() -> sqlx::Error {
     sqlx::Error::Io(std::io::Error::new(
         std::io::ErrorKind::ConnectionRefused,
-        "the outage lab cut the database off for this browser",
+        "an outage lab (this browser's or the class's) cut the database off",
     ))
 }
 
