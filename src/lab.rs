@@ -174,12 +174,12 @@ impl ClassLabs {
         self.shift.store(seconds.clamp(0, most), Ordering::Relaxed);
     }
 
-    /// The switches at `now` (the app's clock): an outage past its end is over.
-    pub fn at(&self, now: OffsetDateTime) -> Class {
+    /// The switches at the time `now` gives (the app's clock): an outage past its end is over.
+    /// `now` is called only while an outage runs: every request asks, and nearly always none does.
+    pub fn at(&self, now: impl FnOnce() -> OffsetDateTime) -> Class {
         let until = self.cut_until.load(Ordering::Relaxed);
         Class {
-            // No clock arithmetic while no class-wide outage runs, which is nearly always.
-            cut_until: (until != 0 && now.unix_timestamp() < until)
+            cut_until: (until != 0 && now().unix_timestamp() < until)
                 .then(|| OffsetDateTime::from_unix_timestamp(until).ok())
                 .flatten(),
             shift: self.shift.load(Ordering::Relaxed),
@@ -200,7 +200,7 @@ fn read(req: &Request<'_>) -> Lab {
         rocket.state::<Arc<Clock>>(),
     ) {
         (Some(class), Some(clock)) if !exempt => Lab {
-            class: class.at(clock.now()),
+            class: class.at(|| clock.now()),
             ..own
         },
         _ => own,
@@ -266,12 +266,12 @@ mod tests {
     fn the_class_switches_add_to_the_browsers_own_and_are_never_sealed() {
         let real = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
         let labs = ClassLabs::default();
-        assert_eq!(labs.at(real), Class::default());
+        assert_eq!(labs.at(|| real), Class::default());
         labs.cut_until(real + Duration::seconds(60));
         labs.shift(100, 50);
         let lab = Lab {
             offset: 5,
-            class: labs.at(real),
+            class: labs.at(|| real),
             ..Lab::default()
         };
         assert!(lab.is_cut() && lab.check().is_err());
@@ -280,10 +280,10 @@ mod tests {
             serde_json::to_string(&lab).unwrap(),
             r#"{"offset":5,"cut":false}"#
         );
-        assert_eq!(labs.at(real + Duration::seconds(60)).cut_until, None);
+        assert_eq!(labs.at(|| real + Duration::seconds(60)).cut_until, None);
         labs.restore();
         labs.shift(-10, 50);
-        assert_eq!(labs.at(real), Class::default());
+        assert_eq!(labs.at(|| real), Class::default());
     }
 
     #[test]

@@ -92,7 +92,7 @@ async fn teacher_page(
         .iter()
         .map(|l| learner(l, now))
         .collect();
-    let class_now = class_labs.at(clock.now());
+    let class_now = class_labs.at(|| clock.now());
     let (outage_until, shift) = (class_now.cut_until, class_now.shift);
     page.render(
         "teacher",
