@@ -405,3 +405,40 @@ async fn the_reset_command_asks_for_yes_and_leaves_a_clean_class_with_its_teache
     assert_eq!(signup(&s, "dan", PW).await.status, 303);
     assert_eq!(s.get("/teacher").await.status, 403);
 }
+
+#[rocket::async_test]
+async fn with_mode_both_one_class_wide_outage_reaches_both_apps() {
+    let (server, cookie) = crate::compare::spawn_both(|f| f).await;
+    let t = server.browser();
+    teacher(&server, &t, "teach").await;
+    let mut student = server.browser();
+    assert_eq!(
+        student
+            .post("/compare/color", &[("color", "red")])
+            .await
+            .status,
+        303
+    );
+    assert_eq!(
+        t.post("/teacher/outage", &[("seconds", "60")]).await.status,
+        303
+    );
+    // The same browser on the cookie-mode port: cut off too, by the one class-wide switch.
+    student.app = &cookie;
+    student.forget_csrf();
+    assert_eq!(student.get("/healthz").await.status, 503);
+    let compare = student.get("/compare").await;
+    assert_eq!(
+        compare.status, 200,
+        "cookie mode still serves its own column"
+    );
+    assert!(
+        compare
+            .body
+            .contains("the teacher&#x27;s class-wide outage has cut every browser off"),
+        "{}",
+        compare.body
+    );
+    assert_eq!(t.post("/teacher/outage", &[]).await.status, 303);
+    assert_eq!(student.get("/healthz").await.status, 200);
+}
