@@ -49,6 +49,8 @@ pub fn build(figment: Figment) -> Result<Both, String> {
     // One clock for both apps' deadlines and cleanup (each browser's fast-forward is its lab
     // cookie's, which both apps read).
     let clock = Arc::new(Clock::default());
+    // One set of class-wide switches: a teacher's outage or shift reaches both ports' browsers.
+    let class_labs = Arc::new(crate::lab::ClassLabs::default());
     // One limiter and one hash queue: one browser, one name, one CPU, whichever port is asked
     // (each app building its own allowed twice the guesses per name).
     let settings = crate::settings::Settings::from_figment(&figment)
@@ -63,6 +65,7 @@ pub fn build(figment: Figment) -> Result<Both, String> {
         crate::app::build_on(figment, Some(pool.clone()))
             .manage(sides)
             .manage(clock.clone())
+            .manage(class_labs.clone())
             .manage(throttles.clone())
             .manage(queue.clone())
             .attach(announce(mode))

@@ -18,6 +18,12 @@ pub enum AppError {
     /// The page needs a login: 303 to the login page, coming back to `next` afterwards.
     #[error("login required")]
     LoginRequired { next: String },
+    /// Logged in, but not allowed here (a student at `/teacher`): 403 with the reason.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// A form value the page does not offer: 422 with what was wrong, nothing changed.
+    #[error("unprocessable: {0}")]
+    Unprocessable(String),
     /// PostgreSQL is down or the pool timed out: 503.
     #[error("database unavailable")]
     Unavailable,
@@ -93,6 +99,8 @@ impl AppError {
     pub fn status(&self) -> Status {
         match self {
             AppError::LoginRequired { .. } => Status::SeeOther,
+            AppError::Forbidden(_) => Status::Forbidden,
+            AppError::Unprocessable(_) => Status::UnprocessableEntity,
             AppError::Unavailable => Status::ServiceUnavailable,
             AppError::TooLarge(_) => Status::PayloadTooLarge,
             AppError::RetryLater { status, .. } => *status,
@@ -105,6 +113,11 @@ impl<'r> Responder<'r, 'static> for AppError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         let (status, detail) = match self {
             AppError::LoginRequired { next } => return login_redirect(&next).respond_to(req),
+            AppError::Forbidden(why) => (Status::Forbidden, Some(why)),
+            AppError::Unprocessable(why) => (
+                Status::UnprocessableEntity,
+                Some(format!("Refused: {why}. Nothing changed.")),
+            ),
             AppError::Unavailable => (Status::ServiceUnavailable, None),
             AppError::TooLarge(why) => (Status::PayloadTooLarge, Some(format!("Refused: {why}."))),
             AppError::RetryLater {

@@ -55,12 +55,20 @@ pub fn explain(status: Status) -> (&'static str, &'static str) {
 pub fn context(req: &Request<'_>, status: Status, detail: Option<String>) -> serde_json::Value {
     let (title, message) = explain(status);
     // A student who cut the database off and browsed on must learn why, and where the switch is.
+    let lab = crate::lab::Lab::of(req);
     let detail = match detail {
-        None if status == Status::ServiceUnavailable && crate::lab::Lab::of(req).cut => Some(
+        None if status == Status::ServiceUnavailable && lab.cut => Some(
             "This browser's outage lab has cut the database off (PostgreSQL itself is running, \
              and other browsers use it): bring it back on /labs/outage."
                 .to_string(),
         ),
+        None if status == Status::ServiceUnavailable => lab.class.cut_until.map(|until| {
+            format!(
+                "Your teacher has cut the database off for the whole class, as a demonstration \
+                 (PostgreSQL itself is running). It comes back by itself at {}.",
+                crate::humanize::exact(until)
+            )
+        }),
         detail => detail,
     };
     // The header shows the mode on every page, error pages included.

@@ -15,6 +15,16 @@
 //!
 //! The cookie is read once per request ([`Lab::of`]); a forged, tampered or stale one opens to
 //! nothing and counts as no lab at all. One name for both modes, so `--mode both` shares it.
+//!
+//! A teacher can also throw both switches for the whole class from `/teacher` ([`ClassLabs`]): a
+//! class-wide outage that ends by itself, and a class-wide clock shift. They are process-wide
+//! state, never sealed into anyone's cookie; [`Lab::of`] combines them with the browser's own (cut
+//! when either is cut; the class shift added to the browser's offset), so they act through the
+//! very same checks as a browser's own labs. `/teacher` itself is exempt from both, so its teacher
+//! can always see the class as it really is and end the outage early.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 
 use rocket::http::Cookie;
 use rocket::request::{FromRequest, Outcome, Request};
@@ -23,6 +33,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{PgPool, Postgres};
 use time::{Duration, OffsetDateTime};
 
+use crate::clock::Clock;
 use crate::cookies::CookieConfig;
 use crate::db::{Db, DbError};
 use crate::settings::Settings;
@@ -36,6 +47,18 @@ pub struct Lab {
     /// The outage switch: this browser's requests find the database unreachable.
     #[serde(default)]
     pub cut: bool,
+    /// The class-wide switches as they stood when this request came; never sealed.
+    #[serde(skip)]
+    pub class: Class,
+}
+
+/// The teacher's class-wide switches, as one request sees them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Class {
+    /// When the class-wide outage ends, while one runs.
+    pub cut_until: Option<OffsetDateTime>,
+    /// Seconds every browser's deadline checks run ahead, on top of its own offset.
+    pub shift: i64,
 }
 
 impl Lab {
@@ -44,9 +67,17 @@ impl Lab {
         req.local_cache(|| read(req))
     }
 
-    /// What this browser's clock says when the real one says `real`.
+    /// What this browser's clock says when the real one says `real`: its own offset plus the
+    /// class's shift.
     pub fn now(&self, real: OffsetDateTime) -> OffsetDateTime {
-        real.saturating_add(Duration::seconds(self.offset))
+        real.saturating_add(Duration::seconds(
+            self.offset.saturating_add(self.class.shift),
+        ))
+    }
+
+    /// Whether this browser's requests find the database cut off: its own switch, or the class's.
+    pub fn is_cut(&self) -> bool {
+        self.cut || self.class.cut_until.is_some()
     }
 
     /// The clock moved `seconds` further ahead, at most `most` ahead in all.
@@ -69,20 +100,20 @@ impl Lab {
 
     /// The cookie that makes this the browser's state: sealed, or removed when nothing is on.
     pub fn cookie(&self, cookies: &CookieConfig) -> Cookie<'static> {
-        if *self == Lab::default() {
+        if (self.offset, self.cut) == (0, false) {
             return cookies.removal(cookies.lab);
         }
-        // A two-field struct always serialises; the fallback is never sent in practice.
+        // Two plain fields (the class's are skipped) always serialise; the fallback is never sent.
         let plaintext = serde_json::to_string(self).unwrap_or_default();
         cookies.sealed(cookies.lab, &plaintext)
     }
 
-    /// Refuses while the switch is on, with the error a refused connection gives.
+    /// Refuses while either switch is on, with the error a refused connection gives.
     ///
     /// # Errors
-    /// [`DbError::Unavailable`] while this browser has cut the database off.
+    /// [`DbError::Unavailable`] while this browser, or its class, has the database cut off.
     pub fn check(&self) -> Result<(), DbError> {
-        if self.cut {
+        if self.is_cut() {
             Err(DbError::Unavailable(refused()))
         } else {
             Ok(())
@@ -112,11 +143,72 @@ impl Lab {
 pub fn refused() -> sqlx::Error {
     sqlx::Error::Io(std::io::Error::new(
         std::io::ErrorKind::ConnectionRefused,
-        "the outage lab cut the database off for this browser",
+        "an outage lab (this browser's or the class's) cut the database off",
     ))
 }
 
+/// The teacher's class-wide switches, for every browser of this process (`--mode both` shares one).
+/// Plain atomics: read on every request, written only from `/teacher`.
+#[derive(Debug, Default)]
+pub struct ClassLabs {
+    /// The end of the class-wide outage, in Unix seconds of the app's clock; 0 when none.
+    cut_until: AtomicI64,
+    /// The class-wide clock shift, in seconds; 0 when none.
+    shift: AtomicI64,
+}
+
+impl ClassLabs {
+    /// Cuts every browser off the database until `until` (replacing any outage running).
+    pub fn cut_until(&self, until: OffsetDateTime) {
+        self.cut_until
+            .store(until.unix_timestamp().max(1), Ordering::Relaxed);
+    }
+
+    /// Ends the class-wide outage now.
+    pub fn restore(&self) {
+        self.cut_until.store(0, Ordering::Relaxed);
+    }
+
+    /// Sets the class-wide shift to `seconds` ahead, at most `most` (0 stops it; never negative).
+    pub fn shift(&self, seconds: i64, most: i64) {
+        self.shift.store(seconds.clamp(0, most), Ordering::Relaxed);
+    }
+
+    /// The switches at the time `now` gives (the app's clock): an outage past its end is over.
+    /// `now` is called only while an outage runs: every request asks, and nearly always none does.
+    pub fn at(&self, now: impl FnOnce() -> OffsetDateTime) -> Class {
+        let until = self.cut_until.load(Ordering::Relaxed);
+        Class {
+            cut_until: (until != 0 && now().unix_timestamp() < until)
+                .then(|| OffsetDateTime::from_unix_timestamp(until).ok())
+                .flatten(),
+            shift: self.shift.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// The path `/teacher` and its actions live under, exempt from the class-wide switches.
+const TEACHER: &str = "/teacher";
+
 fn read(req: &Request<'_>) -> Lab {
+    let own = read_own(req);
+    let rocket = req.rocket();
+    let path = req.uri().path();
+    let exempt = path == TEACHER || path.starts_with("/teacher/");
+    match (
+        rocket.state::<Arc<ClassLabs>>(),
+        rocket.state::<Arc<Clock>>(),
+    ) {
+        (Some(class), Some(clock)) if !exempt => Lab {
+            class: class.at(|| clock.now()),
+            ..own
+        },
+        _ => own,
+    }
+}
+
+/// This browser's own labs, from its cookie.
+fn read_own(req: &Request<'_>) -> Lab {
     let rocket = req.rocket();
     let (Some(cookies), Some(settings)) =
         (rocket.state::<CookieConfig>(), rocket.state::<Settings>())
@@ -134,7 +226,8 @@ fn read(req: &Request<'_>) -> Lab {
         // Sealed under other settings (a shorter absolute timeout now): kept within today's.
         Ok(lab) => Lab {
             offset: lab.offset.clamp(0, settings.absolute_timeout),
-            ..lab
+            cut: lab.cut,
+            class: Class::default(),
         },
         Err(_) => Lab::default(),
     }
@@ -167,6 +260,30 @@ mod tests {
             Lab::default().advanced(5, 10).now(real),
             real + Duration::seconds(5)
         );
+    }
+
+    #[test]
+    fn the_class_switches_add_to_the_browsers_own_and_are_never_sealed() {
+        let real = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        let labs = ClassLabs::default();
+        assert_eq!(labs.at(|| real), Class::default());
+        labs.cut_until(real + Duration::seconds(60));
+        labs.shift(100, 50);
+        let lab = Lab {
+            offset: 5,
+            class: labs.at(|| real),
+            ..Lab::default()
+        };
+        assert!(lab.is_cut() && lab.check().is_err());
+        assert_eq!(lab.now(real), real + Duration::seconds(55));
+        assert_eq!(
+            serde_json::to_string(&lab).unwrap(),
+            r#"{"offset":5,"cut":false}"#
+        );
+        assert_eq!(labs.at(|| real + Duration::seconds(60)).cut_until, None);
+        labs.restore();
+        labs.shift(-10, 50);
+        assert_eq!(labs.at(|| real), Class::default());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 mod app;
 pub mod auth;
 pub mod both;
+pub mod class;
 pub mod clock;
 pub mod cookies;
 pub mod crypto;

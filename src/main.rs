@@ -1,4 +1,5 @@
-//! The `session-lab` command: serve the app (the default), create a user, or clear expired sessions.
+//! The `session-lab` command: serve the app (the default), create a user, clear expired sessions,
+//! or reset the class.
 
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
@@ -55,9 +56,21 @@ enum Command {
     CreateUser {
         /// 3 to 32 of a-z, 0-9, _ . - (stored lower-case).
         name: String,
+        /// Make a teacher: the account may open /teacher (the signup form never makes one).
+        #[arg(long)]
+        teacher: bool,
     },
     /// Delete expired server-side sessions now, in batches, and print how many were removed.
     ClearSessions,
+    /// Reset the class: end every session, and delete the deny-list and every account that is
+    /// not a teacher. Prints what it removed, per table. Asks first on a terminal; otherwise
+    /// needs --yes. Exit codes: 0 done, 1 database error or not confirmed, 2 no terminal to ask
+    /// on and no --yes.
+    Reset {
+        /// Do not ask.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -94,8 +107,9 @@ async fn run() -> ExitCode {
     ExitCode::from(match cli.command.unwrap_or(Command::Serve) {
         Command::Serve if matches!(cli.mode, Some(CliMode::Both)) => serve_both(figment).await,
         Command::Serve => serve(figment).await,
-        Command::CreateUser { name } => create_user(&figment, &name).await,
+        Command::CreateUser { name, teacher } => create_user(&figment, &name, teacher).await,
         Command::ClearSessions => clear_sessions(&figment).await,
+        Command::Reset { yes } => reset(&figment, yes).await,
     })
 }
 
@@ -200,7 +214,7 @@ fn read_password() -> Result<String, String> {
     Ok(end.to_string())
 }
 
-async fn create_user(figment: &Figment, name: &str) -> u8 {
+async fn create_user(figment: &Figment, name: &str, teacher: bool) -> u8 {
     let name = match normalise_username(name) {
         Ok(name) => name,
         Err(why) => {
@@ -231,9 +245,11 @@ async fn create_user(figment: &Figment, name: &str) -> u8 {
         Ok(db) => db,
         Err(code) => return code,
     };
-    match users::create_user(db.pool(), &HashQueue::unbounded(), &name, password).await {
+    let queue = HashQueue::unbounded();
+    match users::create_account(db.pool(), &queue, &name, password, teacher).await {
         Ok(user) => {
-            println!("created user {} (id {})", user.username, user.id);
+            let what = if teacher { "teacher" } else { "user" };
+            println!("created {what} {} (id {})", user.username, user.id);
             0
         }
         Err(CreateError::Taken) => {
@@ -246,6 +262,45 @@ async fn create_user(figment: &Figment, name: &str) -> u8 {
         }
         Err(CreateError::Hash(e)) => {
             eprintln!("session-lab: could not hash the password: {e}");
+            1
+        }
+    }
+}
+
+/// Asks on the terminal unless `yes`; with neither, refuses (exit 2) rather than reset a class
+/// because a script forgot a flag.
+async fn reset(figment: &Figment, yes: bool) -> u8 {
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            eprintln!(
+                "session-lab: reset deletes every student account, session and deny-list entry; \
+                 run it on a terminal to be asked, or add --yes"
+            );
+            return 2;
+        }
+        eprint!(
+            "Reset the class: end every session and delete every account that is not a teacher? \
+             Type yes: "
+        );
+        let mut answer = String::new();
+        if std::io::stdin().lock().read_line(&mut answer).is_err() || answer.trim() != "yes" {
+            eprintln!("session-lab: nothing was removed");
+            return 1;
+        }
+    }
+    let db = match database(figment).await {
+        Ok(db) => db,
+        Err(code) => return code,
+    };
+    match session_lab::class::reset(db.pool(), &session_lab::class::Keep::default()).await {
+        Ok(removed) => {
+            for line in removed.lines() {
+                println!("{line}");
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!("session-lab: nothing was removed: {}", e.chain());
             1
         }
     }

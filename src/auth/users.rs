@@ -44,16 +44,32 @@ pub async fn create_user(
     username: &str,
     password: String,
 ) -> Result<UserRow, CreateError> {
+    create_account(pool, queue, username, password, false).await
+}
+
+/// As [`create_user`], and a teacher when `teacher` is set (only the command line asks for one),
+/// in the same statement: no moment where the account exists without its role.
+///
+/// # Errors
+/// As [`create_user`].
+pub async fn create_account(
+    pool: &PgPool,
+    queue: &HashQueue,
+    username: &str,
+    password: String,
+    teacher: bool,
+) -> Result<UserRow, CreateError> {
     let hash = hash_password(queue, password).await?;
     // ON CONFLICT DO NOTHING: of two parallel signups of one name, one inserts and the other
     // gets no row back — a clean "taken", not a unique-violation error.
     let row: Option<UserRow> = sqlx::query_as(
-        "INSERT INTO users (username, password_hash) VALUES ($1, $2) \
+        "INSERT INTO users (username, password_hash, is_teacher) VALUES ($1, $2, $3) \
          ON CONFLICT (username) DO NOTHING \
          RETURNING id, username, password_hash, created_at, session_epoch",
     )
     .bind(username)
     .bind(hash)
+    .bind(teacher)
     .fetch_optional(pool)
     .await?;
     row.ok_or(CreateError::Taken)

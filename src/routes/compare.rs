@@ -121,6 +121,9 @@ async fn column(session: &Session<'_>, seen: &Seen, db: &Db) -> Result<Value, Ap
             rocket::warn!("compare: the {} store is unavailable: {why}", cookies.mode);
             let why = if session.lab().cut {
                 "the outage lab has cut this browser off from PostgreSQL".to_string()
+            } else if session.lab().class.cut_until.is_some() {
+                "the teacher's class-wide outage has cut every browser off from PostgreSQL"
+                    .to_string()
             } else {
                 format!(
                     "PostgreSQL could not be reached within {} s",

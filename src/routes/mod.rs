@@ -13,6 +13,7 @@ pub mod labs;
 pub mod notes;
 pub mod outage;
 pub mod sessions;
+pub mod teacher;
 
 pub fn routes() -> Vec<rocket::Route> {
     [
@@ -29,6 +30,7 @@ pub fn routes() -> Vec<rocket::Route> {
         outage::routes(),
         exercises::routes(),
         favicon::routes(),
+        teacher::routes(),
     ]
     .concat()
 }

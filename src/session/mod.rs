@@ -144,6 +144,10 @@ async fn layer_stage(rocket: rocket::Rocket<rocket::Build>) -> rocket::fairing::
         if shared_clock.is_none() {
             rocket = rocket.manage(clock);
         }
+        // Likewise the teacher's class-wide switches, which `Lab::of` reads on every request.
+        if rocket.state::<Arc<crate::lab::ClassLabs>>().is_none() {
+            rocket = rocket.manage(Arc::new(crate::lab::ClassLabs::default()));
+        }
         Ok(rocket)
     }
 }

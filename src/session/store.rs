@@ -174,14 +174,14 @@ impl Statements {
     /// No statements yet, for a request of a browser whose labs are `lab`.
     pub fn for_lab(lab: &crate::lab::Lab) -> Statements {
         Statements {
-            cut: lab.cut,
+            cut: lab.is_cut(),
             ..Statements::default()
         }
     }
 
     /// Applies `lab`'s switch to the statements still to come.
     pub fn follow(&mut self, lab: &crate::lab::Lab) {
-        self.cut = lab.cut;
+        self.cut = lab.is_cut();
     }
 
     /// A fresh count for the same request (the same switch).

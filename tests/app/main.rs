@@ -27,3 +27,4 @@ mod lifecycle;
 mod live;
 mod report;
 mod row_size;
+mod teacher;
