@@ -22,6 +22,7 @@ pub mod lab;
 pub mod learner;
 pub mod lessons;
 pub mod logging;
+pub mod login_keys;
 pub mod origin;
 pub mod page;
 pub mod routes;

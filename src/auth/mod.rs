@@ -21,16 +21,9 @@ use crate::session::store::Statements;
 use crate::session::{Refusal, Session, SessionError};
 use users::{find_by_id, UserRow};
 
-/// The keys accounts keep in the session map, beside the login the session layer itself holds.
-pub mod keys {
-    /// The account's name, for the header on every page (no query needed to show it).
-    pub const USERNAME: &str = "username";
-    /// The account's `session_epoch` at login: "sign out everywhere" bumps it (cookie mode).
-    pub const SESSION_EPOCH: &str = "session_epoch";
-    /// A keyed hash of the account's password hash at login (Django's `session_auth_hash`): a
-    /// changed password, or another `users` row under the same id, no longer matches it.
-    pub const AUTH_HASH: &str = "auth_hash";
-}
+/// The keys a login keeps in the session map (a leaf of their own, so the session layer's report
+/// can explain them without importing accounts).
+pub use crate::login_keys as keys;
 
 /// The user a request's session is logged in as, checked against `users`. As a request guard
 /// (take `Result<User, AppError>` and `?` it) it answers an anonymous visitor with a 303 to the

@@ -162,7 +162,7 @@ fn account_change(inner: &Inner) -> Option<(String, Option<String>)> {
     match (user_before, user_after) {
         (b, Some(a)) if b != Some(a) => {
             let name = after
-                .and_then(|r| r.data.get(crate::auth::keys::USERNAME))
+                .and_then(|r| r.data.get(crate::login_keys::USERNAME))
                 .and_then(|v| v.as_str())
                 .map(str::to_string);
             Some(("in".into(), name))
@@ -565,7 +565,7 @@ impl ReportShelf {
 /// What the keys a login writes are for, said where they appear (a student sees them in the map
 /// and would otherwise find them explained only in the README).
 fn key_in_words(key: &str) -> Option<&'static str> {
-    use crate::auth::keys;
+    use crate::login_keys as keys;
     match key {
         keys::AUTH_HASH => Some(
             "<code>auth_hash</code> is a keyed hash of your password's hash at login (Django's \
