@@ -205,7 +205,8 @@ impl Report {
         let rows = self.server_keeps_sessions;
         let mut out = String::with_capacity(512);
         match self.load.as_str() {
-            "miss" => out.push_str(&format!(
+            // `miss` without a refusal is a cookie the store could not check (below).
+            "miss" if self.refused.is_some() => out.push_str(&format!(
                 "Your browser sent a <code>{name}</code> cookie; the server refused it because {} \
                  (<code>refused={}</code>), and told the browser to delete it. ",
                 escape(self.refused_why.as_deref().unwrap_or("")),

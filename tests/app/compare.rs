@@ -545,6 +545,13 @@ async fn in_an_outage_compare_renders_on_both_ports_and_marks_the_server_column_
     // The header of the server-mode port cannot know who is logged in, and says so.
     visit(&mut b, &server);
     let page = b.get("/compare").await;
+    // Its own report tells the truth: the cookie came and could not be checked, not "refused".
+    assert!(
+        page.body.contains("but the server could not check it"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("refused=</code>)"), "no empty refusal");
     assert!(page
         .body
         .contains("Login state unknown: server mode cannot load its session"));
