@@ -193,18 +193,24 @@ impl Removed {
 }
 
 /// Resets the class for its next session: ends every session (but `keep`'s), and removes all
-/// exercise progress, the deny-list and every account that is not a teacher. One transaction: a failure leaves the class
-/// as it was.
+/// exercise progress, every account that is not a teacher and — unless a teacher is kept logged
+/// in — the deny-list. One transaction: a failure leaves the class as it was.
 ///
 /// # Errors
 /// [`DbError`] when the database cannot be reached.
 pub async fn reset(pool: &PgPool, keep: &Keep) -> Result<Removed, DbError> {
     let mut tx = pool.begin().await?;
     let ended = end_sessions(&mut tx, keep).await?;
-    let revoked_sessions = sqlx::query("DELETE FROM revoked_sessions")
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+    // The deny-list goes only when every account's epoch moved too (the command). A teacher kept
+    // logged in (the page) keeps their epoch, so the copies of their own logged-out cookie-mode
+    // sessions — which only the deny-list refuses — must stay refused; the entries expire anyway.
+    let revoked_sessions = match keep.user_id {
+        None => sqlx::query("DELETE FROM revoked_sessions")
+            .execute(&mut *tx)
+            .await?
+            .rows_affected(),
+        Some(_) => 0,
+    };
     let exercise_progress = sqlx::query("DELETE FROM exercise_progress")
         .execute(&mut *tx)
         .await?

@@ -23,6 +23,8 @@ pub struct CookieConfig {
     pub device: &'static str,
     /// The exercises' learner cookie: one name for both modes, so `--mode both` shares it.
     pub learner: &'static str,
+    /// The plain, forgeable cookie the `forge-plain` exercise hands out (one name for both modes).
+    pub exercise_plain: &'static str,
     /// The labs' per-browser state ([`crate::lab`]): one name for both modes, so that with
     /// `--mode both` the clock and the switch follow the browser from one app to the other.
     pub lab: &'static str,
@@ -67,6 +69,11 @@ impl CookieConfig {
                 (Mode::Cookie, true) => "__Host-device_cookie",
             },
             learner: if secure { "__Host-learner" } else { "learner" },
+            exercise_plain: if secure {
+                "__Host-exercise_plain"
+            } else {
+                "exercise_plain"
+            },
             lab: if secure { "__Host-lab" } else { "lab" },
             secure,
             keys,

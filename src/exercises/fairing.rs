@@ -17,15 +17,6 @@ use crate::cookies::{browser_size, CookieConfig};
 use crate::learner::{self, LearnerCell, LearnerState, Pending};
 use crate::session::Observed;
 
-/// The cookie `forge-plain` hands out: plain base64 JSON, as a careless app would set it.
-pub fn plain_name(cookies: &CookieConfig) -> &'static str {
-    if cookies.secure {
-        "__Host-exercise_plain"
-    } else {
-        "exercise_plain"
-    }
-}
-
 /// The most characters of a request's path that its evidence quotes.
 const MAX_PATH: usize = 60;
 
@@ -118,7 +109,7 @@ async fn watch_request(req: &Request<'_>, res: &mut Response<'_>, cookies: &Cook
         }
     }
     if solved.iter().any(|(e, _)| e.id == "forge-plain") {
-        let removal = cookies.removal(plain_name(cookies));
+        let removal = cookies.removal(cookies.exercise_plain);
         res.adjoin_header(Header::new("Set-Cookie", removal.to_string()));
     }
     if let Some(value) = trace.header(state.pending.len()) {
@@ -165,7 +156,7 @@ fn watch(
         db_cut: crate::lab::Lab::of(req).cut,
         plain_user: req
             .cookies()
-            .get(plain_name(cookies))
+            .get(cookies.exercise_plain)
             .and_then(|c| detect::plain_user(c.value())),
         queries: res.headers().get_one("Session-Trace").and_then(|t| {
             t.split("; ")

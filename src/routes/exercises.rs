@@ -18,7 +18,6 @@ use crate::cookies::CookieConfig;
 use crate::csrf::{CheckedForm, NoFields};
 use crate::error::AppError;
 use crate::exercises::board::{board, keep, Board};
-use crate::exercises::fairing::plain_name;
 use crate::exercises::{catalogue, detect, Exercise, EXERCISES};
 use crate::html::Html;
 use crate::learner::{Arm, Learner, LearnerState, Pending};
@@ -123,7 +122,7 @@ async fn exercises_page(
     let plain = learner
         .request()
         .cookies()
-        .get(plain_name(page.cookies))
+        .get(page.cookies.exercise_plain)
         .map(|c| c.value().to_string());
     let html = page
         .render(
@@ -136,7 +135,7 @@ async fn exercises_page(
                 "offline": board.offline,
                 "pending": state.as_ref().map_or(0, |s| s.pending.len()),
                 "happened": what_happened(did, id, &board, mode),
-                "plain_name": plain_name(page.cookies),
+                "plain_name": page.cookies.exercise_plain,
                 "plain_user": plain.as_deref().and_then(detect::plain_user),
                 "learner_cookie": page.cookies.learner,
             }),
@@ -224,7 +223,7 @@ async fn predict(
     if e.id == "forge-plain" {
         arm.n = Some(PLAIN_USER);
         let value = detect::plain_value(PLAIN_USER, "guest");
-        extra.push(cookies.build(plain_name(cookies), value));
+        extra.push(cookies.build(cookies.exercise_plain, value));
     }
     learner.cell().update(|s| {
         s.armed.insert(arm_key(e.id, mode), arm);

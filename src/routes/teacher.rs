@@ -175,7 +175,9 @@ fn shift_choices(settings: &Settings) -> [(i64, &'static str); 2] {
     [
         (
             settings.idle_timeout + 60,
-            "past every idle deadline: sessions nobody used since the shift began end",
+            "past every idle deadline: from the next request on, every session ends — a session \
+             used during the shift too, and a login made then lasts one request — until you \
+             stop the shift; browsers that stay away keep theirs",
         ),
         (
             settings.absolute_timeout + 60,
