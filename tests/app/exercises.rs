@@ -609,26 +609,7 @@ async fn once_solved_the_page_shows_the_prediction_beside_what_happened(mode: Mo
 
 #[rocket::async_test]
 async fn under_mode_both_a_solve_on_either_port_counts_once() {
-    let db_name = fresh_db_name();
-    let db_url = url_for(&db_name);
-    let both = session_lab::build_both(test_figment(ServerMode, &db_url)).expect("both build");
-    // Launching the server-mode app creates and migrates the database.
-    let server_client = Client::untracked(both.server).await.unwrap();
-    let cookie_client = Client::untracked(both.cookie).await.unwrap();
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(2)
-        .connect(&db_url)
-        .await
-        .expect("test pool");
-    let app = |client: Client, mode: Mode| TestApp {
-        client,
-        mode,
-        db_name: db_name.clone(),
-        db_url: db_url.clone(),
-        pool: pool.clone(),
-    };
-    let server = app(server_client, ServerMode);
-    let cookie = app(cookie_client, CookieMode);
+    let (server, cookie) = crate::compare::spawn_both(|f| f).await;
     let mut b = server.browser();
     predict(&b, "tamper", 1).await;
     b.post("/color", &[("color", "red")]).await;
