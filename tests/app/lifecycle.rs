@@ -224,16 +224,25 @@ async fn a_fallback_key_keeps_users_logged_in_and_the_next_write_reseals(mode: M
 /// K1 is the test key; K2 replaces it.
 const K2: [u8; 64] = [42u8; 64];
 
+/// `app` restarted on its database under K2, with K1 as the fallback when `k1_fallback`.
+async fn restarted_with_k2(app: &TestApp, k1_fallback: bool) -> TestApp {
+    TestApp::spawn_on(app.mode, &app.db_name, &app.db_url, |f| {
+        let f = f.merge(("secret_key", K2.to_vec()));
+        if k1_fallback {
+            f.merge(("secret_key_fallbacks", vec![base64_of(&SECRET)]))
+        } else {
+            f
+        }
+    })
+    .await
+}
+
 async fn one_visit_under_the_new_key_keeps_the_login_once_the_fallback_is_gone(mode: Mode) {
     let k1 = TestApp::spawn(mode).await;
     let b = k1.browser();
     sign_up_ok(&b, "alice").await;
     let under_k1 = b.session_cookie().unwrap();
-    let rotating = TestApp::spawn_on(mode, &k1.db_name, &k1.db_url, |f| {
-        f.merge(("secret_key", K2.to_vec()))
-            .merge(("secret_key_fallbacks", vec![base64_of(&SECRET)]))
-    })
-    .await;
+    let rotating = restarted_with_k2(&k1, true).await;
     let b2 = rotating.browser();
     b2.set_session_cookie(&under_k1);
     let res = b2.get("/account").await;
@@ -253,10 +262,7 @@ async fn one_visit_under_the_new_key_keeps_the_login_once_the_fallback_is_gone(m
         "bound under K2 now: nothing more to write ({})",
         res.trace()
     );
-    let only_k2 = TestApp::spawn_on(mode, &k1.db_name, &k1.db_url, |f| {
-        f.merge(("secret_key", K2.to_vec()))
-    })
-    .await;
+    let only_k2 = restarted_with_k2(&k1, false).await;
     let b3 = only_k2.browser();
     b3.set_session_cookie(&under_k2);
     let res = b3.get("/account").await;
@@ -271,19 +277,12 @@ async fn a_session_not_visited_under_the_new_key_is_refused_once_the_fallback_is
     sign_up_ok(&b, "alice").await;
     let under_k1 = b.session_cookie().unwrap();
     // Re-sealed under K2 by a write that loads no account: the binding is still K1's.
-    let rotating = TestApp::spawn_on(mode, &k1.db_name, &k1.db_url, |f| {
-        f.merge(("secret_key", K2.to_vec()))
-            .merge(("secret_key_fallbacks", vec![base64_of(&SECRET)]))
-    })
-    .await;
+    let rotating = restarted_with_k2(&k1, true).await;
     let b2 = rotating.browser();
     b2.set_session_cookie(&under_k1);
     assert_eq!(b2.post("/color", &[("color", "red")]).await.status, 303);
     let resealed = b2.session_cookie().unwrap();
-    let only_k2 = TestApp::spawn_on(mode, &k1.db_name, &k1.db_url, |f| {
-        f.merge(("secret_key", K2.to_vec()))
-    })
-    .await;
+    let only_k2 = restarted_with_k2(&k1, false).await;
     let b3 = only_k2.browser();
     b3.set_session_cookie(&resealed);
     let res = b3.get("/account").await;

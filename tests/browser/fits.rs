@@ -251,15 +251,7 @@ async fn keep_screenshot(b: &Chrome, name: &str, height: u64) {
 
 /// Logs in through the login form as `name` (with the tests' password).
 async fn log_in(b: &Chrome, name: &str) {
-    b.goto("/login").await.unwrap();
-    b.client
-        .find(Locator::Id("username"))
-        .await
-        .unwrap()
-        .send_keys(name)
-        .await
-        .unwrap();
-    b.submit_field("password", crate::PASSWORD).await.unwrap();
+    crate::fill_credentials(b, "/login", name).await;
 }
 
 /// Sets the viewport to `width` × 900 through the DevTools protocol: a phone below 600 px (as

@@ -330,7 +330,12 @@ const PASSWORD: &str = "correct horse battery staple";
 
 /// Fills in the signup form (which also logs in).
 async fn sign_up(b: &Chrome, name: &str) {
-    b.goto("/signup").await.unwrap();
+    fill_credentials(b, "/signup", name).await;
+}
+
+/// Opens the form at `path` (signup or login), types `name` and the tests' password, submits.
+async fn fill_credentials(b: &Chrome, path: &str, name: &str) {
+    b.goto(path).await.unwrap();
     b.client
         .find(Locator::Id("username"))
         .await
