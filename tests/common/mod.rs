@@ -198,7 +198,10 @@ impl TestApp {
         self.client
             .rocket()
             .state::<session_lab::cookies::CookieConfig>()
-            .map(|c| (c.session, c.csrf))
+            .map(|c| {
+                use session_lab::cookies::Kind;
+                (c.name(Kind::Session(c.mode)), c.name(Kind::Csrf(c.mode)))
+            })
             .expect("cookie configuration managed")
     }
 }
