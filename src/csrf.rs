@@ -15,9 +15,9 @@ use subtle::ConstantTimeEq;
 
 use crate::cookies::{CookieValue, Jar, Kind};
 use crate::crypto::random_token;
-use crate::settings::Mode;
 use crate::error_page::refuse;
 use crate::origin::SiteOrigin;
+use crate::settings::Mode;
 use crate::settings::Settings;
 
 /// The token this browser's forms must carry. Issued (with its cookie) on first use.

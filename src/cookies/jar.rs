@@ -58,10 +58,13 @@ impl Outbox {
         }
     }
 
-    /// Drops what describes a session state that was not kept ([`Kind::follows_session`]).
+    /// Drops what describes a session state that was not kept ([`Kind::follows_session`]). The
+    /// session cookie itself stays as the session layer decided it: nothing for a change that
+    /// failed, a removal for a session that ended meanwhile.
     pub fn discard_session_state(&self) {
         if let Ok(mut q) = self.inner.lock() {
-            q.cookies.retain(|(k, _)| !k.follows_session());
+            q.cookies
+                .retain(|(k, _)| matches!(k, Kind::Session(_)) || !k.follows_session());
         }
     }
 

@@ -243,10 +243,20 @@ mod tests {
     fn a_cookie_carries_the_attributes_spec_names() {
         let c = config(true).build(Kind::Learner, "v".into(), Lifetime::Seconds(60));
         let line = c.to_string();
-        for part in ["__Host-learner=v", "HttpOnly", "SameSite=Lax", "Path=/", "Secure", "Max-Age=60"] {
+        for part in [
+            "__Host-learner=v",
+            "HttpOnly",
+            "SameSite=Lax",
+            "Path=/",
+            "Secure",
+            "Max-Age=60",
+        ] {
             assert!(line.contains(part), "{line} lacks {part}");
         }
         let removal = config(false).removal(Kind::Lab).to_string();
-        assert!(removal.starts_with("lab=;") && removal.contains("Max-Age=0"), "{removal}");
+        assert!(
+            removal.starts_with("lab=;") && removal.contains("Max-Age=0"),
+            "{removal}"
+        );
     }
 }

@@ -153,10 +153,18 @@ mod tests {
             ["report_server=; Max-Age=0", line.as_str()].into_iter(),
         );
         assert_eq!(x.reason, "See Other");
-        let sent: Vec<_> = x.sent.iter().map(|c| (c.name.as_str(), c.bytes, c.session)).collect();
+        let sent: Vec<_> = x
+            .sent
+            .iter()
+            .map(|c| (c.name.as_str(), c.bytes, c.session))
+            .collect();
         assert_eq!(
             sent,
-            [("session_id", 13, true), ("csrf_server", 14, false), ("other", 6, false)]
+            [
+                ("session_id", 13, true),
+                ("csrf_server", 14, false),
+                ("other", 6, false)
+            ]
         );
         assert_eq!(x.sent[1].purpose, Some("CSRF token"));
         assert_eq!(x.sent[2].purpose, None);
@@ -164,7 +172,10 @@ mod tests {
         assert_eq!(x.answered[0].bytes, 110);
         assert_eq!(
             x.answered[0].line,
-            format!("session_id={}…; HttpOnly; SameSite=Lax; Path=/", "A".repeat(24))
+            format!(
+                "session_id={}…; HttpOnly; SameSite=Lax; Path=/",
+                "A".repeat(24)
+            )
         );
         assert!(x.answered[1].removes && !x.answered[0].removes);
         assert_eq!(x.answered[1].purpose, Some("report token"));

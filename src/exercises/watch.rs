@@ -22,8 +22,7 @@ const MAX_PATH: usize = 60;
 /// Watches one request: see the module's documentation.
 pub async fn observe(req: &Request<'_>, res: &mut Response<'_>, summary: &Summary, jar: Jar<'_>) {
     // Only a learner's requests, and the exercises' own pages (which may make one), go on.
-    if jar.value(Kind::Learner).is_none() && !req.uri().path().as_str().starts_with("/exercises")
-    {
+    if jar.value(Kind::Learner).is_none() && !req.uri().path().as_str().starts_with("/exercises") {
         return;
     }
     // The watch itself in a box of its own: its future is large (the learner's state and the
@@ -131,9 +130,7 @@ fn watch(
         session_cookie,
         cookie_bytes: session_cookie.map(|v| jar.config().size(session_kind, v)),
         db_cut: crate::lab::Lab::of(req).cut,
-        plain_user: jar
-            .value(Kind::ExercisePlain)
-            .and_then(detect::plain_user),
+        plain_user: jar.value(Kind::ExercisePlain).and_then(detect::plain_user),
     };
     let mut solved = Vec::new();
     for (key, arm) in state.armed.iter_mut() {

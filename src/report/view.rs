@@ -23,10 +23,7 @@ pub fn summary(s: &Summary, now: OffsetDateTime) -> Value {
     let mut view = serde_json::to_value(s).unwrap_or(Value::Null);
     if let Value::Object(map) = &mut view {
         map.insert("keys".into(), Value::Array(keys));
-        map.insert(
-            "refused_why".into(),
-            json!(s.refused.map(words::refusal)),
-        );
+        map.insert("refused_why".into(), json!(s.refused.map(words::refusal)));
         map.insert(
             "copy_valid_until".into(),
             json!(s.copy_valid_until.map(|d| json!({

@@ -45,9 +45,7 @@ pub fn key(name: &str) -> Option<&'static str> {
             "your account's sign-out counter at login: \"sign out everywhere else\" can raise \
              it, and a session stamped with an older one is then refused.",
         ),
-        keys::USERNAME => {
-            Some("kept so that every page's header can name you without a query.")
-        }
+        keys::USERNAME => Some("kept so that every page's header can name you without a query."),
         _ => None,
     }
 }

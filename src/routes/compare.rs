@@ -108,12 +108,7 @@ const UNREACHABLE: &str = "database-unreachable";
 /// mode (as `/session.json`), plus `user` (the logged-in name or `null`) and `available`. A store
 /// that cannot be reached (server mode in an outage) gives `available: false` and its `reason`
 /// instead of failing the page, so the other column still shows.
-async fn column(
-    session: &Session<'_>,
-    seen: &Seen,
-    db: &Db,
-    lab: &Lab,
-) -> Result<Value, AppError> {
+async fn column(session: &Session<'_>, seen: &Seen, db: &Db, lab: &Lab) -> Result<Value, AppError> {
     let name = session.cookie_name();
     let sent = seen.value(name);
     match inspect(session, sent).await {
@@ -124,7 +119,10 @@ async fn column(
             Ok(view)
         }
         Err(SessionError::Store(StoreError::Unavailable(why))) => {
-            rocket::warn!("compare: the {} store is unavailable: {why}", session.mode());
+            rocket::warn!(
+                "compare: the {} store is unavailable: {why}",
+                session.mode()
+            );
             let why = if lab.cut {
                 "the outage lab has cut this browser off from PostgreSQL".to_string()
             } else if lab.class.cut_until.is_some() {

@@ -169,9 +169,8 @@ pub async fn inspect(session: &Session<'_>, sent: Option<&str>) -> Result<Value,
     let refused = session.refusal().await?;
     // end lesson
     // The value came as the browser stores it (percent-encoded), so its size is the browser's.
-    let cookie = sent.map(|value| {
-        json!({ "name": name, "value": value, "bytes": name.len() + value.len() })
-    });
+    let cookie = sent
+        .map(|value| json!({ "name": name, "value": value, "bytes": name.len() + value.len() }));
     let usage = Usage::of(session, sent).await?;
     let deadlines = record.as_ref().map(|r| layer.deadlines(r));
     // Where the store keeps sessions, the inspector shows the row as the table holds it.

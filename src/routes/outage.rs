@@ -16,8 +16,8 @@ use crate::db::Db;
 use crate::lab::Lab;
 use crate::page::LastReport;
 use crate::routes::compare::Seen;
-use rocket::response::Redirect;
 use crate::session::Session;
+use rocket::response::Redirect;
 
 #[get("/labs/outage")]
 fn outage_page(

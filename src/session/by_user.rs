@@ -31,7 +31,11 @@ impl Session<'_> {
             &'s super::store::decorators::ForRequest<'s>,
             Option<&'s str>,
         ) -> std::pin::Pin<
-            Box<dyn std::future::Future<Output = Result<super::store::Done<T>, StoreError>> + Send + 's>,
+            Box<
+                dyn std::future::Future<Output = Result<super::store::Done<T>, StoreError>>
+                    + Send
+                    + 's,
+            >,
         >,
     ) -> Result<Option<T>, SessionError> {
         if !self.layer.keeps_sessions() {

@@ -5,8 +5,8 @@
 
 use super::guard::Session;
 use super::state::Outgoing;
-use crate::cookies::Lifetime;
 use crate::cookies::Kind;
+use crate::cookies::Lifetime;
 
 impl Session<'_> {
     /// Tells the browser to drop its session cookie, as "Delete" in devtools' Cookies panel

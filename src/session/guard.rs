@@ -219,7 +219,11 @@ impl<'r> Session<'r> {
     /// # Errors
     /// [`SessionError::Store`].
     pub async fn user_id(&self) -> Result<Option<i64>, SessionError> {
-        Ok(self.loaded().await?.current_record().and_then(|r| r.user_id))
+        Ok(self
+            .loaded()
+            .await?
+            .current_record()
+            .and_then(|r| r.user_id))
     }
 
     /// The app found the session's login no longer valid (its account signed out everywhere, or
@@ -344,6 +348,10 @@ impl<'r> Session<'r> {
                 with_fallback,
             } => {
                 inner.reseal = with_fallback;
+                if layer.revocation() == Some(crate::settings::Revocation::Denylist) {
+                    // The store read the deny-list to let this cookie in.
+                    inner.checked = Some("denylist");
+                }
                 (record, key)
             }
             Opened::Refused(why) => {
@@ -445,9 +453,10 @@ impl<'r> Session<'r> {
             .store_for(self.conditions.cut)
             .key(&mut next, renew)?;
         let resend = inner.reseal
-            || inner.sent.as_ref().is_none_or(|sent| {
-                sent.key != key || attributes_change(&sent.record, &next)
-            });
+            || inner
+                .sent
+                .as_ref()
+                .is_none_or(|sent| sent.key != key || attributes_change(&sent.record, &next));
         if resend {
             let sealed = self.layer.seal(self.jar.config(), &key, &next)?;
             inner.outgoing = Outgoing::Set(sealed);

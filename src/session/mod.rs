@@ -157,7 +157,12 @@ async fn layer_stage(
         rocket = rocket.manage(Sibling::new(layer));
     }
     rocket = rocket
-        .manage(SessionLayer::new(&settings, clock.clone(), store, conditions))
+        .manage(SessionLayer::new(
+            &settings,
+            clock.clone(),
+            store,
+            conditions,
+        ))
         .manage(CookieConfig::new(&settings, keys));
     if shared_clock.is_none() {
         rocket = rocket.manage(clock);

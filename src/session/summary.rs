@@ -66,7 +66,9 @@ pub enum CookieAction {
 #[serde(tag = "way", rename_all = "kebab-case")]
 pub enum AccountChange {
     /// Logged in, as `name` when the map says.
-    In { name: Option<String> },
+    In {
+        name: Option<String>,
+    },
     Out,
 }
 
@@ -247,7 +249,6 @@ impl Summary {
         }
         trace
     }
-
 }
 
 /// `Session-Trace`'s `load`: `miss` also when a cookie came that the store could not check.
@@ -261,11 +262,7 @@ fn load(inner: &Inner) -> Load {
 }
 
 /// Whether the session's account changed: logged in (as whom, when the map says) or out.
-fn account_change(
-    inner: &Inner,
-    before: Option<i64>,
-    after: Option<i64>,
-) -> Option<AccountChange> {
+fn account_change(inner: &Inner, before: Option<i64>, after: Option<i64>) -> Option<AccountChange> {
     match (before, after) {
         (b, Some(a)) if b != Some(a) => {
             let name = inner

@@ -18,9 +18,7 @@ use time::OffsetDateTime;
 
 use super::start_of;
 use crate::auth::{check_login, keys, LoginCost, LoginStamp};
-use crate::cookies::{
-    browser_size, from_json, to_json, CookieValue, Kind, Lifetime, COOKIE_LIMIT,
-};
+use crate::cookies::{browser_size, from_json, to_json, CookieValue, Kind, Lifetime, COOKIE_LIMIT};
 use crate::csrf::{CheckedForm, NoFields};
 use crate::db::{Db, DbError};
 use crate::error::AppError;

@@ -18,10 +18,10 @@ use serde_json::{json, Map, Value};
 
 use super::encodings::{self, flip, sealed_part, Signer, NONCE_LEN, TAG_LEN};
 use super::start_of;
+use crate::cookies::Kind;
 use crate::csrf::CheckedForm;
 use crate::error::AppError;
 use crate::page::Page;
-use crate::cookies::Kind;
 use crate::session::Opened;
 
 /// The key the signed-only column is signed with: derived from the app's secret, never the key
@@ -72,7 +72,10 @@ async fn subject(page: &Page<'_>) -> Result<Subject, AppError> {
     }
     let map = example_map();
     let json = Value::Object(map.clone()).to_string();
-    let value = page.jar.config().seal(page.session.layer().cookie_kind(), &json);
+    let value = page
+        .jar
+        .config()
+        .seal(page.session.layer().cookie_kind(), &json);
     Ok(Subject {
         sealed: STANDARD.decode(&value).unwrap_or_default(),
         value,

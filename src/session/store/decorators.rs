@@ -14,8 +14,8 @@ use std::sync::Mutex;
 use time::OffsetDateTime;
 
 use super::{
-    Done, KeptSession, Loaded, Op, Record, Saved, SessionStore, SessionSummary, StoreError,
-    Traits, Trips, Unavailable, Write,
+    Done, KeptSession, Loaded, Op, Record, Saved, SessionStore, SessionSummary, StoreError, Traits,
+    Trips, Unavailable, Write,
 };
 
 /// What a decorator does around each call of the store it wraps.

@@ -123,7 +123,11 @@ impl SessionStore for ServerStore {
                 key,
                 record,
                 deadlines,
-            } => insert(key, record, deadlines, None).execute(&self.pool).await?,
+            } => {
+                insert(key, record, deadlines, None)
+                    .execute(&self.pool)
+                    .await?
+            }
             // One statement, so the old id cannot outlive the new one, or vice versa. Should the
             // old row be gone already, the login still stands: it starts a new session.
             Write::Renew {
