@@ -1,7 +1,9 @@
-//! The class as a teacher sees it: every server-mode session row (named by its handle, never its
-//! id), which of them look orphaned, each learner's exercise progress, and the class-wide actions — end every session, reset the
-//! class — that `/teacher` and `session-lab reset` share, so the page and the command do exactly
-//! the same thing.
+//! The class as a teacher sees it: every kept session (named by its handle, never its id), which
+//! of them look orphaned, each learner's exercise progress, and the class-wide actions — end every
+//! session, reset the class — that `/teacher` and `session-lab reset` share, so the page and the
+//! command do exactly the same thing. The sessions themselves are listed and ended through the
+//! session store's index ([`crate::session::SessionStore`]), never by SQL on its table: what is
+//! here is the accounts' side (names, epochs) and the progress.
 
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
@@ -22,41 +24,23 @@ pub async fn is_teacher(conn: &mut PgConnection, user_id: i64) -> Result<bool, D
     Ok(teacher.unwrap_or(false))
 }
 
-/// One row of `sessions` as the teacher's table shows it. No `id`: the id is the credential (the
-/// cookie carries it), so a page listing everyone's would hand every session to its reader.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct ClassSession {
-    /// The row's public name (random, see the migration), safe to show.
-    pub handle: i64,
-    /// The account it is logged in as; `None` for an anonymous session.
-    pub username: Option<String>,
-    /// The session's data as PostgreSQL stores it (`pg_column_size` of the `jsonb`, after any
-    /// compression), in bytes.
-    pub bytes: i32,
-    pub created_at: OffsetDateTime,
-    /// The last sliding refresh, which is not the last request: see [`quiet_for`].
-    pub updated_at: OffsetDateTime,
-    pub expires_at: OffsetDateTime,
-    pub absolute_expires_at: OffsetDateTime,
-    /// The row of the session that asked (the teacher's own), if it is in the table.
-    pub current: bool,
-}
-
-/// Every session row, most recently refreshed first; `current` names the asking session's row.
-/// Expired rows waiting for the cleanup task are included: they are in the table too.
+/// The account names of `user_ids`, for the kept sessions the store lists by account id.
 ///
 /// # Errors
 /// [`DbError`] when the database cannot be reached.
-pub async fn sessions(pool: &PgPool, current: Option<&str>) -> Result<Vec<ClassSession>, DbError> {
-    Ok(sqlx::query_as(
-        "SELECT s.handle, u.username, pg_column_size(s.data) AS bytes, s.created_at, \
-                s.updated_at, s.expires_at, s.absolute_expires_at, s.id = $1 IS TRUE AS current \
-         FROM sessions s LEFT JOIN users u ON u.id = s.user_id \
-         ORDER BY s.updated_at DESC, s.handle",
-    )
-    .bind(current)
-    .fetch_all(pool)
-    .await?)
+pub async fn usernames(
+    pool: &PgPool,
+    user_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, String>, DbError> {
+    if user_ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let rows: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, username FROM users WHERE id = ANY($1)")
+            .bind(user_ids)
+            .fetch_all(pool)
+            .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// How long a row has certainly had no request, given the idle window `idle`. The layer pushes
@@ -109,59 +93,39 @@ pub async fn progress(pool: &PgPool) -> Result<Vec<LearnerProgress>, DbError> {
     .await?)
 }
 
-/// What [`end_every_session`] ended.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Ended {
-    /// `sessions` rows deleted (server mode's sessions).
-    pub rows: u64,
-    /// Accounts whose `session_epoch` went up: their cookie-mode sessions are refused wherever
-    /// the account is loaded.
-    pub accounts: u64,
-}
-
-/// What a class-wide action must leave standing: the asking teacher's own session, so the page
-/// that asked can say what happened instead of sending its teacher to the login page.
+/// What a class-wide action must leave standing: the asking teacher's own account, whose epoch is
+/// not bumped (its cookie sessions stay), so the page that asked can say what happened instead of
+/// sending its teacher to the login page.
 #[derive(Debug, Clone, Default)]
 pub struct Keep {
-    /// The asking session's row id (server mode), kept in `sessions`.
-    pub session_id: Option<String>,
-    /// The asking teacher's account, whose epoch is not bumped (its cookie sessions stay).
     pub user_id: Option<i64>,
 }
 
-/// Ends every session but `keep`'s: deletes every `sessions` row, and bumps every account's
-/// `session_epoch`, which refuses its cookie-mode sessions where the account is loaded. Anonymous
-/// cookie-mode sessions cannot be ended: the server keeps nothing of them to delete or bump.
+/// Bumps every account's `session_epoch` (but `keep`'s), which refuses its cookie-mode sessions
+/// wherever the account is loaded; returns how many accounts. Anonymous cookie-mode sessions
+/// cannot be ended: the server keeps nothing of them to delete or bump.
 ///
 /// # Errors
-/// [`DbError`] when the database cannot be reached; nothing is changed then (one transaction).
-pub async fn end_every_session(pool: &PgPool, keep: &Keep) -> Result<Ended, DbError> {
-    let mut tx = pool.begin().await?;
-    let ended = end_sessions(&mut tx, keep).await?;
-    tx.commit().await?;
-    Ok(ended)
+/// [`DbError`] when the database cannot be reached.
+pub async fn bump_epochs(pool: &PgPool, keep: &Keep) -> Result<u64, DbError> {
+    let mut conn = pool.acquire().await?;
+    bump(&mut conn, keep).await
 }
 
-async fn end_sessions(conn: &mut PgConnection, keep: &Keep) -> Result<Ended, DbError> {
-    let rows = sqlx::query("DELETE FROM sessions WHERE id IS DISTINCT FROM $1")
-        .bind(keep.session_id.as_deref())
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-    let accounts = sqlx::query(
+async fn bump(conn: &mut PgConnection, keep: &Keep) -> Result<u64, DbError> {
+    Ok(sqlx::query(
         "UPDATE users SET session_epoch = session_epoch + 1 WHERE id IS DISTINCT FROM $1",
     )
     .bind(keep.user_id)
     .execute(&mut *conn)
     .await?
-    .rows_affected();
-    Ok(Ended { rows, accounts })
+    .rows_affected())
 }
 
 /// What [`reset`] removed, per table, and the teachers it kept.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Removed {
-    /// `sessions` rows.
+    /// Kept sessions ended (server mode's rows), by the store.
     pub sessions: u64,
     /// `revoked_sessions` entries (cookie mode's deny-list).
     pub revoked_sessions: u64,
@@ -192,15 +156,16 @@ impl Removed {
     }
 }
 
-/// Resets the class for its next session: ends every session (but `keep`'s), and removes all
-/// exercise progress, every account that is not a teacher and — unless a teacher is kept logged
-/// in — the deny-list. One transaction: a failure leaves the class as it was.
+/// Resets the class for its next session, once its kept sessions have been ended through the
+/// store (`sessions_ended` of them): bumps every epoch (but `keep`'s), and removes all exercise
+/// progress, every account that is not a teacher and — unless a teacher is kept logged in — the
+/// deny-list. One transaction: a failure leaves the accounts and progress as they were.
 ///
 /// # Errors
 /// [`DbError`] when the database cannot be reached.
-pub async fn reset(pool: &PgPool, keep: &Keep) -> Result<Removed, DbError> {
+pub async fn reset(pool: &PgPool, keep: &Keep, sessions_ended: u64) -> Result<Removed, DbError> {
     let mut tx = pool.begin().await?;
-    let ended = end_sessions(&mut tx, keep).await?;
+    bump(&mut tx, keep).await?;
     // The deny-list goes only when every account's epoch moved too (the command). A teacher kept
     // logged in (the page) keeps their epoch, so the copies of their own logged-out cookie-mode
     // sessions — which only the deny-list refuses — must stay refused; the entries expire anyway.
@@ -228,7 +193,7 @@ pub async fn reset(pool: &PgPool, keep: &Keep) -> Result<Removed, DbError> {
         .await?;
     tx.commit().await?;
     Ok(Removed {
-        sessions: ended.rows,
+        sessions: sessions_ended,
         revoked_sessions,
         exercise_progress,
         learners,

@@ -294,7 +294,18 @@ async fn reset(figment: &Figment, yes: bool) -> u8 {
         Ok(db) => db,
         Err(code) => return code,
     };
-    match session_lab::class::reset(db.pool(), &session_lab::class::Keep::default()).await {
+    // The sessions through the store's index, then the accounts and progress.
+    let ended = match ServerStore::new(db.pool().clone()).end_all(None).await {
+        Ok(done) => done.value,
+        Err(e) => {
+            eprintln!(
+                "session-lab: nothing was removed: {}",
+                session_lab::failure::chain(&e)
+            );
+            return 1;
+        }
+    };
+    match session_lab::class::reset(db.pool(), &session_lab::class::Keep::default(), ended).await {
         Ok(removed) => {
             for line in removed.lines() {
                 println!("{line}");

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime};
 
 use crate::auth::User;
-use crate::class::{self, ClassSession, Keep};
+use crate::class::{self, Keep};
 use crate::clock::Clock;
 use crate::csrf::{CheckedForm, NoFields};
 use crate::db::{Db, DbConnection};
@@ -27,7 +27,7 @@ use crate::html::Html;
 use crate::humanize;
 use crate::lab::ClassLabs;
 use crate::page::Page;
-use crate::session::Session;
+use crate::session::{KeptSession, Session, SiblingSession};
 use crate::settings::Settings;
 
 /// A logged-in teacher. As `Result<Teacher, AppError>`: the `User` guard's answer for an
@@ -73,6 +73,7 @@ fn error(e: AppError) -> Outcome<Teacher, AppError> {
 #[get("/teacher")]
 async fn teacher_page(
     page: Page<'_>,
+    sibling: SiblingSession<'_>,
     teacher: Result<Teacher, AppError>,
     db: &Db,
     settings: &State<Settings>,
@@ -81,11 +82,18 @@ async fn teacher_page(
 ) -> Result<Html, AppError> {
     let Teacher(_) = teacher?;
     let pool = db.ready().await?;
-    let current = page.session.id().await?;
-    let rows = class::sessions(pool, current.as_deref()).await?;
+    let kept = match indexed(&page, &sibling) {
+        Some(sessions) => sessions.kept_sessions().await?.unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let ids: Vec<i64> = kept.iter().filter_map(|r| r.user_id).collect();
+    let names = class::usernames(pool, &ids).await?;
     let now = page.session.layer().now();
     let idle = Duration::seconds(settings.idle_timeout);
-    let rows: Vec<Value> = rows.iter().map(|r| row(r, now, idle)).collect();
+    let rows: Vec<Value> = kept
+        .iter()
+        .map(|r| row(r, r.user_id.and_then(|id| names.get(&id)), now, idle))
+        .collect();
     let orphans = rows.iter().filter(|r| r["orphan"] == json!(true)).count();
     let progress: Vec<Value> = class::progress(pool)
         .await?
@@ -126,13 +134,13 @@ async fn teacher_page(
 
 /// One row as the table shows it: times in words with the exact time on hover, and whether it
 /// looks orphaned.
-fn row(r: &ClassSession, now: OffsetDateTime, idle: Duration) -> Value {
+fn row(r: &KeptSession, user: Option<&String>, now: OffsetDateTime, idle: Duration) -> Value {
     let idle_deadline = r.updated_at.saturating_add(idle);
     let quiet = class::quiet_for(r.updated_at, now, idle);
     let expired = r.expires_at <= now;
     json!({
         "handle": r.handle,
-        "user": r.username,
+        "user": user,
         "bytes": r.bytes,
         "current": r.current,
         "created": humanize::relative(r.created_at, now),
@@ -187,10 +195,26 @@ fn shift_choices(settings: &Settings) -> [(i64, &'static str); 2] {
 }
 
 /// The asking teacher's own session and account, which the class-wide actions leave standing.
-async fn keep(page: &Page<'_>, teacher: &Teacher) -> Result<Keep, AppError> {
-    Ok(Keep {
-        session_id: page.session.id().await?,
+fn keep(teacher: &Teacher) -> Keep {
+    Keep {
         user_id: Some(teacher.0.id),
+    }
+}
+
+/// The session whose store keeps sessions — this app's, or under `--mode both` the sibling's
+/// (server mode's either way) — through whose index the class's sessions are listed and ended.
+/// `None` where no store of this process keeps any (cookie mode alone).
+fn indexed<'a, 'r>(page: &'a Page<'r>, sibling: &'a SiblingSession<'r>) -> Option<&'a Session<'r>> {
+    std::iter::once(&page.session)
+        .chain(sibling.0.as_ref())
+        .find(|s| s.can_end_sessions_remotely())
+}
+
+/// Ends every kept session but the asking one, through the store's index.
+async fn end_kept(page: &Page<'_>, sibling: &SiblingSession<'_>) -> Result<u64, AppError> {
+    Ok(match indexed(page, sibling) {
+        Some(sessions) => sessions.end_every_other_session().await?.unwrap_or(0),
+        None => 0,
     })
 }
 
@@ -198,13 +222,15 @@ async fn keep(page: &Page<'_>, teacher: &Teacher) -> Result<Keep, AppError> {
 #[post("/teacher/end-sessions", data = "<_form>")]
 async fn end_sessions(
     page: Page<'_>,
+    sibling: SiblingSession<'_>,
     teacher: Result<Teacher, AppError>,
     db: &Db,
     _form: CheckedForm<NoFields>,
 ) -> Result<Redirect, AppError> {
     let teacher = teacher?;
     let pool = db.ready().await?;
-    let ended = class::end_every_session(pool, &keep(&page, &teacher).await?).await?;
+    let rows = end_kept(&page, &sibling).await?;
+    let accounts = class::bump_epochs(pool, &keep(&teacher)).await?;
     page.session
         .note(format!(
             "Ended every session but yours: {} server-mode session row{} deleted, so those \
@@ -212,10 +238,10 @@ async fn end_sessions(
              cookie-mode sessions are refused wherever the account is loaded. Anonymous \
              cookie-mode sessions cannot be ended: the server keeps nothing of them to delete or \
              bump, and they last until the deadlines sealed inside them.",
-            ended.rows,
-            if ended.rows == 1 { " was" } else { "s were" },
-            ended.accounts,
-            if ended.accounts == 1 { "" } else { "s" },
+            rows,
+            if rows == 1 { " was" } else { "s were" },
+            accounts,
+            if accounts == 1 { "" } else { "s" },
         ))
         .await;
     Ok(Redirect::to("/teacher"))
@@ -225,13 +251,15 @@ async fn end_sessions(
 #[post("/teacher/reset", data = "<_form>")]
 async fn reset(
     page: Page<'_>,
+    sibling: SiblingSession<'_>,
     teacher: Result<Teacher, AppError>,
     db: &Db,
     _form: CheckedForm<NoFields>,
 ) -> Result<Redirect, AppError> {
     let teacher = teacher?;
     let pool = db.ready().await?;
-    let removed = class::reset(pool, &keep(&page, &teacher).await?).await?;
+    let ended = end_kept(&page, &sibling).await?;
+    let removed = class::reset(pool, &keep(&teacher), ended).await?;
     page.session
         .note(format!(
             "Reset the class (as `session-lab reset` does, your own session aside): {}.",

@@ -11,12 +11,10 @@ use rocket::Request;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use time::OffsetDateTime;
-use tokio::sync::MutexGuard;
 
 use super::layer::{Conditions, Opened, SessionLayer};
 use super::record::{Record, Refusal};
-use super::state::{Filed, Inner, Outgoing, RequestState};
-use super::store::SessionStore;
+use super::state::RequestState;
 use super::summary::Summary;
 use super::SessionError;
 use crate::cookies::Jar;
@@ -26,7 +24,7 @@ pub struct Session<'r> {
     pub(super) layer: &'r SessionLayer,
     pub(super) jar: Jar<'r>,
     pub(super) state: &'r RequestState,
-    user_agent: Option<&'r str>,
+    pub(super) user_agent: Option<&'r str>,
     pub(super) conditions: Conditions,
 }
 
@@ -97,7 +95,7 @@ impl<'r> Session<'r> {
         self.conditions.cut
     }
 
-    fn browser_time(&self, real: OffsetDateTime) -> OffsetDateTime {
+    pub(super) fn browser_time(&self, real: OffsetDateTime) -> OffsetDateTime {
         real.saturating_add(time::Duration::seconds(self.conditions.offset))
     }
 
@@ -314,167 +312,4 @@ impl<'r> Session<'r> {
         self.state.inner.lock().await.trips += trips;
         Ok((opened?, trips.sql))
     }
-
-    /// Locks the request's state, loading the session on first use.
-    pub(super) async fn loaded(&self) -> Result<MutexGuard<'r, Inner>, SessionError> {
-        let mut inner = self.state.inner.lock().await;
-        inner.accessed = true;
-        if !inner.loaded {
-            self.load(&mut inner).await?;
-            inner.loaded = true;
-        }
-        Ok(inner)
-    }
-
-    async fn load(&self, inner: &mut Inner) -> Result<(), SessionError> {
-        let layer = self.layer;
-        let kind = layer.cookie_kind();
-        let Some(value) = self.jar.value(kind) else {
-            return Ok(());
-        };
-        inner.cookie_came = true;
-        // Real time for what is written (the refresh below); this browser's clock, which the
-        // inspector's fast-forward may have moved ahead, for whether the session has ended.
-        let now = layer.now();
-        let store = layer.store_for(self.conditions.cut);
-        let opened = layer
-            .open(self.jar.config(), value, self.browser_time(now), &store)
-            .await;
-        inner.trips += store.around().trips();
-        let (mut record, key) = match opened? {
-            Opened::Found {
-                record,
-                key,
-                with_fallback,
-            } => {
-                inner.reseal = with_fallback;
-                if layer.revocation() == Some(crate::settings::Revocation::Denylist) {
-                    // The store read the deny-list to let this cookie in.
-                    inner.checked = Some("denylist");
-                }
-                (record, key)
-            }
-            Opened::Refused(why) => {
-                // A cookie came but cannot be used: the request is anonymous and the cookie goes.
-                rocket::info!(
-                    "session: refusing a {} cookie: {}",
-                    self.jar.name(kind),
-                    why.as_str()
-                );
-                inner.refused = Some(why);
-                inner.outgoing = Outgoing::Remove;
-                return Ok(());
-            }
-        };
-        let filed = Filed {
-            key: key.clone(),
-            record: record.clone(),
-        };
-        inner.stored = Some(filed.clone());
-        inner.sent = Some(filed);
-        let mut key = key;
-        if layer.needs_refresh(&layer.deadlines(&record), now) {
-            let mut refreshed = record.clone();
-            refreshed.last_seen = now;
-            let refreshed_key = store.key(&mut refreshed, false)?;
-            if inner.reseal || refreshed_key != key {
-                // A refresh that no longer fits keeps the old cookie, which works until its
-                // deadline.
-                match layer.seal(self.jar.config(), &refreshed_key, &refreshed) {
-                    Ok(sealed) => {
-                        inner.outgoing = Outgoing::Set(sealed);
-                        inner.sent = Some(Filed {
-                            key: refreshed_key.clone(),
-                            record: refreshed.clone(),
-                        });
-                        inner.reseal = false;
-                        (record, key, inner.touched) = (refreshed, refreshed_key, true);
-                    }
-                    Err(e) => rocket::info!("session: not refreshed: {e}"),
-                }
-            } else {
-                (record, inner.touched) = (refreshed, true);
-            }
-        }
-        inner.current = Some(Filed { key, record });
-        Ok(())
-    }
-
-    fn new_record(&self, now: OffsetDateTime) -> Record {
-        Record::new(
-            now,
-            self.user_agent.map(|ua| ua.chars().take(256).collect()),
-        )
-    }
-
-    /// Applies `edit` to a copy of the session and keeps it only if its cookie can be sent.
-    async fn change(&self, edit: impl FnOnce(&mut Record)) -> Result<(), SessionError> {
-        let mut inner = self.loaded().await?;
-        let now = self.layer.now();
-        let mut next = inner
-            .current_record()
-            .cloned()
-            .unwrap_or_else(|| self.new_record(now));
-        // The idle deadline moves only by the half-window rule applied at load, not with every
-        // write: that keeps `expires_at` (indexed) unchanged on most updates, so PostgreSQL can
-        // update the row in place (a HOT update) instead of adding an entry to every index.
-        edit(&mut next);
-        self.replace(&mut inner, Some(next), false)
-    }
-
-    /// Makes `next` the request's session (under a new key with `renew`) and decides the cookie it
-    /// needs. An empty session is no session: its cookie is removed and its stored copy deleted.
-    pub(super) fn replace(
-        &self,
-        inner: &mut Inner,
-        next: Option<Record>,
-        renew: bool,
-    ) -> Result<(), SessionError> {
-        let Some(mut next) = next.filter(|r| !r.is_empty()) else {
-            if inner.current.is_some() {
-                inner.dirty = true;
-            }
-            inner.current = None;
-            // Remove the browser's cookie if it has (or is about to get) one.
-            inner.outgoing = if inner.sent.is_some() || inner.refused.is_some() {
-                Outgoing::Remove
-            } else {
-                Outgoing::Keep
-            };
-            inner.sent = None;
-            return Ok(());
-        };
-        if !renew && inner.current_record() == Some(&next) {
-            return Ok(());
-        }
-        self.layer.check_data(&next)?;
-        let key = self
-            .layer
-            .store_for(self.conditions.cut)
-            .key(&mut next, renew)?;
-        let resend = inner.reseal
-            || inner
-                .sent
-                .as_ref()
-                .is_none_or(|sent| sent.key != key || attributes_change(&sent.record, &next));
-        if resend {
-            let sealed = self.layer.seal(self.jar.config(), &key, &next)?;
-            inner.outgoing = Outgoing::Set(sealed);
-            inner.sent = Some(Filed {
-                key: key.clone(),
-                record: next.clone(),
-            });
-            inner.reseal = false;
-        }
-        inner.renewed |= renew;
-        inner.current = Some(Filed { key, record: next });
-        inner.dirty = true;
-        Ok(())
-    }
-}
-
-/// Whether the cookie's attributes (not its value) differ: persistence, and with it the Expires
-/// date taken from the absolute deadline.
-fn attributes_change(before: &Record, after: &Record) -> bool {
-    before.remember != after.remember || (after.remember && before.created_at != after.created_at)
 }

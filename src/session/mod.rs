@@ -1,9 +1,9 @@
 //! The session layer: one `Session` request guard that handlers use, whatever store keeps the
 //! sessions. Read it in this order:
 //!
-//! - [`guard`]: `Session`, what handlers call — lazy load, typed reads, writes sealed at once;
-//!   [`by_user`] and [`cookie_edits`] add the index (a user's sessions, the class's) and what
-//!   devtools does to a cookie.
+//! - [`guard`]: `Session`, what handlers call — lazy load (`load.rs`), typed reads, writes sealed
+//!   at once (`change.rs`); [`by_user`] and [`cookie_edits`] add the index (a user's sessions,
+//!   the class's) and what devtools does to a cookie.
 //! - [`record`]: the session as every part sees it, its deadlines, why a cookie is refused.
 //! - [`store`]: the `SessionStore` trait — load, save, touch and delete records by key — one file
 //!   per store, and the decorators around any store (the outage lab, the round-trip count).
@@ -20,11 +20,13 @@
 //! [`Conditions`], through a function the app hands to [`stage`].
 
 pub mod by_user;
+mod change;
 pub mod cleanup;
 pub mod cookie_edits;
 pub mod finish;
 pub mod guard;
 pub mod layer;
+mod load;
 pub mod record;
 pub mod sibling;
 pub mod state;
