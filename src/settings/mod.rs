@@ -2,6 +2,7 @@
 //! `ROCKET_*`), with one place for each default.
 
 mod bounds;
+pub mod key_file;
 mod mode;
 mod startup;
 
