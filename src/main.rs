@@ -16,8 +16,10 @@ use session_lab::settings::Mode;
 /// Session Lab: learn how web sessions work by comparing a server-side store with an encrypted
 /// cookie, side by side in your browser's devtools.
 ///
-/// Settings come from Rocket.toml and ROCKET_* variables (see the README); the database from
-/// DATABASE_URL or databases.session_lab.url.
+/// Settings come from Rocket.toml (ROCKET_CONFIG, else the working directory or one above it,
+/// else the clone this binary was built from) and ROCKET_* variables (see the README); the
+/// database from DATABASE_URL or databases.session_lab.url. Settings that contradict each other
+/// stop the start with a message that names the fix.
 ///
 /// Every cookie is sealed with secret_key: a new key at a start ends every session and erases
 /// every learner's progress. Without one, the debug profile (cargo run) makes a key once and keeps

@@ -4,11 +4,12 @@
 mod bounds;
 pub mod key_file;
 mod mode;
+mod source;
 mod startup;
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use rocket::fairing::AdHoc;
+use rocket::fairing::Fairing;
 use rocket::figment::Figment;
 use rocket::Config;
 use serde::{Deserialize, Serialize};
@@ -17,6 +18,7 @@ use crate::origin::SiteOrigin;
 
 pub use bounds::MAX_INSTANCE_CHARS;
 pub use mode::{Mode, Revocation};
+pub use source::rocket_figment;
 
 /// Everything SPEC.md's settings table names. Each field's default is in `Default` below.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -176,17 +178,15 @@ pub const CLASSROOM_PROFILE: &str = "classroom";
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/session_lab";
 
 impl Settings {
-    /// Reads the settings from a figment and checks their bounds.
+    /// Reads the settings from a figment, checks their bounds and that they agree with each other
+    /// (the start-up checks, [`startup`]).
     ///
     /// # Errors
-    /// A setting of the wrong type, out of bounds, or an unknown mode, as a message naming the key.
+    /// A setting of the wrong type, out of bounds, or an unknown mode, as a message naming the key;
+    /// settings that contradict each other, as a message naming them and the fix.
     pub fn from_figment(figment: &Figment) -> Result<Settings, String> {
         let mut s: Settings = figment.extract().map_err(|e| e.to_string())?;
         let debug_profile = *figment.profile() == Config::DEBUG_PROFILE;
-        // Profile names are case-insensitive (`UncasedStr`).
-        if figment.profile().as_str() == CLASSROOM_PROFILE {
-            startup::classroom_needs(figment, &s)?;
-        }
         bounds::check(&s)?;
         s.cookie_secure = Some(s.cookie_secure.unwrap_or(!debug_profile));
         s.cleanup_interval = s.cleanup_interval.max(1);
@@ -208,6 +208,7 @@ impl Settings {
         let port: u16 = figment.extract_inner("port").unwrap_or(8000);
         let instance = bounds::instance(s.instance.take(), port)?;
         s.instance = Some(instance);
+        startup::check(figment, &s)?;
         Ok(s)
     }
 
@@ -221,17 +222,11 @@ impl Settings {
         self.cookie_secure.unwrap_or(true)
     }
 
-    /// Reads the settings into managed state, or stops the launch with a message naming the key.
-    pub fn stage() -> AdHoc {
-        AdHoc::try_on_ignite("Settings", |rocket| async {
-            match Settings::from_figment(rocket.figment()) {
-                Ok(settings) => Ok(rocket.manage(settings)),
-                Err(e) => {
-                    eprintln!("session-lab: bad setting: {e}");
-                    Err(rocket)
-                }
-            }
-        })
+    /// Reads the settings into managed state, or stops the launch with a message naming the key
+    /// (or the settings that contradict each other); in the classroom profile it also says at
+    /// start the URL the students type.
+    pub fn stage() -> impl Fairing {
+        startup::Stage
     }
 }
 
