@@ -90,11 +90,6 @@ impl SiteOrigin {
         &self.host
     }
 
-    /// The port, explicit even where the scheme implies it.
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
     /// Whether only a browser on this machine can reach it: `localhost` (and its subdomains,
     /// which browsers resolve to loopback) or a loopback address.
     pub fn is_loopback(&self) -> bool {
