@@ -7,7 +7,9 @@ use rocket::shield::{Frame, NoSniff, Shield};
 use rocket::{Build, Rocket};
 
 use crate::settings::{key_file, Settings, DEFAULT_DATABASE_URL};
-use crate::{auth, db, error, exercises, headers, html, logging, routes, session, throttle};
+use crate::{
+    auth, db, error, headers, html, lab, logging, report, respond, routes, session, throttle,
+};
 
 /// The defaults `build` adds to any figment: where the templates are, which database, and in the
 /// debug profile the kept `secret_key` when none is set ([`key_file`]).
@@ -42,11 +44,14 @@ pub(crate) fn build_on(figment: Figment, pool: Option<db::LazyPool>) -> Rocket<B
         .attach(Settings::stage())
         .attach(headers::stage())
         .attach(db::stage_with(pool))
-        .attach(session::stage())
-        // After the session's stage, so its fairing runs after the session fairing.
-        .attach(exercises::stage())
+        .attach(lab::stage())
+        // The labs tell the session layer what each browser asks of it (its clock, its outage).
+        .attach(session::stage(lab::conditions))
+        .attach(report::stage())
         .attach(auth::stage())
         .attach(throttle::stage())
+        // After every handler: the session's write, what reacts to it, the one cookie writer.
+        .attach(respond::ResponseStep)
         .attach(key_file::notice())
         .mount("/", routes::routes())
         .register("/", error::catchers())

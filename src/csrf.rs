@@ -8,15 +8,16 @@
 
 use rocket::data::{self, Data, FromData, ToByteUnit};
 use rocket::form::{Form, FromForm};
-use rocket::http::{CookieJar, RawStr, Status};
+use rocket::http::{RawStr, Status};
 use rocket::request::{self, FromRequest, Request};
 
 use subtle::ConstantTimeEq;
 
-use crate::cookies::CookieConfig;
+use crate::cookies::{CookieValue, Jar, Kind};
 use crate::crypto::random_token;
 use crate::error_page::refuse;
 use crate::origin::SiteOrigin;
+use crate::settings::Mode;
 use crate::settings::Settings;
 
 /// The token this browser's forms must carry. Issued (with its cookie) on first use.
@@ -41,18 +42,31 @@ fn slot_set(req: &Request<'_>, token: &str) {
     }
 }
 
-/// The token in this request's CSRF cookie, if it decrypts.
-fn cookie_token(req: &Request<'_>, config: &CookieConfig) -> Option<String> {
-    let cookie = req.cookies().get(config.csrf)?;
-    let opened = config.keys.open(config.csrf, cookie.value())?;
-    (opened.plaintext.len() == 43).then_some(opened.plaintext)
+/// What the CSRF cookie seals: the token (256 bits, base64url).
+struct CsrfCookie(String);
+
+impl CookieValue for CsrfCookie {
+    fn kind(mode: Mode) -> Kind {
+        Kind::Csrf(mode)
+    }
+    fn encode(&self) -> Option<String> {
+        Some(self.0.clone())
+    }
+    fn decode(plaintext: &str) -> Option<Self> {
+        (plaintext.len() == 43).then(|| CsrfCookie(plaintext.to_string()))
+    }
+}
+
+/// The token in this request's CSRF cookie, if it opens.
+fn cookie_token(jar: Jar<'_>) -> Option<String> {
+    jar.get::<CsrfCookie>().map(|c| c.0)
 }
 
 /// Issues a new token and its cookie. Called at login and logout, so a token seen before either
 /// no longer works (and by the guard, when there is none yet).
-pub fn renew(jar: &CookieJar<'_>, config: &CookieConfig) -> String {
+pub fn renew(jar: Jar<'_>) -> String {
     let token = random_token(32);
-    jar.add(config.sealed(config.csrf, &token));
+    jar.set(&CsrfCookie(token.clone()));
     token
 }
 
@@ -61,7 +75,7 @@ impl<'r> FromRequest<'r> for CsrfToken {
     type Error = &'static str;
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
-        let Some(config) = req.rocket().state::<CookieConfig>() else {
+        let Some(jar) = Jar::of(req) else {
             return request::Outcome::Error((
                 Status::InternalServerError,
                 "no cookie configuration",
@@ -70,17 +84,8 @@ impl<'r> FromRequest<'r> for CsrfToken {
         if let Some(token) = slot_get(req) {
             return request::Outcome::Success(CsrfToken(token));
         }
-        let token = match cookie_token(req, config) {
-            Some(token) => {
-                slot_set(req, &token);
-                token
-            }
-            None => {
-                let token = renew(req.cookies(), config);
-                slot_set(req, &token);
-                token
-            }
-        };
+        let token = cookie_token(jar).unwrap_or_else(|| renew(jar));
+        slot_set(req, &token);
         request::Outcome::Success(CsrfToken(token))
     }
 }
@@ -159,10 +164,7 @@ impl<'r, T: for<'a> FromForm<'a> + Send + 'static> FromData<'r> for CheckedForm<
         let sent = Form::<NoFields>::parse_encoded(raw)
             .ok()
             .and_then(|t| t.csrf_token);
-        let expected = req
-            .rocket()
-            .state::<CookieConfig>()
-            .and_then(|config| cookie_token(req, config));
+        let expected = Jar::of(req).and_then(cookie_token);
         match (sent, expected) {
             (Some(sent), Some(expected))
                 if bool::from(sent.as_bytes().ct_eq(expected.as_bytes())) => {}

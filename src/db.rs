@@ -51,9 +51,10 @@ pub struct LazyPool {
 /// Why the database could not be used. The sqlx error is kept as the source.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    /// PostgreSQL could not be reached, or the pool timed out waiting for a connection.
+    /// PostgreSQL could not be reached, the pool timed out waiting for a connection, or this
+    /// browser's outage lab has cut it off.
     #[error("database unavailable")]
-    Unavailable(#[source] sqlx::Error),
+    Unavailable(#[source] crate::failure::Unavailable),
     /// The database answered, but with an error we did not expect.
     #[error("database error")]
     Query(#[source] sqlx::Error),
@@ -65,7 +66,7 @@ pub enum DbError {
 impl From<sqlx::Error> for DbError {
     fn from(e: sqlx::Error) -> Self {
         if crate::failure::is_unavailable(&e) {
-            DbError::Unavailable(e)
+            DbError::Unavailable(crate::failure::Unavailable::Database(e))
         } else {
             DbError::Query(e)
         }

@@ -6,7 +6,7 @@ use rocket::http::{ContentType, Status};
 use rocket::{Request, Response};
 use serde_json::json;
 
-use crate::cookies::CookieConfig;
+use crate::cookies::{CookieConfig, Outbox};
 
 /// The title and explanation shown for a status.
 pub fn explain(status: Status) -> (&'static str, &'static str) {
@@ -76,16 +76,23 @@ pub fn context(req: &Request<'_>, status: Status, detail: Option<String>) -> ser
         .rocket()
         .state::<CookieConfig>()
         .map(|c| c.mode.as_str());
-    json!({ "status": status.code, "title": title, "message": message, "detail": detail, "mode": mode })
+    // An error page, too, says what crossed the wire: the cookie writer fills it in.
+    Outbox::of(req).show_exchange();
+    json!({
+        "status": status.code,
+        "title": title,
+        "message": message,
+        "detail": detail,
+        "mode": mode,
+        "wire": crate::report::EXCHANGE_MARKER,
+    })
 }
 
-/// Turns an already built response into the error page for `status`. Its cookies are dropped
-/// too: they describe a state that was not kept.
+/// Turns an already built response into the error page for `status`.
 pub fn replace(req: &Request<'_>, res: &mut Response<'_>, status: Status, detail: Option<String>) {
     let body = crate::html::show(req.rocket(), "error", context(req, status, detail))
         .unwrap_or_else(|| explain(status).1.to_string());
     res.set_status(status);
-    res.remove_header("Set-Cookie");
     res.remove_header("Location");
     res.set_header(ContentType::HTML);
     res.set_sized_body(body.len(), std::io::Cursor::new(body));

@@ -17,6 +17,17 @@ pub fn chain(error: &dyn std::error::Error) -> String {
     text
 }
 
+/// Why a store or the database cannot be used now (a 503, never a 500).
+#[derive(Debug, thiserror::Error)]
+pub enum Unavailable {
+    /// PostgreSQL refused, timed out, or is gone.
+    #[error(transparent)]
+    Database(sqlx::Error),
+    /// This browser's (or its class's) outage lab has cut the backend off: nothing was asked.
+    #[error("an outage lab (this browser's or the class's) cut the database off")]
+    Cut,
+}
+
 /// Whether a database error means PostgreSQL cannot serve now (answer 503), rather than a query
 /// that went wrong (a bug: 500).
 pub fn is_unavailable(e: &sqlx::Error) -> bool {

@@ -26,7 +26,7 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use rocket::http::Cookie;
+use rocket::fairing::AdHoc;
 use rocket::request::{FromRequest, Outcome, Request};
 use serde::{Deserialize, Serialize};
 use sqlx::pool::PoolConnection;
@@ -34,9 +34,11 @@ use sqlx::{PgPool, Postgres};
 use time::{Duration, OffsetDateTime};
 
 use crate::clock::Clock;
-use crate::cookies::CookieConfig;
+use crate::cookies::{from_json, to_json, CookieValue, Jar, Kind};
 use crate::db::{Db, DbError};
-use crate::settings::Settings;
+use crate::failure::Unavailable;
+use crate::session::Conditions;
+use crate::settings::{Mode, Settings};
 
 /// This browser's labs, as its lab cookie says (the default: real time, database reachable).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,14 +100,21 @@ impl Lab {
         Lab { cut, ..self }
     }
 
-    /// The cookie that makes this the browser's state: sealed, or removed when nothing is on.
-    pub fn cookie(&self, cookies: &CookieConfig) -> Cookie<'static> {
+    /// Makes this the browser's state: its cookie sealed, or removed when nothing is on.
+    pub fn store(&self, jar: Jar<'_>) {
         if (self.offset, self.cut) == (0, false) {
-            return cookies.removal(cookies.lab);
+            jar.remove_value::<Lab>();
+        } else {
+            jar.set(self);
         }
-        // Two plain fields (the class's are skipped) always serialise; the fallback is never sent.
-        let plaintext = serde_json::to_string(self).unwrap_or_default();
-        cookies.sealed(cookies.lab, &plaintext)
+    }
+
+    /// What the session layer needs of this browser's labs.
+    pub fn conditions(&self) -> Conditions {
+        Conditions {
+            offset: self.offset.saturating_add(self.class.shift),
+            cut: self.is_cut(),
+        }
     }
 
     /// Refuses while either switch is on, with the error a refused connection gives.
@@ -114,7 +123,7 @@ impl Lab {
     /// [`DbError::Unavailable`] while this browser, or its class, has the database cut off.
     pub fn check(&self) -> Result<(), DbError> {
         if self.is_cut() {
-            Err(DbError::Unavailable(refused()))
+            Err(DbError::Unavailable(Unavailable::Cut))
         } else {
             Ok(())
         }
@@ -139,12 +148,33 @@ impl Lab {
     }
 }
 
-/// The error a refused TCP connection gives: what the app sees when PostgreSQL has stopped.
-pub fn refused() -> sqlx::Error {
-    sqlx::Error::Io(std::io::Error::new(
-        std::io::ErrorKind::ConnectionRefused,
-        "an outage lab (this browser's or the class's) cut the database off",
-    ))
+/// The labs as the session layer sees them: handed to [`crate::session::stage`].
+pub fn conditions(req: &Request<'_>) -> Conditions {
+    Lab::of(req).conditions()
+}
+
+/// The labs' stage: the class-wide switches every request reads (`--mode both` hands its two
+/// apps one).
+pub fn stage() -> AdHoc {
+    AdHoc::on_ignite("Labs", |rocket| async {
+        if rocket.state::<Arc<ClassLabs>>().is_some() {
+            return rocket;
+        }
+        rocket.manage(Arc::new(ClassLabs::default()))
+    })
+}
+
+impl CookieValue for Lab {
+    fn kind(_: Mode) -> Kind {
+        Kind::Lab
+    }
+    fn encode(&self) -> Option<String> {
+        // Two plain fields (the class's are skipped).
+        to_json(self)
+    }
+    fn decode(plaintext: &str) -> Option<Self> {
+        from_json(plaintext)
+    }
 }
 
 /// The teacher's class-wide switches, for every browser of this process (`--mode both` shares one).
@@ -209,27 +239,23 @@ fn read(req: &Request<'_>) -> Lab {
 
 /// This browser's own labs, from its cookie.
 fn read_own(req: &Request<'_>) -> Lab {
-    let rocket = req.rocket();
-    let (Some(cookies), Some(settings)) =
-        (rocket.state::<CookieConfig>(), rocket.state::<Settings>())
-    else {
+    let (Some(jar), Some(settings)) = (Jar::of(req), req.rocket().state::<Settings>()) else {
         return Lab::default();
     };
-    let Some(value) = req.cookies().get(cookies.lab) else {
+    if jar.value(Kind::Lab).is_none() {
         return Lab::default();
-    };
-    let Some(opened) = cookies.keys.open(cookies.lab, value.value()) else {
-        rocket::info!("lab: ignoring a {} cookie that does not open", cookies.lab);
-        return Lab::default();
-    };
-    match serde_json::from_str::<Lab>(&opened.plaintext) {
+    }
+    match jar.get::<Lab>() {
         // Sealed under other settings (a shorter absolute timeout now): kept within today's.
-        Ok(lab) => Lab {
+        Some(lab) => Lab {
             offset: lab.offset.clamp(0, settings.absolute_timeout),
             cut: lab.cut,
             class: Class::default(),
         },
-        Err(_) => Lab::default(),
+        None => {
+            rocket::info!("lab: ignoring a lab cookie that does not open");
+            Lab::default()
+        }
     }
 }
 

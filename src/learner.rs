@@ -11,12 +11,13 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use rocket::http::Cookie;
 use rocket::request::{FromRequest, Outcome, Request};
 use serde::{Deserialize, Serialize};
-use time::{Duration, OffsetDateTime};
 
-use crate::cookies::{browser_size, CookieConfig, COOKIE_LIMIT};
+use crate::cookies::{
+    from_json, to_json, CookieConfig, CookieValue, Jar, Kind, Lifetime, COOKIE_LIMIT,
+};
+use crate::settings::Mode;
 
 /// How long the learner cookie lasts: Chrome caps any cookie's Expires at 400 days.
 pub const LEARNER_LIFETIME_DAYS: i64 = 400;
@@ -109,26 +110,42 @@ impl LearnerState {
     }
 }
 
-/// Opens a learner cookie value: `None` for anything this app did not seal (forged, tampered,
-/// another key), which is then ignored.
-pub fn open(cookies: &CookieConfig, value: &str) -> Option<LearnerState> {
-    let opened = cookies.keys.open(cookies.learner, value)?;
-    let state: LearnerState = serde_json::from_str(&opened.plaintext).ok()?;
-    state.valid().then_some(state)
+impl CookieValue for LearnerState {
+    fn kind(_: Mode) -> Kind {
+        Kind::Learner
+    }
+    fn encode(&self) -> Option<String> {
+        to_json(self)
+    }
+    /// Anything this app did not seal (forged, tampered, another key) is ignored.
+    fn decode(plaintext: &str) -> Option<Self> {
+        from_json::<LearnerState>(plaintext).filter(LearnerState::valid)
+    }
+    /// It outlives sessions, logouts and browser restarts.
+    fn lifetime(&self) -> Lifetime {
+        Lifetime::Seconds(LEARNER_LIFETIME_DAYS * 24 * 3600)
+    }
 }
 
-/// The learner cookie for `state`: HttpOnly, SameSite=Lax, Path=/ (the app's attributes) and an
-/// Expires 400 days ahead, so it outlives sessions, logouts and browser restarts.
-/// The one limit on what waits in it is the 4096 bytes a browser keeps (past them it would drop
-/// the cookie, and the learner with it): pending entries give way, hints first, then the oldest.
-pub fn cookie(cookies: &CookieConfig, state: &LearnerState) -> Option<Cookie<'static>> {
+/// Sends the learner cookie for `state`. The one limit on what waits in it is the 4096 bytes a
+/// browser keeps (past them it would drop the cookie, and the learner with it): pending entries
+/// give way, hints first, then the oldest. Returns the cookie's size.
+pub fn store(jar: Jar<'_>, state: &LearnerState) -> usize {
+    let Some(value) = sealed(jar.config(), state) else {
+        return 0;
+    };
+    let bytes = jar.config().size(Kind::Learner, &value);
+    jar.put(Kind::Learner, value, state.lifetime());
+    bytes
+}
+
+/// The learner cookie's value for `state`, sealed, its pending entries cut to fit.
+fn sealed(config: &CookieConfig, state: &LearnerState) -> Option<String> {
     let mut state = state.clone();
     loop {
-        let json = serde_json::to_string(&state).ok()?;
-        let mut c = cookies.sealed(cookies.learner, &json);
-        if browser_size(c.name(), c.value()) <= COOKIE_LIMIT || !state.give_way() {
-            c.set_expires(OffsetDateTime::now_utc() + Duration::days(LEARNER_LIFETIME_DAYS));
-            return Some(c);
+        let value = config.seal(Kind::Learner, &state.encode()?);
+        if config.size(Kind::Learner, &value) <= COOKIE_LIMIT || !state.give_way() {
+            return Some(value);
         }
     }
 }
@@ -154,10 +171,7 @@ impl LearnerCell {
         if let Ok(mut inner) = cell.inner.lock() {
             if !inner.loaded {
                 inner.loaded = true;
-                inner.state = req.rocket().state::<CookieConfig>().and_then(|cookies| {
-                    let value = req.cookies().get(cookies.learner)?.value().to_string();
-                    open(cookies, &value)
-                });
+                inner.state = Jar::of(req).and_then(|jar| jar.get::<LearnerState>());
             }
         }
         cell
@@ -248,15 +262,19 @@ mod tests {
         CookieConfig::new(&crate::settings::Settings::default(), keys)
     }
 
+    fn open(config: &CookieConfig, value: &str) -> Option<LearnerState> {
+        LearnerState::decode(&config.open(Kind::Learner, value)?.plaintext)
+    }
+
     #[test]
     fn the_cookie_opens_to_what_it_sealed_and_nothing_else_opens() {
         let cookies = config();
         let state = LearnerState::fresh();
-        let c = cookie(&cookies, &state).expect("a cookie");
-        assert_eq!(open(&cookies, c.value()), Some(state));
+        let c = sealed(&cookies, &state).expect("a cookie");
+        assert_eq!(open(&cookies, &c), Some(state));
         assert_eq!(open(&cookies, "eyJpZCI6ImFiYyJ9"), None);
         let other = config();
-        assert_eq!(open(&other, c.value()), None, "another key");
+        assert_eq!(open(&other, &c), None, "another key");
     }
 
     #[test]
@@ -276,9 +294,9 @@ mod tests {
         for at in 2..14 {
             state.keep_pending(entry(false, at));
         }
-        let c = cookie(&cookies, &state).expect("a cookie");
-        assert!(browser_size(c.name(), c.value()) <= COOKIE_LIMIT);
-        let kept = open(&cookies, c.value()).expect("opens");
+        let c = sealed(&cookies, &state).expect("a cookie");
+        assert!(cookies.size(Kind::Learner, &c) <= COOKIE_LIMIT);
+        let kept = open(&cookies, &c).expect("opens");
         assert!(!kept.pending.is_empty() && kept.pending.len() < state.pending.len());
         assert!(kept.pending.iter().all(|p| !p.hint), "the hint went first");
         assert_eq!(kept.pending.last(), state.pending.last(), "the newest stay");

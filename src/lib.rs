@@ -25,6 +25,8 @@ pub mod logging;
 pub mod login_keys;
 pub mod origin;
 pub mod page;
+pub mod report;
+pub mod respond;
 pub mod routes;
 pub mod session;
 pub mod settings;

@@ -9,8 +9,10 @@ use rocket::figment::Figment;
 use session_lab::auth::password::{check_password, normalise_username};
 use session_lab::auth::queue::HashQueue;
 use session_lab::auth::users::{self, CreateError};
-use session_lab::db::{DbError, LazyPool};
-use session_lab::session::cleanup::{delete_expired, Sweep, BATCH};
+use session_lab::db::LazyPool;
+use session_lab::session::store::cookie::CookieStore;
+use session_lab::session::store::server::ServerStore;
+use session_lab::session::SessionStore;
 use session_lab::settings::Mode;
 
 /// Session Lab: learn how web sessions work by comparing a server-side store with an encrypted
@@ -332,10 +334,15 @@ async fn clear_sessions(figment: &Figment) -> u8 {
         Err(code) => return code,
     };
     let now = time::OffsetDateTime::now_utc();
-    let swept = match delete_expired(db.pool(), Sweep::Sessions, now, BATCH).await {
-        Ok(n) => delete_expired(db.pool(), Sweep::RevokedSessions, now, BATCH)
-            .await
-            .map(|revoked| (n, revoked)),
+    // Both tables whatever the mode: a deny-list left from a cookie-mode run expires too.
+    let sessions = ServerStore::new(db.pool().clone());
+    let denylist = CookieStore::new(
+        session_lab::settings::Revocation::Denylist,
+        Some(db.pool().clone()),
+        time::Duration::ZERO,
+    );
+    let swept = match sessions.sweep(now).await {
+        Ok(n) => denylist.sweep(now).await.map(|revoked| (n, revoked)),
         Err(e) => Err(e),
     };
     match swept {
@@ -350,7 +357,7 @@ async fn clear_sessions(figment: &Figment) -> u8 {
             0
         }
         Err(e) => {
-            eprintln!("session-lab: {}", DbError::from(e).chain());
+            eprintln!("session-lab: {}", session_lab::failure::chain(&e));
             1
         }
     }

@@ -2,30 +2,30 @@
 //! request that redirected here, and the shared layout's context (mode, login state), gathered by
 //! one request guard.
 
-use crate::html::Html;
-use rocket::http::CookieJar;
 use rocket::request::{FromRequest, Outcome, Request};
 use serde_json::{json, Value};
 
 use crate::auth::keys;
-use crate::cookies::CookieConfig;
+use crate::cookies::Jar;
 use crate::csrf::CsrfToken;
 use crate::error::AppError;
-use crate::session::report::{ShowsExchange, EXCHANGE_MARKER};
-use crate::session::{ReportShelf, Session, Told};
+use crate::html::Html;
+use crate::lab::Lab;
+use crate::report::{self, EXCHANGE_MARKER};
+use crate::session::Session;
 
 pub struct Page<'r> {
     pub session: Session<'r>,
     pub csrf: CsrfToken,
     pub path: String,
-    pub cookies: &'r CookieConfig,
-    jar: &'r CookieJar<'r>,
+    /// This request's cookies (the app's own mode).
+    pub jar: Jar<'r>,
+    /// This browser's labs (its fast-forwarded clock, its outage switch).
+    pub lab: &'r Lab,
     /// What the request before this one (a form post, a refused session) did, when it redirected
     /// here, as the layout shows it: taken once, its cookie removed.
     last: Option<Value>,
     request: String,
-    /// Set when the page renders: its footer then gets its own exchange from the fairing.
-    shows_exchange: &'r ShowsExchange,
 }
 
 /// Request guard: the report of the request that redirected here, as the layout shows it
@@ -38,56 +38,8 @@ impl<'r> FromRequest<'r> for LastReport {
     type Error = std::convert::Infallible;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        Outcome::Success(LastReport(take_last(req)))
+        Outcome::Success(LastReport(report::take_last(req)))
     }
-}
-
-fn take_last(req: &Request<'_>) -> Option<Value> {
-    let rocket = req.rocket();
-    let cookies = rocket.state::<CookieConfig>()?;
-    let shelf = rocket.state::<ReportShelf>()?;
-    let jar = req.cookies();
-    let cookie = jar.get(cookies.report)?;
-    let token = cookies.keys.open(cookies.report, cookie.value());
-    jar.remove(cookies.removal(cookies.report));
-    let told = token.and_then(|t| shelf.take(&t.plaintext));
-    Some(match told {
-        Some(told) => told_view(&told),
-        None => gone_view(),
-    })
-}
-
-/// A report as the layout shows it: the request, its story in words, the exchange, and with
-/// `--mode both` each mode's story side by side (server mode first, as on /compare).
-fn told_view(told: &Told) -> Value {
-    let sides = told.sibling.as_ref().map(|theirs| {
-        let mut sides = [&told.own, theirs];
-        sides.sort_by_key(|r| r.mode != "server");
-        sides
-            .iter()
-            .map(|r| json!({ "mode": r.mode, "story": r.story() }))
-            .collect::<Vec<_>>()
-    });
-    json!({
-        "request": told.own.request,
-        "story": if sides.is_some() { String::new() } else { told.own.story() },
-        "sides": sides,
-        "exchange": told.exchange.story(),
-        "refused_why": told.own.refused_why,
-    })
-}
-
-/// What the page says when the report cookie came but its report is not here any more.
-fn gone_view() -> Value {
-    json!({
-        "request": "your last request",
-        "story": "Your browser brought the token of a report, but this server no longer holds that \
-                  report: it keeps each one in memory for a short while (report_keep_seconds), \
-                  shows it once, and forgets it at a restart — and another instance never had it. \
-                  Nothing about your session follows from that.",
-        "sides": null,
-        "exchange": "",
-    })
 }
 
 #[rocket::async_trait]
@@ -97,23 +49,15 @@ impl<'r> FromRequest<'r> for Page<'r> {
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
         let session = rocket::outcome::try_outcome!(req.guard::<Session<'r>>().await);
         let csrf = rocket::outcome::try_outcome!(req.guard::<CsrfToken>().await);
-        let Some(cookies) = req.rocket().state::<CookieConfig>() else {
-            return Outcome::Error((
-                rocket::http::Status::InternalServerError,
-                "no cookie configuration",
-            ));
-        };
-        let jar = req.cookies();
-        let last = take_last(req);
+        let jar = rocket::outcome::try_outcome!(req.guard::<Jar<'r>>().await);
         Outcome::Success(Page {
             session,
             csrf,
             path: req.uri().path().to_string(),
-            cookies,
             jar,
-            last,
-            request: format!("{} {}", req.method(), req.uri().path()),
-            shows_exchange: req.local_cache(ShowsExchange::default),
+            lab: Lab::of(req),
+            last: report::take_last(req),
+            request: report::request_line(req),
         })
     }
 }
@@ -127,14 +71,14 @@ impl Page<'_> {
 
     /// A new CSRF token (login, logout): forms shown before no longer post.
     pub fn renew_csrf(&self) {
-        crate::csrf::renew(self.jar, self.cookies);
+        crate::csrf::renew(self.jar);
     }
 
     /// Renders `template` inside the layout. `context` must be a JSON object; the layout's own
     /// keys (`mode`, `user`, `csrf_token`, `path`) are added to it.
     ///
     /// # Errors
-    /// [`AppError::Unavailable`] when server mode cannot load the session for the header.
+    /// [`AppError::Unavailable`] when the session's store cannot be reached for the header.
     pub async fn render(&self, template: &'static str, context: Value) -> Result<Html, AppError> {
         let user: Option<String> = self.session.get(keys::USERNAME).await?;
         Ok(self.render_as(user, template, context).await)
@@ -149,25 +93,22 @@ impl Page<'_> {
         template: &'static str,
         context: Value,
     ) -> Html {
-        let this = self.session.report(self.request.clone()).await;
-        // The reports go to the template as words, not as data for it to assemble. The page's
-        // own exchange is known only once the response is complete: the fairing writes it in.
-        self.shows_exchange
-            .0
-            .store(true, std::sync::atomic::Ordering::Relaxed);
+        let summary = self.session.summary().await;
+        // The page's own exchange is known only once the response is complete: the report
+        // writes it in after the cookie writer ran.
+        self.jar.outbox().show_exchange();
         let this = json!({
-            "request": this.request,
-            "story": this.story(),
+            "request": self.request,
+            "report": report::view::summary(&summary, self.session.clock_now()),
             "exchange": EXCHANGE_MARKER,
         });
-        let last = &self.last;
         let mut base = json!({
-            "mode": self.cookies.mode.as_str(),
-            "cookie_name": self.cookies.session,
+            "mode": self.jar.mode().as_str(),
+            "cookie_name": self.jar.name(self.session.layer().cookie_kind()),
             "user": user,
             "csrf_token": self.csrf.0,
             "path": self.path,
-            "last": last,
+            "last": self.last,
             "this": this,
         });
         if let (Some(base), Value::Object(extra)) = (base.as_object_mut(), context) {

@@ -8,37 +8,45 @@
 //! associated data) with the app's key: nobody can make one without logging in as that name, and
 //! it says nothing about any other name.
 
-use rocket::http::CookieJar;
 use serde::{Deserialize, Serialize};
 
-use crate::cookies::CookieConfig;
+use crate::cookies::{from_json, to_json, CookieValue, Jar, Kind, Lifetime};
 use crate::crypto::random_token;
+use crate::settings::Mode;
 
 /// A valid device cookie: the name it was issued for and its random id (the key of its bucket).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Device {
+    /// Short keys, since it rides along with every request.
+    #[serde(rename = "u")]
     pub name: String,
+    #[serde(rename = "d")]
     pub id: String,
+    /// How long the browser keeps it (`login_device_lifetime`); never sealed.
+    #[serde(skip)]
+    lifetime: i64,
 }
 
-/// What the cookie seals; short keys, since it rides along with every request.
-#[derive(Serialize, Deserialize)]
-struct Sealed {
-    u: String,
-    d: String,
+impl CookieValue for Device {
+    fn kind(mode: Mode) -> Kind {
+        Kind::Device(mode)
+    }
+    fn encode(&self) -> Option<String> {
+        to_json(self)
+    }
+    fn decode(plaintext: &str) -> Option<Self> {
+        from_json(plaintext)
+    }
+    fn lifetime(&self) -> Lifetime {
+        Lifetime::Seconds(self.lifetime)
+    }
 }
 
 impl Device {
     /// The device cookie this request carries, if it opens under the app's keys. Anything else
     /// (absent, tampered, another key, junk inside) is no device at all.
-    pub fn read(jar: &CookieJar<'_>, cookies: &CookieConfig) -> Option<Device> {
-        let value = jar.get(cookies.device)?.value().to_string();
-        let opened = cookies.keys.open(cookies.device, &value)?;
-        let sealed: Sealed = serde_json::from_str(&opened.plaintext).ok()?;
-        Some(Device {
-            name: sealed.u,
-            id: sealed.d,
-        })
+    pub fn read(jar: Jar<'_>) -> Option<Device> {
+        jar.get()
     }
 
     /// Whether this device logged in as `name` (normalised as login looks names up).
@@ -46,26 +54,18 @@ impl Device {
         self.name == name
     }
 
-    /// A new device for `name`, with 128 random bits as its id.
-    pub fn new(name: &str) -> Device {
+    /// A new device for `name`, with 128 random bits as its id, kept for `lifetime_secs`.
+    pub fn new(name: &str, lifetime_secs: i64) -> Device {
         Device {
             name: name.to_string(),
             id: random_token(16),
+            lifetime: lifetime_secs,
         }
     }
 
-    /// Sends this device's cookie: HttpOnly, SameSite=Lax, Path=/, Secure (and `__Host-`) by
-    /// setting like every cookie of the app, and kept for `lifetime_secs`.
-    pub fn issue(&self, jar: &CookieJar<'_>, cookies: &CookieConfig, lifetime_secs: i64) {
-        let sealed = Sealed {
-            u: self.name.clone(),
-            d: self.id.clone(),
-        };
-        let Ok(plaintext) = serde_json::to_string(&sealed) else {
-            return;
-        };
-        let mut cookie = cookies.sealed(cookies.device, &plaintext);
-        cookie.set_max_age(time::Duration::seconds(lifetime_secs));
-        jar.add(cookie);
+    /// Sends this device's cookie (HttpOnly, SameSite=Lax, Path=/, Secure and `__Host-` by
+    /// setting, like every cookie of the app).
+    pub fn issue(&self, jar: Jar<'_>) {
+        jar.set(self);
     }
 }

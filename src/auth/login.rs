@@ -1,16 +1,16 @@
 //! The login path: what a login needs (the gate), and the steps every attempt takes in order —
 //! a place in the hash queue, the throttle (or the device's own bucket), the lookup, the verify.
 
-use rocket::http::CookieJar;
 use rocket::request::{FromRequest, Outcome, Request};
 
 use super::device::Device;
 use super::password::normalise_username;
 use super::queue::{verify_password, HashQueue};
 use super::users::{find_by_name, UserRow};
-use crate::cookies::CookieConfig;
+use crate::cookies::Jar;
 use crate::db::DbError;
 use crate::error::AppError;
+use crate::lab::Lab;
 use crate::session::Session;
 
 /// What a login needs besides its form: the database, the throttles, the hash queue, the
@@ -22,8 +22,9 @@ pub struct LoginGate<'r> {
     pub queue: &'r HashQueue,
     pub addr: crate::throttle::ClientAddr,
     /// Where the device cookie is read from and a new one is sent.
-    pub jar: &'r CookieJar<'r>,
-    pub cookies: &'r CookieConfig,
+    pub jar: Jar<'r>,
+    /// This browser's labs: its outage switch cuts the `users` lookup off too.
+    pub lab: &'r Lab,
     /// `login_device_lifetime`, for a new device cookie.
     pub device_lifetime: i64,
 }
@@ -42,17 +43,17 @@ impl<'r> FromRequest<'r> for LoginGate<'r> {
             <crate::db::Db as rocket_db_pools::Database>::fetch(rocket),
             rocket.state::<crate::throttle::Throttles>(),
             rocket.state::<HashQueue>(),
-            rocket.state::<CookieConfig>(),
+            Jar::of(req),
             rocket.state::<crate::settings::Settings>(),
         ) {
-            (Some(db), Some(throttles), Some(queue), Some(cookies), Some(settings)) => {
+            (Some(db), Some(throttles), Some(queue), Some(jar), Some(settings)) => {
                 Outcome::Success(LoginGate {
                     db,
                     throttles,
                     queue,
                     addr,
-                    jar: req.cookies(),
-                    cookies,
+                    jar,
+                    lab: Lab::of(req),
                     device_lifetime: settings.login_device_lifetime,
                 })
             }
@@ -106,13 +107,13 @@ pub async fn authenticate(
         queue,
         addr,
         jar,
-        cookies,
+        lab,
         device_lifetime,
     } = *gate;
     // The empty name stands in for any impossible one: the CHECK constraint keeps it out of
     // `users`, and unlike the raw input it is always valid text for PostgreSQL (a NUL is not).
     let name = normalise_username(username).unwrap_or_default();
-    let device = Device::read(jar, cookies).filter(|d| d.is_for(&name));
+    let device = Device::read(jar).filter(|d| d.is_for(&name));
     let trusted = device
         .as_ref()
         .filter(|d| !name.is_empty() && throttles.trusts_device(&d.id));
@@ -128,10 +129,10 @@ pub async fn authenticate(
             return Ok(Attempt::Throttled(too_many));
         }
     }
-    let pool = session.lab().ready(db).await?;
+    let pool = lab.ready(db).await?;
     let mut conn = pool.acquire().await.map_err(DbError::from)?;
     let user = find_by_name(&mut conn, &name).await?;
-    session.count_statements(1).await;
+    session.counted(1, None).await;
     // The connection goes back before the hash, which can wait for a free core.
     drop(conn);
     let phc = user.as_ref().map(|u| u.password_hash.clone());
@@ -139,7 +140,7 @@ pub async fn authenticate(
     match user.filter(|_| ok) {
         Some(user) => {
             if device.is_none() {
-                Device::new(&name).issue(jar, cookies, device_lifetime);
+                Device::new(&name, device_lifetime).issue(jar);
             }
             Ok(Attempt::Accepted(user))
         }

@@ -17,7 +17,7 @@ use crate::cookies::CookieConfig;
 use crate::crypto::Keys;
 use crate::db::{DbConnection, DbError};
 use crate::error::AppError;
-use crate::session::store::Statements;
+use crate::lab::Lab;
 use crate::session::{Refusal, Session, SessionError};
 use users::{find_by_id, UserRow};
 
@@ -72,7 +72,7 @@ async fn load_user(req: &Request<'_>) -> Result<User, AppError> {
         return Err(AppError::LoginRequired { next });
     };
     // This browser's outage lab refuses the `users` read as a stopped PostgreSQL would.
-    if session.lab().check().is_err() {
+    if Lab::of(req).check().is_err() {
         return Err(AppError::Unavailable);
     }
     let mut conn = match req.guard::<DbConnection>().await {
@@ -88,19 +88,9 @@ async fn load_user(req: &Request<'_>) -> Result<User, AppError> {
         return Err(AppError::Internal("no cookie configuration".into()));
     };
     let check_epoch = session.layer().checks_epoch();
-    let mut statements = Statements::default();
-    let checked = check_login(
-        &mut conn,
-        &cookies.keys,
-        &stamp,
-        check_epoch,
-        &mut statements,
-    )
-    .await;
-    session.count_statements(statements.count).await;
-    if let Some(check) = statements.checked {
-        session.passed_check(check).await;
-    }
+    let mut cost = LoginCost::default();
+    let checked = check_login(&mut conn, &cookies.keys, &stamp, check_epoch, &mut cost).await;
+    session.counted(cost.statements, cost.checked).await;
     match checked? {
         Ok(user) => {
             if let Some(hash) = &user.rebind {
@@ -120,6 +110,14 @@ async fn load_user(req: &Request<'_>) -> Result<User, AppError> {
             Err(AppError::LoginRequired { next })
         }
     }
+}
+
+/// What checking a login cost, for `Session-Trace`: the statements it ran, and the revocation
+/// check that passed (`checked=epoch`).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LoginCost {
+    pub statements: u32,
+    pub checked: Option<&'static str>,
 }
 
 /// What a session says about its login: the account, the epoch and the account's keyed hash as
@@ -184,7 +182,7 @@ enum Key {
 /// changed password or a restored or other table ends the login), and its `session_epoch` is the
 /// one the session was stamped with ("sign out everywhere" bumps it) — the epoch unless
 /// `check_epoch` is off (`cookie_revocation = "none"`). One indexed read, added to `statements`
-/// once it ran. The `User` guard and the replay lab both call it, so the lab shows exactly what
+/// once it ran (in `cost`). The `User` guard and the replay lab both call it, so the lab shows exactly what
 /// the guard would decide.
 ///
 /// # Errors
@@ -194,10 +192,10 @@ pub async fn check_login(
     keys: &Keys,
     stamp: &LoginStamp,
     check_epoch: bool,
-    statements: &mut Statements,
+    cost: &mut LoginCost,
 ) -> Result<Result<User, Refusal>, DbError> {
     let row = find_by_id(conn, stamp.user_id).await?;
-    statements.add(1);
+    cost.statements += 1;
     let Some(row) = row else {
         // The account is gone (deleted, or missing from a restored table): not the one that
         // logged in.
@@ -216,7 +214,7 @@ pub async fn check_login(
         return Ok(Err(Refusal::AccountChanged));
     };
     if check_epoch {
-        statements.checked = Some("epoch");
+        cost.checked = Some("epoch");
     }
     Ok(Ok(User {
         id: row.id,

@@ -9,7 +9,6 @@ use time::OffsetDateTime;
 
 use super::store::{self, Progress};
 use super::{catalogue, Exercise, ProgressTrace, EXERCISES};
-use crate::cookies::CookieConfig;
 use crate::learner::{Learner, Pending};
 use crate::settings::Mode;
 
@@ -130,7 +129,8 @@ pub async fn score_board(learner: &Learner<'_>) -> Value {
         "total": EXERCISES.len(),
         "lessons": lessons,
         "learner": learner.cell().exists(),
-        "learner_cookie": learner.request().rocket().state::<CookieConfig>().map(|c| c.learner),
+        "learner_cookie": crate::cookies::Jar::of(learner.request())
+            .map(|jar| jar.name(crate::cookies::Kind::Learner)),
         "offline": board.offline,
     })
 }

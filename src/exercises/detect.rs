@@ -19,7 +19,7 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 
 use crate::learner::Arm;
-use crate::session::{Observed, Refusal};
+use crate::session::{Refusal, Summary};
 use crate::settings::Mode;
 
 /// One request, as the detectors see it.
@@ -28,7 +28,8 @@ pub struct Facts<'a> {
     /// `GET /color`.
     pub request: &'a str,
     pub status: u16,
-    pub observed: &'a Observed,
+    /// What the session layer did for the request.
+    pub summary: &'a Summary,
     /// This mode's session cookie as it came, and its size as the browser counts it.
     pub session_cookie: Option<&'a str>,
     pub cookie_bytes: Option<usize>,
@@ -36,8 +37,6 @@ pub struct Facts<'a> {
     pub db_cut: bool,
     /// The user id the `exercise_plain` cookie names, when it came and decodes.
     pub plain_user: Option<i64>,
-    /// The session's SQL statements, as its `Session-Trace` header says.
-    pub queries: Option<u32>,
 }
 
 /// What one request did to an armed exercise.
@@ -76,15 +75,15 @@ pub fn plain_value(user_id: i64, username: &str) -> String {
 
 /// Advances exercise `id`'s arm with one request's facts.
 pub fn step(id: &str, arm: &mut Arm, f: &Facts<'_>) -> Step {
-    let o = f.observed;
+    let o = f.summary;
     let mark = f.session_cookie.map(fingerprint);
     match id {
-        "first-value" if o.inserted && f.status < 400 => Step::Solved(format!(
+        "first-value" if o.inserted() && f.status < 400 => Step::Solved(format!(
             "{} created your session: its first cookie ({} bytes) was sent with the response, \
              and Session-Trace said queries={}",
             f.request,
-            o.cookie_sent.unwrap_or(0),
-            f.queries.unwrap_or(0)
+            o.cookie_sent().unwrap_or(0),
+            o.trips.sql
         )),
         "delete-cookie" => {
             if arm.step && f.session_cookie.is_none() && f.status < 400 {
@@ -95,11 +94,11 @@ pub fn step(id: &str, arm: &mut Arm, f: &Facts<'_>) -> Step {
                 ));
             }
             // A cookie the server removed (logout) was not deleted by hand.
-            if arm.step && (o.cookie_removed || o.ended) {
+            if arm.step && (o.cookie_removed() || o.ended()) {
                 arm.step = false;
                 return Step::Progressed;
             }
-            if !arm.step && o.hit && f.session_cookie.is_some() && !o.cookie_removed {
+            if !arm.step && o.hit() && f.session_cookie.is_some() && !o.cookie_removed() {
                 arm.step = true;
                 return Step::Progressed;
             }
@@ -119,34 +118,34 @@ pub fn step(id: &str, arm: &mut Arm, f: &Facts<'_>) -> Step {
             f.request
         )),
         "row-grows" if f.mode == Mode::Server => {
-            if o.ended {
+            if o.ended() {
                 arm.n = None;
                 return Step::Progressed;
             }
-            let (true, Some(bytes)) = (o.saved, o.data_bytes) else {
+            let (true, Some(bytes)) = (o.saved(), o.data_bytes) else {
                 return Step::Nothing;
             };
             let bytes = i64::try_from(bytes).unwrap_or(i64::MAX);
             match arm.n {
-                Some(start) if o.cookie_sent.is_none() && bytes >= start.saturating_mul(10) => {
+                Some(start) if o.cookie_sent().is_none() && bytes >= start.saturating_mul(10) => {
                     Step::Solved(format!(
                         "the session's data grew from {start} to {bytes} bytes while the cookie \
                          kept its {} bytes",
                         arm.m.unwrap_or(0)
                     ))
                 }
-                Some(_) if o.cookie_sent.is_none() => Step::Nothing,
+                Some(_) if o.cookie_sent().is_none() => Step::Nothing,
                 // The start, or a new one after a new cookie (a login): measured from here.
                 _ => {
                     arm.n = Some(bytes.max(16));
-                    let cookie = o.cookie_sent.or(f.cookie_bytes).unwrap_or(0);
+                    let cookie = o.cookie_sent().or(f.cookie_bytes).unwrap_or(0);
                     arm.m = Some(i64::try_from(cookie).unwrap_or(0));
                     Step::Progressed
                 }
             }
         }
         "replay-after-logout" => {
-            if o.ended && o.user_before.is_some() && mark.is_some() {
+            if o.ended() && o.user_before.is_some() && mark.is_some() {
                 arm.mark = mark;
                 return Step::Progressed;
             }
@@ -159,7 +158,7 @@ pub fn step(id: &str, arm: &mut Arm, f: &Facts<'_>) -> Step {
                     f.request,
                     why.as_str()
                 )),
-                None if o.hit && o.user_before.is_some() => Step::Solved(format!(
+                None if o.hit() && o.user_before.is_some() => Step::Solved(format!(
                     "{} carried the copy of the cookie you logged out with, and it still \
                      worked: a logged-out cookie still worked, logged in",
                     f.request
@@ -176,11 +175,11 @@ pub fn step(id: &str, arm: &mut Arm, f: &Facts<'_>) -> Step {
                         f.request
                     ));
                 }
-                if o.ended && arm.mark.is_some() {
+                if o.ended() && arm.mark.is_some() {
                     arm.mark = None;
                     return Step::Progressed;
                 }
-                if o.hit && o.user_before.is_some() && !o.ended && mark != arm.mark {
+                if o.hit() && o.user_before.is_some() && !o.ended() && mark != arm.mark {
                     arm.mark = mark;
                     return Step::Progressed;
                 }

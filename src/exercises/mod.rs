@@ -5,7 +5,7 @@
 //! - [`catalogue`]: the exercises, their questions, hints and answers.
 //! - [`detect`]: how each is recognised from what the learner's own requests did.
 //! - [`store`]: progress in PostgreSQL (`learners`, `exercise_progress`).
-//! - [`fairing`]: after the session fairing, watches each request of a learner that armed an
+//! - [`watch`]: told what the session layer did for each request of a learner that armed an
 //!   exercise, records what it solved, and says what that cost in `Progress-Trace`.
 //!
 //! The learner and its cookie are [`crate::learner`]. Progress never reads or writes the session:
@@ -14,13 +14,12 @@
 pub mod board;
 pub mod catalogue;
 pub mod detect;
-pub mod fairing;
 pub mod store;
+pub mod watch;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 
-use rocket::fairing::AdHoc;
 use rocket::Request;
 
 pub use catalogue::{Exercise, EXERCISES};
@@ -74,14 +73,4 @@ impl ProgressTrace {
         }
         Some(out)
     }
-}
-
-/// The exercises' fairing, attached so that it runs after the session fairing: both are added
-/// from inside ignite fairings, and this stage is attached after the session's (see `lib.rs`).
-pub fn stage() -> AdHoc {
-    AdHoc::on_ignite("Exercises", |rocket| async {
-        rocket.attach(AdHoc::on_ignite("Exercise watch", |rocket| async {
-            rocket.attach(fairing::ExerciseFairing)
-        }))
-    })
 }

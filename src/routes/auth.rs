@@ -178,7 +178,7 @@ async fn signup(
         let wait = (Status::TooManyRequests, too_many.retry_after);
         return wait_page(&page, "signup", wait, &f.username, why, None).await;
     }
-    let pool = page.session.lab().ready(db).await?;
+    let pool = page.lab.ready(db).await?;
     let user = match users::create_user(pool, queue, &name, f.password).await {
         Ok(user) => user,
         Err(CreateError::Taken) => {
@@ -195,7 +195,7 @@ async fn signup(
         Err(CreateError::Hash(e)) => return Err(AppError::Internal(e.to_string())),
     };
     // lesson: signup
-    auth::log_in(&page.session, &page.cookies.keys, &user, f.remember).await?;
+    auth::log_in(&page.session, &page.jar.config().keys, &user, f.remember).await?;
     page.renew_csrf();
     // end lesson
     Ok(Ok(Redirect::to("/account")))
@@ -243,7 +243,7 @@ async fn login(page: Page<'_>, form: CheckedForm<Credentials>, gate: LoginGate<'
         return wait_page(&page, "login", wait, &f.username, why, next).await;
     }
     // lesson: login
-    auth::log_in(&page.session, &page.cookies.keys, &user, f.remember).await?;
+    auth::log_in(&page.session, &page.jar.config().keys, &user, f.remember).await?;
     page.renew_csrf();
     // end lesson
     Ok(Ok(Redirect::to(safe_next(f.next.as_deref()).to_string())))

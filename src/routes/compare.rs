@@ -9,7 +9,7 @@
 
 use crate::html::Html;
 use rocket::form::{FromForm, FromFormField};
-use rocket::http::{CookieJar, Status};
+use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::response::Redirect;
 use rocket::serde::json::Json;
@@ -23,6 +23,7 @@ use crate::csrf::{self, CheckedForm, NoFields};
 use crate::db::Db;
 use crate::error::AppError;
 use crate::humanize;
+use crate::lab::Lab;
 use crate::page::Page;
 use crate::routes::color::{parse_color, COLOR};
 use crate::routes::inspector::{inspect, Usage};
@@ -107,9 +108,9 @@ const UNREACHABLE: &str = "database-unreachable";
 /// mode (as `/session.json`), plus `user` (the logged-in name or `null`) and `available`. A store
 /// that cannot be reached (server mode in an outage) gives `available: false` and its `reason`
 /// instead of failing the page, so the other column still shows.
-async fn column(session: &Session<'_>, seen: &Seen, db: &Db) -> Result<Value, AppError> {
-    let cookies = session.cookies();
-    let sent = seen.value(cookies.session);
+async fn column(session: &Session<'_>, seen: &Seen, db: &Db, lab: &Lab) -> Result<Value, AppError> {
+    let name = session.cookie_name();
+    let sent = seen.value(name);
     match inspect(session, sent).await {
         Ok(mut view) => {
             view["user"] = json!(session.get::<String>(auth::keys::USERNAME).await?);
@@ -118,10 +119,13 @@ async fn column(session: &Session<'_>, seen: &Seen, db: &Db) -> Result<Value, Ap
             Ok(view)
         }
         Err(SessionError::Store(StoreError::Unavailable(why))) => {
-            rocket::warn!("compare: the {} store is unavailable: {why}", cookies.mode);
-            let why = if session.lab().cut {
+            rocket::warn!(
+                "compare: the {} store is unavailable: {why}",
+                session.mode()
+            );
+            let why = if lab.cut {
                 "the outage lab has cut this browser off from PostgreSQL".to_string()
-            } else if session.lab().class.cut_until.is_some() {
+            } else if lab.class.cut_until.is_some() {
                 "the teacher's class-wide outage has cut every browser off from PostgreSQL"
                     .to_string()
             } else {
@@ -133,13 +137,13 @@ async fn column(session: &Session<'_>, seen: &Seen, db: &Db) -> Result<Value, Ap
             // What the browser sent still came; what it points to cannot be read.
             let cookie = sent.map(|value| {
                 json!({
-                    "name": cookies.session,
+                    "name": name,
                     "value": value,
-                    "bytes": browser_size(cookies.session, value),
+                    "bytes": browser_size(name, value),
                 })
             });
             Ok(json!({
-                "mode": cookies.mode.as_str(),
+                "mode": session.mode().as_str(),
                 "available": false,
                 "reason": UNREACHABLE,
                 "reason_why": why,
@@ -162,18 +166,19 @@ async fn column_view(
     session: &Session<'_>,
     seen: &Seen,
     db: &Db,
+    lab: &Lab,
     this_app: bool,
 ) -> Result<Value, AppError> {
-    let mut view = column(session, seen, db).await?;
-    let cookies = session.cookies();
+    let mut view = column(session, seen, db, lab).await?;
+    let name = session.cookie_name();
     let layer = session.layer();
     view["this_app"] = json!(this_app);
-    view["cookie_name"] = json!(cookies.session);
+    view["cookie_name"] = json!(name);
     view["stores_rows"] = json!(layer.keeps_sessions());
     view["cookie_limit"] = json!(COOKIE_LIMIT);
     // Where the meter turns to a warning: the last tenth before browsers drop the cookie.
     view["cookie_high"] = json!(COOKIE_LIMIT * 9 / 10);
-    if let Some(value) = seen.value(cookies.session) {
+    if let Some(value) = seen.value(name) {
         view["cookie_start"] = json!(start_of(value, VALUE_START));
     }
     if view["available"] != true {
@@ -221,9 +226,10 @@ async fn show(
     error: Option<String>,
 ) -> Result<Html, AppError> {
     // Both columns load at once: in an outage the waits overlap instead of adding up.
-    let (own, other) = tokio::join!(column_view(&page.session, seen, db, true), async {
+    let lab = page.lab;
+    let (own, other) = tokio::join!(column_view(&page.session, seen, db, lab, true), async {
         match &sibling.0 {
-            Some(other) => Some(column_view(other, seen, db, false).await),
+            Some(other) => Some(column_view(other, seen, db, lab, false).await),
             None => None,
         }
     });
@@ -233,7 +239,7 @@ async fn show(
     let who_unknown = (own["available"] != true).then(|| {
         format!(
             "Login state unknown: {} mode cannot load its session",
-            page.cookies.mode
+            page.jar.mode()
         )
     });
     let mut columns: Vec<Value> = std::iter::once(own).chain(other).collect();
@@ -306,10 +312,11 @@ async fn compare_json(
     sibling: SiblingSession<'_>,
     seen: Seen,
     db: &Db,
+    lab: &Lab,
 ) -> Result<Json<Value>, AppError> {
-    let (own, other) = tokio::join!(column(&session, &seen, db), async {
+    let (own, other) = tokio::join!(column(&session, &seen, db, lab), async {
         match &sibling.0 {
-            Some(other) => Some(column(other, &seen, db).await),
+            Some(other) => Some(column(other, &seen, db, lab).await),
             None => None,
         }
     });
@@ -357,7 +364,7 @@ async fn set_color_in_both(
             Err(SessionError::TooLarge { what, bytes, limit }) => {
                 let why = format!(
                     "Refused in {}: {}. Nothing changed in either mode.",
-                    session.cookies().session,
+                    session.cookie_name(),
                     what.describe(bytes, limit)
                 );
                 return refused(&page, &sibling, &seen, db, Status::PayloadTooLarge, why).await;
@@ -402,7 +409,7 @@ async fn add_note_to_both(
                 let why = format!(
                     "Refused in {}: with this note {}. Nothing changed in either mode — the \
                      server-mode cookie, only an id, would not have grown at all.",
-                    session.cookies().session,
+                    session.cookie_name(),
                     what.describe(bytes, limit)
                 );
                 return refused(&page, &sibling, &seen, db, Status::PayloadTooLarge, why).await;
@@ -426,8 +433,8 @@ impl Side {
     fn includes(self, session: &Session<'_>) -> bool {
         match self {
             Side::Both => true,
-            Side::Server => session.cookies().mode.as_str() == "server",
-            Side::Cookie => session.cookies().mode.as_str() == "cookie",
+            Side::Server => session.mode() == crate::settings::Mode::Server,
+            Side::Cookie => session.mode() == crate::settings::Mode::Cookie,
         }
     }
 }
@@ -451,7 +458,6 @@ async fn log_in_both(
     sibling: SiblingSession<'_>,
     seen: Seen,
     db: &Db,
-    jar: &CookieJar<'_>,
     form: CheckedForm<Credentials>,
     gate: LoginGate<'_>,
 ) -> Answer {
@@ -483,10 +489,10 @@ async fn log_in_both(
     let side = f.side;
     for session in cookie_first(&page.session, &sibling) {
         if side.includes(session) {
-            auth::log_in(session, &page.cookies.keys, &user, f.remember).await?;
+            auth::log_in(session, &page.jar.config().keys, &user, f.remember).await?;
         }
     }
-    renew_csrf(&page, &sibling, jar, side);
+    renew_csrf(&page, &sibling, side);
     Ok(Ok(Redirect::to("/compare")))
 }
 
@@ -501,7 +507,6 @@ struct LogoutForm {
 async fn log_out_both(
     page: Page<'_>,
     sibling: SiblingSession<'_>,
-    jar: &CookieJar<'_>,
     form: CheckedForm<LogoutForm>,
 ) -> Result<Redirect, AppError> {
     let side = form.0.side;
@@ -510,7 +515,7 @@ async fn log_out_both(
             session.flush().await?;
         }
     }
-    renew_csrf(&page, &sibling, jar, side);
+    renew_csrf(&page, &sibling, side);
     Ok(Redirect::to("/compare"))
 }
 
@@ -532,7 +537,7 @@ async fn forget_both_cookies(
 
 /// What deleting a mode's session cookie leaves behind, for the report.
 fn forget_note(session: &Session<'_>) -> String {
-    let name = session.cookies().session;
+    let name = session.cookie_name();
     if session.layer().keeps_sessions() {
         format!(
             "Told your browser to delete {name}. Nothing else happened: the session's row stays in \
@@ -550,12 +555,12 @@ fn forget_note(session: &Session<'_>) -> String {
 
 /// Login and logout renew the CSRF token (forms shown before no longer post) in each app whose
 /// session they changed.
-fn renew_csrf(page: &Page<'_>, sibling: &SiblingSession<'_>, jar: &CookieJar<'_>, side: Side) {
+fn renew_csrf(page: &Page<'_>, sibling: &SiblingSession<'_>, side: Side) {
     if side.includes(&page.session) {
         page.renew_csrf();
     }
     if let Some(other) = sibling.0.as_ref().filter(|s| side.includes(s)) {
-        csrf::renew(jar, other.cookies());
+        csrf::renew(other.jar());
     }
 }
 

@@ -8,13 +8,13 @@
 
 use rocket::form::FromForm;
 use rocket::http::{Header, Status};
-use rocket::response::{self, Responder};
+use rocket::response::{self, Redirect, Responder};
 use rocket::serde::json::Json;
-use rocket::{get, post, Request, State};
+use rocket::{get, post, Request};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
-use crate::cookies::CookieConfig;
+use crate::cookies::{Jar, Kind, Lifetime};
 use crate::csrf::{CheckedForm, NoFields};
 use crate::error::AppError;
 use crate::exercises::board::{board, keep, Board};
@@ -111,7 +111,7 @@ async fn exercises_page(
     did: Option<&str>,
     id: Option<&str>,
 ) -> Result<NoStore<Html>, AppError> {
-    let mode = page.cookies.mode;
+    let mode = page.jar.mode();
     let board = board(&learner).await;
     let state = learner.cell().get();
     let list: Vec<Value> = EXERCISES
@@ -119,11 +119,7 @@ async fn exercises_page(
         .map(|e| exercise_view(e, &board, state.as_ref(), mode))
         .collect();
     let all: Vec<&Exercise> = EXERCISES.iter().collect();
-    let plain = learner
-        .request()
-        .cookies()
-        .get(page.cookies.exercise_plain)
-        .map(|c| c.value().to_string());
+    let plain = page.jar.value(Kind::ExercisePlain);
     let html = page
         .render(
             "exercises",
@@ -135,9 +131,9 @@ async fn exercises_page(
                 "offline": board.offline,
                 "pending": state.as_ref().map_or(0, |s| s.pending.len()),
                 "happened": what_happened(did, id, &board, mode),
-                "plain_name": page.cookies.exercise_plain,
-                "plain_user": plain.as_deref().and_then(detect::plain_user),
-                "learner_cookie": page.cookies.learner,
+                "plain_name": page.jar.name(Kind::ExercisePlain),
+                "plain_user": plain.and_then(detect::plain_user),
+                "learner_cookie": page.jar.name(Kind::Learner),
             }),
         )
         .await?;
@@ -145,16 +141,13 @@ async fn exercises_page(
 }
 
 #[get("/exercises.json")]
-async fn exercises_json(
-    learner: Learner<'_>,
-    cookies: &State<CookieConfig>,
-) -> NoStore<Json<Value>> {
+async fn exercises_json(learner: Learner<'_>, jar: Jar<'_>) -> NoStore<Json<Value>> {
     let board = board(&learner).await;
     let state = learner.cell().get();
     let list: Vec<Value> = EXERCISES
         .iter()
         .map(|e| {
-            let v = exercise_view(e, &board, state.as_ref(), cookies.mode);
+            let v = exercise_view(e, &board, state.as_ref(), jar.mode());
             json!({
                 "id": e.id,
                 "title": e.title,
@@ -188,10 +181,10 @@ async fn predict(
     id: &str,
     form: CheckedForm<PredictForm>,
     learner: Learner<'_>,
-    cookies: &State<CookieConfig>,
-) -> Result<SeeOther, (Status, Html)> {
+    jar: Jar<'_>,
+) -> Result<Redirect, (Status, Html)> {
     let e = known(learner.request(), id)?;
-    let mode = cookies.mode;
+    let mode = jar.mode();
     if !e.applies_to(mode) {
         return Err(refuse(
             learner.request(),
@@ -219,11 +212,11 @@ async fn predict(
         }
     };
     let mut arm = Arm::default();
-    let mut extra = Vec::new();
     if e.id == "forge-plain" {
         arm.n = Some(PLAIN_USER);
+        // Plain on purpose: the exercise is to forge it.
         let value = detect::plain_value(PLAIN_USER, "guest");
-        extra.push(cookies.build(cookies.exercise_plain, value));
+        jar.put(Kind::ExercisePlain, value, Lifetime::Browser);
     }
     learner.cell().update(|s| {
         s.armed.insert(arm_key(e.id, mode), arm);
@@ -237,10 +230,10 @@ async fn predict(
         at: OffsetDateTime::now_utc().unix_timestamp(),
     };
     keep(&learner, p).await;
-    Ok(SeeOther::new(
-        format!("/exercises?did=predict&id={}#{}", e.id, e.id),
-        extra,
-    ))
+    Ok(Redirect::to(format!(
+        "/exercises?did=predict&id={}#{}",
+        e.id, e.id
+    )))
 }
 
 /// One more hint; the second also opens the full answer.
@@ -249,24 +242,24 @@ async fn hint(
     id: &str,
     _form: CheckedForm<NoFields>,
     learner: Learner<'_>,
-    cookies: &State<CookieConfig>,
-) -> Result<SeeOther, (Status, Html)> {
+    jar: Jar<'_>,
+) -> Result<Redirect, (Status, Html)> {
     let e = known(learner.request(), id)?;
     // A learner asking for a hint is one from now on.
     learner.cell().update(|_| ());
     let p = Pending {
         exercise: e.id.to_string(),
-        mode: cookies.mode.as_str().to_string(),
+        mode: jar.mode().as_str().to_string(),
         prediction: None,
         hint: true,
         evidence: None,
         at: OffsetDateTime::now_utc().unix_timestamp(),
     };
     keep(&learner, p).await;
-    Ok(SeeOther::new(
-        format!("/exercises?did=hint&id={}#{}", e.id, e.id),
-        Vec::new(),
-    ))
+    Ok(Redirect::to(format!(
+        "/exercises?did=hint&id={}#{}",
+        e.id, e.id
+    )))
 }
 
 fn known(req: &Request<'_>, id: &str) -> Result<&'static Exercise, (Status, Html)> {
@@ -284,29 +277,6 @@ fn refuse(req: &Request<'_>, status: Status, why: String) -> (Status, Html) {
         status,
         Html::render("error", crate::error_page::context(req, status, Some(why))),
     )
-}
-
-/// A 303 to a page of the exercises, with cookies of its own written as raw `Set-Cookie`
-/// headers (base64 values kept byte for byte, as the session fairing writes them).
-pub struct SeeOther {
-    to: String,
-    cookies: Vec<rocket::http::Cookie<'static>>,
-}
-
-impl SeeOther {
-    fn new(to: String, cookies: Vec<rocket::http::Cookie<'static>>) -> SeeOther {
-        SeeOther { to, cookies }
-    }
-}
-
-impl<'r> Responder<'r, 'static> for SeeOther {
-    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        let mut res = rocket::response::Redirect::to(self.to).respond_to(req)?;
-        for c in self.cookies {
-            res.adjoin_header(Header::new("Set-Cookie", c.to_string()));
-        }
-        Ok(res)
-    }
 }
 
 /// Progress is this browser's own: never cached.

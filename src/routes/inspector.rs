@@ -10,14 +10,15 @@ use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::cookies::{CookieConfig, COOKIE_LIMIT};
+use rocket::response::Redirect;
+
+use crate::cookies::{Jar, Kind, COOKIE_LIMIT};
 use crate::csrf::CheckedForm;
 use crate::error::AppError;
 use crate::humanize;
 use crate::lab::Lab;
 use crate::page::Page;
-use crate::routes::labs::RedirectWithCookies;
-use crate::session::layer::data_bytes;
+use crate::report::words;
 use crate::session::{Session, SessionError};
 use crate::settings::Settings;
 
@@ -29,11 +30,7 @@ impl<'r> FromRequest<'r> for SentCookie {
     type Error = std::convert::Infallible;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        let name = req
-            .rocket()
-            .state::<CookieConfig>()
-            .map(|c| c.session)
-            .unwrap_or("");
+        let name = Jar::of(req).map_or("", |jar| jar.name(Kind::Session(jar.mode())));
         let value = req
             .headers()
             .get("Cookie")
@@ -111,7 +108,7 @@ impl Usage {
         if layer.keeps_sessions() {
             let record = session.record().await?;
             let bytes = match &record {
-                Some(r) => data_bytes(r).map_err(|source| SessionError::Type {
+                Some(r) => r.data_bytes().map_err(|source| SessionError::Type {
                     key: String::new(),
                     source,
                 })?,
@@ -123,7 +120,7 @@ impl Usage {
                 limit: Usage::limit_of(session),
             })
         } else {
-            let name = session.cookies().session;
+            let name = session.jar().name(layer.cookie_kind());
             Ok(Usage {
                 what: "cookie",
                 bytes: sent.map_or(0, |value| name.len() + value.len()),
@@ -166,16 +163,14 @@ impl Usage {
 /// [`SessionError::Store`] when the store cannot be reached.
 pub async fn inspect(session: &Session<'_>, sent: Option<&str>) -> Result<Value, SessionError> {
     let layer = session.layer();
-    let cookies = session.cookies();
+    let name = session.jar().name(layer.cookie_kind());
     // lesson: inspector
     let record = session.record().await?;
     let refused = session.refusal().await?;
     // end lesson
     // The value came as the browser stores it (percent-encoded), so its size is the browser's.
-    let cookie = sent.map(|value| {
-        let name = cookies.session;
-        json!({ "name": name, "value": value, "bytes": name.len() + value.len() })
-    });
+    let cookie = sent
+        .map(|value| json!({ "name": name, "value": value, "bytes": name.len() + value.len() }));
     let usage = Usage::of(session, sent).await?;
     let deadlines = record.as_ref().map(|r| layer.deadlines(r));
     // Where the store keeps sessions, the inspector shows the row as the table holds it.
@@ -200,14 +195,14 @@ pub async fn inspect(session: &Session<'_>, sent: Option<&str>) -> Result<Value,
     // This browser's clock: the countdowns run on it, fast-forwarded or not.
     let now = session.clock_now();
     Ok(json!({
-        "mode": cookies.mode.as_str(),
+        "mode": layer.mode().as_str(),
         "cookie": cookie,
         "data": record.as_ref().map(|r| r.data.clone()).unwrap_or_default(),
         "user_id": record.as_ref().and_then(|r| r.user_id),
         "refused": refused.map(|r| r.as_str()),
         "revocation": layer.revocation().map(|r| r.as_str()),
-        "refused_why": refused.map(|r| r.in_words()),
-        "anatomy": sent.map(|v| anatomy(cookies.session, v)),
+        "refused_why": refused.map(words::refusal),
+        "anatomy": sent.map(|v| anatomy(name, v)),
         "expires_at": deadlines.map(|d| rfc3339(d.expires_at())),
         "idle_expires_at": deadlines.map(|d| rfc3339(d.idle)),
         "absolute_expires_at": deadlines.map(|d| rfc3339(d.absolute)),
@@ -276,7 +271,7 @@ async fn inspector_page(
         );
         v.insert("idle_timeout".into(), json!(settings.idle_timeout));
         v.insert("absolute_timeout".into(), json!(settings.absolute_timeout));
-        v.insert("clock_offset".into(), json!(page.session.lab().offset));
+        v.insert("clock_offset".into(), json!(page.lab.offset));
     }
     page.render("inspector", view).await
 }
@@ -315,10 +310,10 @@ fn step<'v>(seconds: &Option<i64>, reset: bool) -> rocket::form::Result<'v, ()> 
 async fn fast_forward(
     form: CheckedForm<FastForward>,
     lab: &Lab,
-    cookies: &State<CookieConfig>,
+    jar: Jar<'_>,
     settings: &State<Settings>,
     session: Session<'_>,
-) -> RedirectWithCookies {
+) -> Redirect {
     let next = match form.0 {
         FastForward {
             reset: false,
@@ -341,7 +336,8 @@ async fn fast_forward(
             )
         })
         .await;
-    RedirectWithCookies::new("/session", vec![next.cookie(cookies)])
+    next.store(jar);
+    Redirect::to("/session")
 }
 
 pub fn routes() -> Vec<rocket::Route> {

@@ -7,22 +7,22 @@
 
 use crate::html::Html;
 use rocket::form::FromForm;
-use rocket::{get, post, State};
+use rocket::{get, post};
 use serde_json::json;
 
-use crate::cookies::CookieConfig;
+use crate::cookies::{Jar, Kind};
 use crate::csrf::{CheckedForm, CsrfToken};
 use crate::db::Db;
 use crate::lab::Lab;
 use crate::page::LastReport;
 use crate::routes::compare::Seen;
-use crate::routes::labs::RedirectWithCookies;
 use crate::session::Session;
+use rocket::response::Redirect;
 
 #[get("/labs/outage")]
 fn outage_page(
     csrf: CsrfToken,
-    cookies: &State<CookieConfig>,
+    jar: Jar<'_>,
     lab: &Lab,
     db: &Db,
     seen: Seen,
@@ -31,8 +31,8 @@ fn outage_page(
     Html::render(
         "outage",
         json!({
-            "mode": cookies.mode.as_str(),
-            "cookie_name": cookies.session,
+            "mode": jar.mode().as_str(),
+            "cookie_name": jar.name(Kind::Session(jar.mode())),
             // Not `csrf_token`: the layout would read that as "show the login links", and this
             // page does not load the session to know who is logged in.
             "switch_token": csrf.0,
@@ -56,9 +56,9 @@ struct Switch {
 async fn flip(
     form: CheckedForm<Switch>,
     lab: &Lab,
-    cookies: &State<CookieConfig>,
+    jar: Jar<'_>,
     session: Session<'_>,
-) -> RedirectWithCookies {
+) -> Redirect {
     let cut = form.0.cut;
     session
         .note(if cut {
@@ -73,7 +73,8 @@ async fn flip(
         "outage lab: the database is {} for one browser",
         if cut { "cut off" } else { "back" }
     );
-    RedirectWithCookies::new("/labs/outage", vec![lab.with_cut(cut).cookie(cookies)])
+    lab.with_cut(cut).store(jar);
+    Redirect::to("/labs/outage")
 }
 
 pub fn routes() -> Vec<rocket::Route> {

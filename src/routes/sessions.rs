@@ -132,9 +132,9 @@ async fn end_others(
     } else {
         // A connection only on this path: the other one runs its statement through the store.
         // lesson: sessions-epoch
-        let mut conn = page.session.lab().connection(db).await?;
+        let mut conn = page.lab.connection(db).await?;
         let epoch = auth::users::bump_epoch(&mut conn, user.id).await?;
-        page.session.count_statements(1).await;
+        page.session.counted(1, None).await;
         page.session.insert(keys::SESSION_EPOCH, epoch).await?;
         // end lesson
         page.session

@@ -51,7 +51,7 @@ impl<'r> FromRequest<'r> for Teacher {
         let checked = class::is_teacher(&mut conn, user.id).await;
         // Login state, like the `User` guard's own read of `users`: counted in `Session-Trace`.
         if let Outcome::Success(session) = req.guard::<Session<'_>>().await {
-            session.count_statements(1).await;
+            session.counted(1, None).await;
         }
         match checked {
             Ok(true) => Outcome::Success(Teacher(user)),

@@ -1,78 +1,20 @@
-//! Deleting what has expired: server mode's `sessions` rows and, with cookie mode's deny-list,
-//! `revoked_sessions` entries. Expired entries are never used (loads check their deadlines); this
-//! only keeps them from piling up.
+//! Sweeping what has expired from a store that keeps it until swept (server mode's `sessions`
+//! rows; cookie mode's deny-list). Expired entries are never used (loads check their deadlines);
+//! this only keeps them from piling up. A store that expires its own entries needs no task.
 
 use std::sync::Arc;
 
 use rocket::fairing::AdHoc;
-use sqlx::PgPool;
-use time::OffsetDateTime;
 
+use super::store::SessionStore;
 use crate::clock::Clock;
 
-/// Rows per statement, so no statement holds its locks for long.
-pub const BATCH: i64 = 1000;
-
-/// A table the cleanup sweeps.
-#[derive(Debug, Clone, Copy)]
-pub enum Sweep {
-    /// Server mode's sessions past their deadline.
-    Sessions,
-    /// Cookie mode's deny-list entries past the last moment a copy could have been valid.
-    RevokedSessions,
-}
-
-impl Sweep {
-    /// `SKIP LOCKED` lets two instances clean at once without waiting on each other.
-    fn sql(self) -> &'static str {
-        match self {
-            Sweep::Sessions => {
-                "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions \
-                 WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)"
-            }
-            Sweep::RevokedSessions => {
-                "DELETE FROM revoked_sessions WHERE id IN (SELECT id FROM revoked_sessions \
-                 WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)"
-            }
-        }
-    }
-
-    fn what(self) -> &'static str {
-        match self {
-            Sweep::Sessions => "expired sessions",
-            Sweep::RevokedSessions => "expired deny-list entries",
-        }
-    }
-}
-
-/// Deletes what `sweep` names that expired by `now`, `batch` rows per statement, and returns how
-/// many went.
-///
-/// # Errors
-/// The database's error; rows already deleted stay deleted.
-pub async fn delete_expired(
-    pool: &PgPool,
-    sweep: Sweep,
-    now: OffsetDateTime,
-    batch: i64,
-) -> Result<u64, sqlx::Error> {
-    let mut total = 0;
-    loop {
-        let deleted = sqlx::query(sweep.sql())
-            .bind(now)
-            .bind(batch)
-            .execute(pool)
-            .await?
-            .rows_affected();
-        total += deleted;
-        if deleted < batch.unsigned_abs() {
-            return Ok(total);
-        }
-    }
-}
-
-/// A task that sweeps every `interval` until the app shuts down.
-pub fn task(sweep: Sweep, pool: PgPool, clock: Arc<Clock>, interval: std::time::Duration) -> AdHoc {
+/// A task that sweeps `store` every `interval` until the app shuts down.
+pub fn task(
+    store: Arc<dyn SessionStore>,
+    clock: Arc<Clock>,
+    interval: std::time::Duration,
+) -> AdHoc {
     AdHoc::on_liftoff("Session cleanup", move |rocket| {
         let mut shutdown = rocket.shutdown();
         Box::pin(async move {
@@ -84,9 +26,9 @@ pub fn task(sweep: Sweep, pool: PgPool, clock: Arc<Clock>, interval: std::time::
                         _ = ticks.tick() => {}
                         _ = &mut shutdown => return,
                     }
-                    match delete_expired(&pool, sweep, clock.now(), BATCH).await {
+                    match store.sweep(clock.now()).await {
                         Ok(0) => {}
-                        Ok(n) => rocket::info!("session cleanup: removed {n} {}", sweep.what()),
+                        Ok(n) => rocket::info!("session cleanup: removed {n} expired entries"),
                         Err(e) => rocket::warn!("session cleanup failed, will retry: {e}"),
                     }
                 }

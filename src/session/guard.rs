@@ -1,11 +1,11 @@
-//! `Session`, the request guard handlers use — the same in both modes.
+//! `Session`, the request guard handlers use — the same whatever store runs.
 //!
-//! Creating it costs nothing: no cookie is opened and no query runs until the handler first asks
-//! for something (lazy load). Reads and writes go to an in-memory copy; each write re-seals the
-//! cookie at once, so a handler learns of an oversized session while it can still answer 413.
-//! What the request leaves behind is persisted once, after the handler, by the fairing.
+//! Creating it costs nothing: no cookie is opened and no store is asked until the handler first
+//! asks for something (lazy load). Reads and writes go to an in-memory copy; each write re-seals
+//! the cookie at once, so a handler learns of an oversized session while it can still answer 413.
+//! What the request leaves behind is stored once, after the handler ([`super::finish`]).
 
-use rocket::http::{CookieJar, Status};
+use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome};
 use rocket::Request;
 use serde::de::DeserializeOwned;
@@ -13,22 +13,21 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use tokio::sync::MutexGuard;
 
-use super::layer::{attributes_change, Inner, Opened, Outgoing, RequestState, SessionLayer};
-use super::report::{self, Report};
-use super::store::{Record, Refusal, SessionSummary};
+use super::layer::{Conditions, Opened, SessionLayer};
+use super::record::{Record, Refusal};
+use super::state::{Filed, Inner, Outgoing, RequestState};
+use super::store::SessionStore;
+use super::summary::Summary;
 use super::SessionError;
-use crate::cookies::CookieConfig;
-use crate::lab::Lab;
+use crate::cookies::Jar;
 
 /// The request guard handlers use. Cheap to create: nothing happens until it is used.
 pub struct Session<'r> {
-    layer: &'r SessionLayer,
-    cookies: &'r CookieConfig,
-    state: &'r RequestState,
-    jar: &'r CookieJar<'r>,
+    pub(super) layer: &'r SessionLayer,
+    pub(super) jar: Jar<'r>,
+    pub(super) state: &'r RequestState,
     user_agent: Option<&'r str>,
-    /// This browser's labs: its clock offset for deadline checks, its outage switch.
-    lab: &'r Lab,
+    pub(super) conditions: Conditions,
 }
 
 #[rocket::async_trait]
@@ -36,17 +35,8 @@ impl<'r> FromRequest<'r> for Session<'r> {
     type Error = &'static str;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        let rocket = req.rocket();
-        match (
-            rocket.state::<SessionLayer>(),
-            rocket.state::<CookieConfig>(),
-        ) {
-            (Some(layer), Some(cookies)) => Outcome::Success(Session::assemble(
-                req,
-                layer,
-                cookies,
-                req.local_cache(RequestState::default),
-            )),
+        match (req.rocket().state::<SessionLayer>(), Jar::of(req)) {
+            (Some(layer), Some(jar)) => Outcome::Success(Session::of(req, layer, jar)),
             _ => Outcome::Error((
                 Status::InternalServerError,
                 "the session layer is not attached",
@@ -56,53 +46,70 @@ impl<'r> FromRequest<'r> for Session<'r> {
 }
 
 impl<'r> Session<'r> {
+    /// This request's session in `layer`'s mode, its bookkeeping the one its guards share.
+    pub fn of(req: &'r Request<'_>, layer: &'r SessionLayer, jar: Jar<'r>) -> Session<'r> {
+        Session::assemble(req, layer, jar, req.local_cache(RequestState::default))
+    }
+
     /// A session of `layer`'s mode for this request, its bookkeeping in `state` (this app's own,
     /// or the sibling's in `--mode both`).
     pub(super) fn assemble(
         req: &'r Request<'_>,
         layer: &'r SessionLayer,
-        cookies: &'r CookieConfig,
+        jar: Jar<'r>,
         state: &'r RequestState,
     ) -> Session<'r> {
         Session {
             layer,
-            cookies,
+            jar: jar.for_mode(layer.mode()),
             state,
-            jar: req.cookies(),
             user_agent: req.headers().get_one("User-Agent"),
-            lab: Lab::of(req),
+            conditions: layer.conditions(req),
         }
-    }
-
-    /// This browser's labs (its fast-forwarded clock, its outage switch).
-    pub fn lab(&self) -> &'r Lab {
-        self.lab
-    }
-
-    /// What this browser's clock says: real time plus its lab offset. For deadline checks and
-    /// the countdowns pages show, never for a time that is stored.
-    pub fn clock_now(&self) -> OffsetDateTime {
-        self.lab.now(self.layer.now())
     }
 
     pub fn layer(&self) -> &'r SessionLayer {
         self.layer
     }
 
-    /// The cookies of this session's mode (its names, its key).
-    pub fn cookies(&self) -> &'r CookieConfig {
-        self.cookies
+    /// The session cookie's name in this session's mode.
+    pub fn cookie_name(&self) -> &'static str {
+        self.jar.name(self.layer.cookie_kind())
+    }
+
+    pub fn mode(&self) -> crate::settings::Mode {
+        self.layer.mode()
+    }
+
+    /// This request's cookies, in this session's mode.
+    pub fn jar(&self) -> Jar<'r> {
+        self.jar
+    }
+
+    /// What this browser's clock says: real time plus its lab offset. For deadline checks and
+    /// the countdowns pages show, never for a time that is stored.
+    pub fn clock_now(&self) -> OffsetDateTime {
+        self.browser_time(self.layer.now())
+    }
+
+    /// The store's backend is cut off for this browser (its outage lab, or its class's).
+    pub fn is_cut(&self) -> bool {
+        self.conditions.cut
+    }
+
+    fn browser_time(&self, real: OffsetDateTime) -> OffsetDateTime {
+        real.saturating_add(time::Duration::seconds(self.conditions.offset))
     }
 
     /// The value under `key`, or `None` when absent. Costs the session's load on first use: one
     /// `SELECT` by primary key in server mode, a decryption in cookie mode.
     ///
     /// # Errors
-    /// [`SessionError::Type`] when the value is not a `T`; [`SessionError::Store`] when server
-    /// mode cannot reach PostgreSQL.
+    /// [`SessionError::Type`] when the value is not a `T`; [`SessionError::Store`] when the
+    /// store cannot be reached.
     pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
         let inner = self.loaded().await?;
-        match inner.current.as_ref().and_then(|r| r.data.get(key)) {
+        match inner.current_record().and_then(|r| r.data.get(key)) {
             None => Ok(None),
             Some(value) => T::deserialize(value)
                 .map(Some)
@@ -114,8 +121,8 @@ impl<'r> Session<'r> {
     }
 
     /// Sets `key`. Re-seals the cookie at once (cookie mode: the whole map; server mode: only for
-    /// a new session), and the fairing makes one write after the handler (server mode: an
-    /// `INSERT` or `UPDATE`).
+    /// a new session), and one write follows after the handler (server mode: an `INSERT` or
+    /// `UPDATE`).
     ///
     /// # Errors
     /// [`SessionError::TooLarge`] (nothing changed), [`SessionError::Store`].
@@ -168,18 +175,18 @@ impl<'r> Session<'r> {
     /// [`SessionError::Store`].
     pub async fn flush(&self) -> Result<(), SessionError> {
         let mut inner = self.loaded().await?;
-        self.replace(&mut inner, None)
+        self.replace(&mut inner, None, false)
     }
 
     /// Logs this session in as `user_id` under a new identity (OWASP: renew the session id on
     /// any privilege change), which also restarts the absolute deadline. The data is kept for the
     /// same user or an anonymous session; another user's session starts empty. Server mode moves
     /// the row to a new id in one statement (`DELETE` + `INSERT`); cookie mode seals a new cookie.
+    /// `entries` are stored with the login in the same change, so a login that would pass a
+    /// size limit is refused whole (413) rather than saved half-done.
     ///
     /// # Errors
     /// [`SessionError::TooLarge`], [`SessionError::Store`].
-    /// `entries` are stored with the login in the same change, so a login that would pass a
-    /// size limit is refused whole (413) rather than saved half-done.
     pub async fn log_in(
         &self,
         user_id: i64,
@@ -189,11 +196,12 @@ impl<'r> Session<'r> {
         let now = self.layer.now();
         let mut inner = self.loaded().await?;
         // lesson: login-new-id
-        let mut next = match inner.current.clone() {
-            Some(r) if r.user_id.is_none_or(|id| id == user_id) => r,
+        let mut next = match inner.current_record() {
+            Some(r) if r.user_id.is_none_or(|id| id == user_id) => r.clone(),
             _ => self.new_record(now),
         };
-        next.id = self.layer.store().new_id();
+        // A new key: the store files the session anew, and the old key dies with the write.
+        let renew = true;
         // end lesson
         next.user_id = Some(user_id);
         next.remember = remember;
@@ -202,7 +210,7 @@ impl<'r> Session<'r> {
         for (key, value) in entries {
             next.data.insert(key.to_string(), value);
         }
-        self.replace(&mut inner, Some(next))
+        self.replace(&mut inner, Some(next), renew)
     }
 
     /// The account this session is logged in as, if any (not yet checked against `users`: the
@@ -214,8 +222,7 @@ impl<'r> Session<'r> {
         Ok(self
             .loaded()
             .await?
-            .current
-            .as_ref()
+            .current_record()
             .and_then(|r| r.user_id))
     }
 
@@ -228,59 +235,41 @@ impl<'r> Session<'r> {
         let mut inner = self.loaded().await?;
         rocket::info!(
             "session: refusing a {} cookie: {}",
-            self.cookies.session,
+            self.jar.name(self.layer.cookie_kind()),
             why.as_str()
         );
         inner.refused = Some(why);
-        self.replace(&mut inner, None)
-    }
-
-    /// Tells the browser to drop its session cookie, as "Delete" in devtools' Cookies panel
-    /// does, and changes nothing stored: server mode's row stays, orphaned until it expires.
-    /// The fairing writes the removal, and `Session-Trace` says `save=delete`.
-    pub async fn forget_cookie(&self) {
-        let mut inner = self.state.inner.lock().await;
-        inner.accessed = true;
-        inner.outgoing = Outgoing::Remove;
-    }
-
-    /// Sets the browser's session cookie to `value` byte for byte, without opening it: the
-    /// replay lab's "put back". The next request opens it as any cookie it carries. The fairing
-    /// writes it with the session cookie's attributes, and `Session-Trace` says `save=write`.
-    pub async fn adopt_cookie(&self, value: String) {
-        let mut inner = self.state.inner.lock().await;
-        inner.accessed = true;
-        inner.outgoing = Outgoing::Set(self.cookies.build(self.cookies.session, value));
+        self.replace(&mut inner, None, false)
     }
 
     /// Adds a sentence to this request's report ("what just happened"), e.g. what a sign-out
-    /// did. Costs nothing: the report travels in its own cookie, never in the session.
+    /// did. Costs nothing: the report is never part of the session.
     pub async fn note(&self, text: impl Into<String>) {
         self.state.inner.lock().await.notes.push(text.into());
     }
 
     /// What this request has done to the session so far, for the page's own report.
-    pub async fn report(&self, request: String) -> Report {
+    pub async fn summary(&self) -> Summary {
         let inner = self.state.inner.lock().await;
-        report::draft(&inner, request, self.cookies, self.layer)
-    }
-
-    /// Records that a revocation check of the app's passed (`checked=epoch` in `Session-Trace`).
-    pub async fn passed_check(&self, check: &'static str) {
-        self.state.inner.lock().await.statements.checked = Some(check);
+        Summary::of(&inner, self.layer, self.jar.name(self.layer.cookie_kind()))
     }
 
     /// Counts SQL statements the app ran for this request's login state (the user lookup, the
-    /// epoch read), so `Session-Trace`'s `queries` tells the whole cost.
-    pub async fn count_statements(&self, n: u32) {
-        self.state.inner.lock().await.statements.add(n);
+    /// epoch read), and the revocation check that passed, so `Session-Trace` tells the whole cost.
+    pub async fn counted(&self, statements: u32, checked: Option<&'static str>) {
+        let mut inner = self.state.inner.lock().await;
+        inner.trips.sql += statements;
+        if checked.is_some() {
+            inner.checked = checked;
+        }
     }
 
     pub async fn is_empty(&self) -> Result<bool, SessionError> {
         Ok(self.loaded().await?.current.is_none())
     }
 
-    /// Server mode's row id (the credential the cookie carries), without copying the session.
+    /// The session's random id, where its store names it one (server mode's row id, the
+    /// credential the cookie carries).
     ///
     /// # Errors
     /// [`SessionError::Store`].
@@ -288,8 +277,7 @@ impl<'r> Session<'r> {
         Ok(self
             .loaded()
             .await?
-            .current
-            .as_ref()
+            .current_record()
             .and_then(|r| r.id.clone()))
     }
 
@@ -298,7 +286,7 @@ impl<'r> Session<'r> {
     /// # Errors
     /// [`SessionError::Store`].
     pub async fn record(&self) -> Result<Option<Record>, SessionError> {
-        Ok(self.loaded().await?.current.clone())
+        Ok(self.loaded().await?.current_record().cloned())
     }
 
     /// Why the browser's cookie was refused, if it was.
@@ -309,86 +297,29 @@ impl<'r> Session<'r> {
         Ok(self.loaded().await?.refused)
     }
 
-    /// Whether this mode can list and end a user's sessions from the server.
-    pub fn can_end_sessions_remotely(&self) -> bool {
-        self.layer.user_sessions().is_some()
-    }
-
-    /// The user's live sessions (one statement), or `None` where the store keeps none.
+    /// What a session cookie's value (as a browser would send it) opens to now, on this browser's
+    /// clock: the steps a request takes, without the request and without keeping anything. Its
+    /// round trips count in this request's figures, and are returned. The labs use it to show
+    /// what a copied or tampered cookie would get.
     ///
     /// # Errors
-    /// [`SessionError::Store`].
-    pub async fn list_user_sessions(
-        &self,
-        user_id: i64,
-    ) -> Result<Option<Vec<SessionSummary>>, SessionError> {
-        let Some(sessions) = self.layer.user_sessions() else {
-            return Ok(None);
-        };
-        let now = self.clock_now();
-        let mut inner = self.loaded().await?;
-        let current = inner.current.as_ref().and_then(|r| r.id.clone());
-        let list = sessions
-            .list(user_id, current.as_deref(), now, &mut inner.statements)
-            .await?;
-        Ok(Some(list))
-    }
-
-    /// Ends one of the user's sessions by its handle (one `DELETE`); if it was this one, this
-    /// session ends too. Returns whether a session ended, or `None` where the store keeps none.
-    ///
-    /// # Errors
-    /// [`SessionError::Store`].
-    pub async fn end_user_session(
-        &self,
-        user_id: i64,
-        handle: i64,
-    ) -> Result<Option<Ended>, SessionError> {
-        let Some(sessions) = self.layer.user_sessions() else {
-            return Ok(None);
-        };
-        let mut inner = self.loaded().await?;
-        let ended = sessions
-            .end_one(user_id, handle, &mut inner.statements)
-            .await?;
-        let this_one =
-            ended.is_some() && ended == inner.current.as_ref().and_then(|r| r.id.clone());
-        if this_one {
-            // Its row is gone already: only the cookie is left to remove.
-            inner.stored = None;
-            self.replace(&mut inner, None)?;
-            return Ok(Some(Ended::ThisOne));
-        }
-        Ok(Some(if ended.is_some() {
-            Ended::Another
-        } else {
-            Ended::None
-        }))
-    }
-
-    /// Ends every other session of the user (one `DELETE`), returning how many ended, or `None`
-    /// where the store keeps none.
-    ///
-    /// # Errors
-    /// [`SessionError::Store`].
-    pub async fn end_other_sessions(&self, user_id: i64) -> Result<Option<u64>, SessionError> {
-        let Some(sessions) = self.layer.user_sessions() else {
-            return Ok(None);
-        };
-        let mut inner = self.loaded().await?;
-        let keep = inner.current.as_ref().and_then(|r| r.id.clone());
-        let n = sessions
-            .end_others(user_id, keep.as_deref(), &mut inner.statements)
-            .await?;
-        Ok(Some(n))
+    /// [`SessionError::Store`] when the store cannot be reached.
+    pub async fn open_value(&self, value: &str) -> Result<(Opened, u32), SessionError> {
+        let store = self.layer.store_for(self.conditions.cut);
+        let opened = self
+            .layer
+            .open(self.jar.config(), value, self.clock_now(), &store)
+            .await;
+        let trips = store.around().trips();
+        self.state.inner.lock().await.trips += trips;
+        Ok((opened?, trips.sql))
     }
 
     /// Locks the request's state, loading the session on first use.
-    async fn loaded(&self) -> Result<MutexGuard<'r, Inner>, SessionError> {
+    pub(super) async fn loaded(&self) -> Result<MutexGuard<'r, Inner>, SessionError> {
         let mut inner = self.state.inner.lock().await;
         inner.accessed = true;
         if !inner.loaded {
-            inner.statements.follow(self.lab);
             self.load(&mut inner).await?;
             inner.loaded = true;
         }
@@ -397,52 +328,67 @@ impl<'r> Session<'r> {
 
     async fn load(&self, inner: &mut Inner) -> Result<(), SessionError> {
         let layer = self.layer;
-        let name = self.cookies.session;
-        let Some(cookie) = self.jar.get(name) else {
+        let kind = layer.cookie_kind();
+        let Some(value) = self.jar.value(kind) else {
             return Ok(());
         };
         inner.cookie_came = true;
         // Real time for what is written (the refresh below); this browser's clock, which the
         // inspector's fast-forward may have moved ahead, for whether the session has ended.
         let now = layer.now();
+        let store = layer.store_for(self.conditions.cut);
         let opened = layer
-            .open(
-                self.cookies,
-                cookie.value(),
-                self.lab.now(now),
-                &mut inner.statements,
-            )
-            .await?;
-        let mut record = match opened {
+            .open(self.jar.config(), value, self.browser_time(now), &store)
+            .await;
+        inner.trips += store.around().trips();
+        let (mut record, key) = match opened? {
             Opened::Found {
                 record,
+                key,
                 with_fallback,
             } => {
                 inner.reseal = with_fallback;
-                record
+                if layer.revocation() == Some(crate::settings::Revocation::Denylist) {
+                    // The store read the deny-list to let this cookie in.
+                    inner.checked = Some("denylist");
+                }
+                (record, key)
             }
             Opened::Refused(why) => {
                 // A cookie came but cannot be used: the request is anonymous and the cookie goes.
-                rocket::info!("session: refusing a {name} cookie: {}", why.as_str());
+                rocket::info!(
+                    "session: refusing a {} cookie: {}",
+                    self.jar.name(kind),
+                    why.as_str()
+                );
                 inner.refused = Some(why);
                 inner.outgoing = Outgoing::Remove;
                 return Ok(());
             }
         };
-        let deadlines = layer.deadlines(&record);
-        inner.stored = Some(record.clone());
-        inner.sent = Some(record.clone());
-        if layer.needs_refresh(&deadlines, now) {
+        let filed = Filed {
+            key: key.clone(),
+            record: record.clone(),
+        };
+        inner.stored = Some(filed.clone());
+        inner.sent = Some(filed);
+        let mut key = key;
+        if layer.needs_refresh(&layer.deadlines(&record), now) {
             let mut refreshed = record.clone();
             refreshed.last_seen = now;
-            if inner.reseal || layer.store().cookie_changes(&record, &refreshed) {
-                // A refresh that no longer fits keeps the old cookie, which works until its deadline.
-                match layer.seal(self.cookies, &refreshed) {
-                    Ok(c) => {
-                        inner.outgoing = Outgoing::Set(c);
-                        inner.sent = Some(refreshed.clone());
+            let refreshed_key = store.key(&mut refreshed, false)?;
+            if inner.reseal || refreshed_key != key {
+                // A refresh that no longer fits keeps the old cookie, which works until its
+                // deadline.
+                match layer.seal(self.jar.config(), &refreshed_key, &refreshed) {
+                    Ok(sealed) => {
+                        inner.outgoing = Outgoing::Set(sealed);
+                        inner.sent = Some(Filed {
+                            key: refreshed_key.clone(),
+                            record: refreshed.clone(),
+                        });
                         inner.reseal = false;
-                        (record, inner.touched) = (refreshed, true);
+                        (record, key, inner.touched) = (refreshed, refreshed_key, true);
                     }
                     Err(e) => rocket::info!("session: not refreshed: {e}"),
                 }
@@ -450,17 +396,15 @@ impl<'r> Session<'r> {
                 (record, inner.touched) = (refreshed, true);
             }
         }
-        inner.current = Some(record);
+        inner.current = Some(Filed { key, record });
         Ok(())
     }
 
     fn new_record(&self, now: OffsetDateTime) -> Record {
-        let mut record = Record::new(
+        Record::new(
             now,
             self.user_agent.map(|ua| ua.chars().take(256).collect()),
-        );
-        record.id = self.layer.store().new_id();
-        record
+        )
     }
 
     /// Applies `edit` to a copy of the session and keeps it only if its cookie can be sent.
@@ -468,20 +412,25 @@ impl<'r> Session<'r> {
         let mut inner = self.loaded().await?;
         let now = self.layer.now();
         let mut next = inner
-            .current
-            .clone()
+            .current_record()
+            .cloned()
             .unwrap_or_else(|| self.new_record(now));
         // The idle deadline moves only by the half-window rule applied at load, not with every
         // write: that keeps `expires_at` (indexed) unchanged on most updates, so PostgreSQL can
         // update the row in place (a HOT update) instead of adding an entry to every index.
         edit(&mut next);
-        self.replace(&mut inner, Some(next))
+        self.replace(&mut inner, Some(next), false)
     }
 
-    /// Makes `next` the request's session and decides the cookie it needs. An empty session is
-    /// no session: its cookie is removed and (server mode) its row deleted.
-    fn replace(&self, inner: &mut Inner, next: Option<Record>) -> Result<(), SessionError> {
-        let Some(next) = next.filter(|r| !r.is_empty()) else {
+    /// Makes `next` the request's session (under a new key with `renew`) and decides the cookie it
+    /// needs. An empty session is no session: its cookie is removed and its stored copy deleted.
+    pub(super) fn replace(
+        &self,
+        inner: &mut Inner,
+        next: Option<Record>,
+        renew: bool,
+    ) -> Result<(), SessionError> {
+        let Some(mut next) = next.filter(|r| !r.is_empty()) else {
             if inner.current.is_some() {
                 inner.dirty = true;
             }
@@ -495,32 +444,37 @@ impl<'r> Session<'r> {
             inner.sent = None;
             return Ok(());
         };
-        if inner.current.as_ref() == Some(&next) {
+        if !renew && inner.current_record() == Some(&next) {
             return Ok(());
         }
         self.layer.check_data(&next)?;
+        let key = self
+            .layer
+            .store_for(self.conditions.cut)
+            .key(&mut next, renew)?;
         let resend = inner.reseal
-            || inner.sent.as_ref().is_none_or(|sent| {
-                self.layer.store().cookie_changes(sent, &next) || attributes_change(sent, &next)
-            });
+            || inner
+                .sent
+                .as_ref()
+                .is_none_or(|sent| sent.key != key || attributes_change(&sent.record, &next));
         if resend {
-            inner.outgoing = Outgoing::Set(self.layer.seal(self.cookies, &next)?);
-            inner.sent = Some(next.clone());
+            let sealed = self.layer.seal(self.jar.config(), &key, &next)?;
+            inner.outgoing = Outgoing::Set(sealed);
+            inner.sent = Some(Filed {
+                key: key.clone(),
+                record: next.clone(),
+            });
             inner.reseal = false;
         }
-        inner.current = Some(next);
+        inner.renewed |= renew;
+        inner.current = Some(Filed { key, record: next });
         inner.dirty = true;
         Ok(())
     }
 }
 
-/// What ending a session by its handle did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ended {
-    /// This very session: the browser is logged out.
-    ThisOne,
-    /// Another of the user's sessions.
-    Another,
-    /// No session of this user had that handle.
-    None,
+/// Whether the cookie's attributes (not its value) differ: persistence, and with it the Expires
+/// date taken from the absolute deadline.
+fn attributes_change(before: &Record, after: &Record) -> bool {
+    before.remember != after.remember || (after.remember && before.created_at != after.created_at)
 }

@@ -1,48 +1,83 @@
-//! The session layer's shared state and its per-request bookkeeping: what came in, what the
-//! handler changed, and what must go out — decided here once, for both modes, from what the store
-//! says about its cookie.
+//! The session layer's shared state: the store the mode chose, the clock, the timeouts, and the
+//! steps every request shares — opening a cookie, the deadlines, sealing a key into a cookie.
 
-use rocket::http::Cookie;
+use std::sync::Arc;
+
+use rocket::Request;
 use time::{Duration, OffsetDateTime};
-use tokio::sync::Mutex;
 
-use super::store::{
-    Change, Deadlines, Loaded, Record, Refusal, SessionStore, Statements, StoreError, UserSessions,
-};
+use super::record::{Deadlines, Record, Refusal};
+use super::store::decorators::{self, ForRequest};
+use super::store::{Loaded, SessionStore, StoreError, Traits};
 use super::{SessionError, SizeLimit};
 use crate::clock::Clock;
-use crate::cookies::{browser_size, CookieConfig, COOKIE_LIMIT};
-use crate::settings::Settings;
+use crate::cookies::{CookieConfig, Kind, Lifetime, COOKIE_LIMIT};
+use crate::settings::{Mode, Revocation, Settings};
 
-/// Managed state: the store the mode chose, the clock and the timeouts.
+/// What a browser has asked of the session layer for its requests, by means the layer does not
+/// need to know (the labs): its clock runs `offset` seconds ahead for deadline checks, and its
+/// store's backend is cut off.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Conditions {
+    pub offset: i64,
+    pub cut: bool,
+}
+
+/// How the layer learns a request's [`Conditions`]: handed to it when the app is built (the labs
+/// provide it), so the layer imports nothing of the features above it.
+pub type ConditionsOf = fn(&Request<'_>) -> Conditions;
+
+/// No lab: real time, the backend reachable.
+pub fn no_conditions(_: &Request<'_>) -> Conditions {
+    Conditions::default()
+}
+
+/// Managed state: one mode's sessions.
 pub struct SessionLayer {
-    store: Box<dyn SessionStore>,
-    clock: std::sync::Arc<Clock>,
+    mode: Mode,
+    store: Arc<dyn SessionStore>,
+    clock: Arc<Clock>,
     idle: Duration,
     absolute: Duration,
-    trace: bool,
+    pub(super) trace: bool,
+    pub(super) log_map: bool,
     /// `session_max_bytes`: the most data (the map as JSON) one session may hold.
     max_data: usize,
+    pub(super) conditions: ConditionsOf,
 }
 
 impl SessionLayer {
     pub fn new(
         settings: &Settings,
-        clock: std::sync::Arc<Clock>,
-        store: Box<dyn SessionStore>,
+        clock: Arc<Clock>,
+        store: Arc<dyn SessionStore>,
+        conditions: ConditionsOf,
     ) -> SessionLayer {
         SessionLayer {
+            mode: settings.mode,
             store,
             clock,
             idle: Duration::seconds(settings.idle_timeout),
             absolute: Duration::seconds(settings.absolute_timeout),
             trace: settings.trace,
+            log_map: settings.log_map,
             max_data: settings.max_bytes,
+            conditions,
         }
     }
 
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// Real time, on the app's clock: what is stored.
     pub fn now(&self) -> OffsetDateTime {
         self.clock.now()
+    }
+
+    /// What this request's browser has asked of the layer.
+    pub fn conditions(&self, req: &Request<'_>) -> Conditions {
+        (self.conditions)(req)
     }
 
     pub fn deadlines(&self, record: &Record) -> Deadlines {
@@ -58,43 +93,56 @@ impl SessionLayer {
         deadlines.idle - now < self.idle / 2
     }
 
-    pub(super) fn store(&self) -> &dyn SessionStore {
-        self.store.as_ref()
+    /// The store, as one request of a browser whose backend is `cut` sees it: behind the outage
+    /// lab and counted.
+    pub fn store_for(&self, cut: bool) -> ForRequest<'_> {
+        decorators::for_request(self.store.as_ref(), cut)
+    }
+
+    /// What the store is.
+    pub fn traits(&self) -> Traits {
+        self.store.traits()
     }
 
     /// Whether the store keeps sessions (rows the server can list and end).
     pub fn keeps_sessions(&self) -> bool {
-        self.store.user_sessions().is_some()
+        self.traits().keeps_sessions
     }
 
     /// Whether a logout also kills every copy of the cookie.
     pub fn ends_copies(&self) -> bool {
-        self.store.ends_copies()
+        self.traits().ends_copies
+    }
+
+    /// How the store can revoke sessions early, where that is a choice (cookie mode).
+    pub fn revocation(&self) -> Option<Revocation> {
+        self.traits().revocation
     }
 
     /// Whether the account pages check the session's epoch: everywhere but with
     /// `cookie_revocation = "none"`, where the cookie alone is trusted.
     pub fn checks_epoch(&self) -> bool {
-        self.revocation() != Some(crate::settings::Revocation::None)
+        self.revocation() != Some(Revocation::None)
     }
 
-    /// How the store can revoke sessions early, where that is a choice (cookie mode).
-    pub fn revocation(&self) -> Option<crate::settings::Revocation> {
-        self.store.revocation()
-    }
-
-    pub(super) fn trace(&self) -> bool {
+    /// Whether responses carry `Session-Trace` (`session_trace`).
+    pub fn trace_enabled(&self) -> bool {
         self.trace
     }
 
-    /// Listing and ending a user's sessions, where the store can.
-    pub fn user_sessions(&self) -> Option<&dyn UserSessions> {
-        self.store.user_sessions()
+    /// The most data one session may hold, as JSON bytes.
+    pub fn max_data(&self) -> usize {
+        self.max_data
     }
 
-    /// What a session cookie's value (as the browser holds it) opens to now: the session, or why
-    /// it is refused — the same steps a request takes, without the request. Counts the store's
-    /// statements in `statements`. The replay lab uses it to show what a copied cookie would get.
+    /// The session cookie's kind in this mode.
+    pub fn cookie_kind(&self) -> Kind {
+        Kind::Session(self.mode)
+    }
+
+    /// What a session cookie's value (as the browser holds it) opens to at `now`: the session and
+    /// its key, or why it is refused — the same steps a request takes, without the request. The
+    /// replay lab uses it to show what a copied cookie would get.
     ///
     /// # Errors
     /// [`StoreError::Unavailable`] when the store cannot be reached.
@@ -103,12 +151,12 @@ impl SessionLayer {
         cookies: &CookieConfig,
         value: &str,
         now: OffsetDateTime,
-        statements: &mut Statements,
+        store: &dyn SessionStore,
     ) -> Result<Opened, StoreError> {
-        let Some(opened) = cookies.keys.open(cookies.session, value) else {
+        let Some(opened) = cookies.open(self.cookie_kind(), value) else {
             return Ok(Opened::Refused(Refusal::Undecryptable));
         };
-        let record = match self.store.load(&opened.plaintext, now, statements).await? {
+        let record = match store.load(&opened.plaintext, now).await?.value {
             Loaded::Found(record) => record,
             Loaded::Refused(why) => return Ok(Opened::Refused(why)),
         };
@@ -120,20 +168,16 @@ impl SessionLayer {
         } else {
             Opened::Found {
                 record,
+                key: opened.plaintext,
                 with_fallback: opened.with_fallback,
             }
         })
     }
 
-    /// The most data one session may hold, as JSON bytes.
-    pub fn max_data(&self) -> usize {
-        self.max_data
-    }
-
     /// Refuses a session whose data (the map as JSON) passes `session_max_bytes`. Checked on every
     /// change, whether or not the cookie must be re-sent: server mode's cookie rarely is.
     pub(super) fn check_data(&self, record: &Record) -> Result<(), SessionError> {
-        let bytes = data_bytes(record).map_err(|source| SessionError::Type {
+        let bytes = record.data_bytes().map_err(|source| SessionError::Type {
             key: String::new(),
             source,
         })?;
@@ -147,15 +191,17 @@ impl SessionLayer {
         Ok(())
     }
 
-    /// Seals `record` into its cookie, refusing a cookie that browsers would drop.
+    /// The session cookie for `record` filed under `key`: sealed, refused when browsers would
+    /// drop it, and persistent until the absolute deadline with "remember me".
     pub(super) fn seal(
         &self,
         cookies: &CookieConfig,
+        key: &str,
         record: &Record,
-    ) -> Result<Cookie<'static>, SessionError> {
-        let plaintext = self.store.cookie_plaintext(record)?;
-        let mut cookie = cookies.sealed(cookies.session, &plaintext);
-        let bytes = browser_size(cookie.name(), cookie.value());
+    ) -> Result<Sealed, SessionError> {
+        let kind = self.cookie_kind();
+        let value = cookies.seal(kind, key);
+        let bytes = cookies.size(kind, &value);
         if bytes > COOKIE_LIMIT {
             return Err(SessionError::TooLarge {
                 what: SizeLimit::Cookie,
@@ -163,96 +209,38 @@ impl SessionLayer {
                 limit: COOKIE_LIMIT,
             });
         }
-        if record.remember {
-            // Persistent until the absolute deadline; the server still enforces both deadlines.
-            cookie.set_expires(self.deadlines(record).absolute);
-        }
-        Ok(cookie)
+        // Persistent until the absolute deadline; the server still enforces both deadlines.
+        let lifetime = if record.remember {
+            Lifetime::Until(self.deadlines(record).absolute)
+        } else {
+            Lifetime::Browser
+        };
+        Ok(Sealed {
+            value,
+            lifetime,
+            bytes,
+        })
     }
+}
+
+/// A session cookie ready to go out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sealed {
+    pub value: String,
+    pub lifetime: Lifetime,
+    /// Name + value, as the browser counts it.
+    pub bytes: usize,
 }
 
 /// What a cookie value opened to.
 #[derive(Debug)]
 pub enum Opened {
-    /// A live session; `with_fallback` when an older key was needed (re-seal it).
+    /// A live session, the key it is filed under, and `with_fallback` when an older secret key
+    /// was needed to open it (re-seal it).
     Found {
         record: Record,
+        key: String,
         with_fallback: bool,
     },
     Refused(Refusal),
-}
-
-/// What the response must tell the browser about the session cookie.
-#[derive(Debug, Default)]
-pub(super) enum Outgoing {
-    /// Nothing: the browser's cookie (or its lack of one) is right as it is.
-    #[default]
-    Keep,
-    /// A new value (sealed when the handler made the change).
-    Set(Cookie<'static>),
-    /// Delete it.
-    Remove,
-}
-
-/// Per-request state, shared by every guard of one request through `local_cache`.
-#[derive(Default)]
-pub struct RequestState {
-    pub(super) inner: Mutex<Inner>,
-}
-
-#[derive(Default)]
-pub(super) struct Inner {
-    pub loaded: bool,
-    /// A session cookie came with the request (whether or not it could be opened).
-    pub cookie_came: bool,
-    /// This request's handler touched the session (so the page shows session data).
-    pub accessed: bool,
-    /// Why the cookie that came was not used.
-    pub refused: Option<Refusal>,
-    /// The session as the request found it (server mode: a row with this id exists).
-    pub stored: Option<Record>,
-    /// The session as this request leaves it.
-    pub current: Option<Record>,
-    /// What the browser's cookie will encode once this response arrives.
-    pub sent: Option<Record>,
-    /// `current` differs from `stored` in more than its last-seen time.
-    pub dirty: bool,
-    /// Only the idle deadline moved (a sliding refresh).
-    pub touched: bool,
-    /// The cookie was opened with a fallback key: re-seal it with the current key.
-    pub reseal: bool,
-    pub outgoing: Outgoing,
-    pub statements: Statements,
-    /// What handlers said about this request, for the report.
-    pub notes: Vec<String>,
-}
-
-impl Inner {
-    /// The one store write this request needs, if any.
-    pub fn change(&self) -> Option<Change<'_>> {
-        match (&self.stored, &self.current) {
-            (None, Some(r)) if self.dirty => Some(Change::Insert(r)),
-            (Some(old), None) => Some(Change::Delete(old)),
-            (Some(old), Some(r)) if r.id != old.id => Some(Change::Replace { old, new: r }),
-            (Some(_), Some(r)) if self.dirty => Some(Change::Update(r)),
-            (Some(_), Some(r)) if self.touched => Some(Change::Touch(r)),
-            _ => None,
-        }
-    }
-}
-
-/// Whether the cookie's attributes (not its value) differ: persistence, and with it the Expires
-/// date taken from the absolute deadline.
-pub(super) fn attributes_change(before: &Record, after: &Record) -> bool {
-    before.remember != after.remember || (after.remember && before.created_at != after.created_at)
-}
-
-/// The size `session_max_bytes` is measured in: the session's map serialized as compact JSON.
-/// Not PostgreSQL's own figure for the `jsonb` column (its binary form, maybe compressed), but
-/// the one a write is refused by, so the pages that show it and the 413 agree.
-///
-/// # Errors
-/// A map that cannot be serialized (not expected: it came from JSON).
-pub fn data_bytes(record: &Record) -> Result<usize, serde_json::Error> {
-    serde_json::to_vec(&record.data).map(|json| json.len())
 }

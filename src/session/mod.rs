@@ -1,24 +1,35 @@
-//! The session layer: one `Session` request guard that handlers use, the same in both modes.
+//! The session layer: one `Session` request guard that handlers use, whatever store keeps the
+//! sessions. Read it in this order:
 //!
-//! - [`guard`]: `Session`, what handlers call — lazy load, typed reads, writes sealed at once.
-//! - [`layer`]: the shared state and the per-request bookkeeping (what came, what changed, what
-//!   must go out).
-//! - [`fairing`]: after the handler, the one store write, the cookie and `Session-Trace`.
-//! - [`store`]: the `SessionStore` trait and the record both modes share; [`server`] and
-//!   [`cookie`] implement it.
+//! - [`guard`]: `Session`, what handlers call — lazy load, typed reads, writes sealed at once;
+//!   [`by_user`] and [`cookie_edits`] add the index (a user's sessions, the class's) and what
+//!   devtools does to a cookie.
+//! - [`record`]: the session as every part sees it, its deadlines, why a cookie is refused.
+//! - [`store`]: the `SessionStore` trait — load, save, touch and delete records by key — one file
+//!   per store, and the decorators around any store (the outage lab, the round-trip count).
+//! - [`layer`]: the shared state (the store, the clock, the timeouts) and the steps every request
+//!   shares: opening a cookie, the deadlines, sealing a key into the session cookie (through the
+//!   cookie controller, [`crate::cookies`]).
+//! - [`state`]: one request's bookkeeping, and from it the one write the request makes.
+//! - [`finish`]: after the handler, that write, the session cookie queued for the one cookie
+//!   writer, and the [`Summary`] the layer publishes — to `Session-Trace`, and to the features
+//!   that react to it (reports, exercises), which the app's response step hands it to.
 //!
-//! The mode is decided once, in [`stage`], by choosing the store; nothing else branches on it.
+//! The mode is decided once, in [`stage`], by choosing the store; nothing else branches on it. The
+//! layer imports nothing of the features above it: what a browser's labs ask of it comes in as
+//! [`Conditions`], through a function the app hands to [`stage`].
 
+pub mod by_user;
 pub mod cleanup;
-pub mod cookie;
-pub mod fairing;
+pub mod cookie_edits;
+pub mod finish;
 pub mod guard;
 pub mod layer;
-pub mod observed;
-pub mod report;
-pub mod server;
+pub mod record;
 pub mod sibling;
+pub mod state;
 pub mod store;
+pub mod summary;
 
 use std::sync::Arc;
 
@@ -30,20 +41,26 @@ use crate::cookies::CookieConfig;
 use crate::crypto::Keys;
 use crate::db::Db;
 use crate::settings::{Mode, Revocation, Settings};
-use cleanup::Sweep;
 
-pub use fairing::SessionFairing;
-pub use guard::{Ended, Session};
-pub use layer::{Opened, SessionLayer};
-pub use observed::Observed;
-pub use report::{Report, ReportShelf, Told};
+pub use by_user::Ended;
+pub use guard::Session;
+pub use layer::{Conditions, ConditionsOf, Opened, SessionLayer};
+pub use record::{Deadlines, Record, Refusal};
 pub use sibling::{Sibling, SiblingSession, SideBySide};
-pub use store::{Deadlines, Record, Refusal, SessionStore, SessionSummary, StoreError};
+pub use store::cookie::decode_payload;
+pub use store::{KeptSession, SessionStore, SessionSummary, StoreError, Unavailable};
+pub use summary::Summary;
+
+/// The old path of cookie mode's store, kept for the fuzz target (`fuzz/`), which calls
+/// `session::cookie::decode_payload`.
+pub mod cookie {
+    pub use super::store::cookie::decode_payload;
+}
 
 /// What a handler's use of the session can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
-    /// The store could not load or list: 503 when PostgreSQL is down.
+    /// The store could not load or list: 503 when it cannot be reached.
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The session would pass a size limit: the page answers 413, nothing changed.
@@ -87,100 +104,88 @@ impl SizeLimit {
     }
 }
 
-/// The session subsystem: keys, the cookie configuration, the store the mode asks for, the layer
-/// and its fairing — and with the server store, its cleanup task. Needs [`Settings::stage`] and
-/// (server mode) [`crate::db::stage`] before it.
-pub fn stage() -> AdHoc {
+/// The session subsystem: keys, the cookie configuration, the store the mode asks for and its
+/// layer — and for a store that keeps what expires, its cleanup task. `conditions` tells the layer
+/// what each request's browser asks of it (the labs' clock offset and outage). Needs
+/// [`Settings::stage`] and (for a store in the database) [`crate::db::stage`] before it.
+pub fn stage(conditions: ConditionsOf) -> AdHoc {
     // Attached from inside an ignite fairing, like the database stage's pool, so it runs after
     // that pool is in place (Rocket runs fairings attached during ignite in attachment order).
-    AdHoc::on_ignite("Sessions", |rocket| async {
-        rocket.attach(AdHoc::try_on_ignite("Session layer", layer_stage))
+    AdHoc::on_ignite("Sessions", move |rocket| async move {
+        rocket.attach(AdHoc::try_on_ignite("Session layer", move |rocket| {
+            layer_stage(rocket, conditions)
+        }))
     })
 }
 
-async fn layer_stage(rocket: rocket::Rocket<rocket::Build>) -> rocket::fairing::Result {
-    {
-        let Some(settings) = rocket.state::<Settings>().cloned() else {
+async fn layer_stage(
+    rocket: rocket::Rocket<rocket::Build>,
+    conditions: ConditionsOf,
+) -> rocket::fairing::Result {
+    let Some(settings) = rocket.state::<Settings>().cloned() else {
+        return Err(rocket);
+    };
+    let keys = match Keys::from_figment(rocket.figment(), &settings.secret_key_fallbacks) {
+        Ok(keys) => keys,
+        Err(e) => {
+            eprintln!("session-lab: bad setting: {e}");
             return Err(rocket);
-        };
-        let keys = match Keys::from_figment(rocket.figment(), &settings.secret_key_fallbacks) {
-            Ok(keys) => keys,
-            Err(e) => {
-                eprintln!("session-lab: bad setting: {e}");
-                return Err(rocket);
-            }
-        };
-        // `--mode both` hands both apps one clock; otherwise each app has its own.
-        let shared_clock = rocket.state::<Arc<Clock>>().cloned();
-        let clock = shared_clock.clone().unwrap_or_default();
-        let mut rocket = rocket;
-        let Some((store, cleanup)) = store_for(&settings, Db::fetch(&rocket), &clock) else {
-            return Err(rocket);
-        };
-        if let Some(task) = cleanup {
-            rocket = rocket.attach(task);
         }
-        // `--mode both`: the other mode's layer too, with the same settings, key and clock, so
-        // this app can open and write the sibling's cookie (its cleanup runs in the sibling app).
-        if rocket.state::<SideBySide>().is_some() {
-            let other = Settings {
-                mode: sibling::other_mode(settings.mode),
-                ..settings.clone()
-            };
-            let Some((store, _)) = store_for(&other, Db::fetch(&rocket), &clock) else {
-                return Err(rocket);
-            };
-            let layer = SessionLayer::new(&other, clock.clone(), store);
-            rocket = rocket.manage(Sibling::new(layer, CookieConfig::new(&other, keys.clone())));
-        }
-        rocket = rocket
-            .manage(SessionLayer::new(&settings, clock.clone(), store))
-            .manage(CookieConfig::new(&settings, keys))
-            .manage(report::ReportShelf::new(
-                settings.report_keep_seconds,
-                settings.report_max_kept,
-            ))
-            .attach(SessionFairing);
-        if shared_clock.is_none() {
-            rocket = rocket.manage(clock);
-        }
-        // Likewise the teacher's class-wide switches, which `Lab::of` reads on every request.
-        if rocket.state::<Arc<crate::lab::ClassLabs>>().is_none() {
-            rocket = rocket.manage(Arc::new(crate::lab::ClassLabs::default()));
-        }
-        Ok(rocket)
+    };
+    // `--mode both` hands both apps one clock; otherwise each app has its own.
+    let shared_clock = rocket.state::<Arc<Clock>>().cloned();
+    let clock = shared_clock.clone().unwrap_or_default();
+    let Some(store) = store_for(&settings, Db::fetch(&rocket)) else {
+        return Err(rocket);
+    };
+    let mut rocket = rocket;
+    if store.sweeps() {
+        let interval = std::time::Duration::from_secs(settings.cleanup_interval);
+        rocket = rocket.attach(cleanup::task(store.clone(), clock.clone(), interval));
     }
+    // `--mode both`: the other mode's layer too, with the same settings, key and clock, so this
+    // app can open and write the sibling's cookie (its cleanup runs in the sibling app).
+    if rocket.state::<SideBySide>().is_some() {
+        let other = Settings {
+            mode: sibling::other_mode(settings.mode),
+            ..settings.clone()
+        };
+        let Some(store) = store_for(&other, Db::fetch(&rocket)) else {
+            return Err(rocket);
+        };
+        let layer = SessionLayer::new(&other, clock.clone(), store, conditions);
+        rocket = rocket.manage(Sibling::new(layer));
+    }
+    rocket = rocket
+        .manage(SessionLayer::new(
+            &settings,
+            clock.clone(),
+            store,
+            conditions,
+        ))
+        .manage(CookieConfig::new(&settings, keys));
+    if shared_clock.is_none() {
+        rocket = rocket.manage(clock);
+    }
+    Ok(rocket)
 }
 
-/// The store a mode asks for — the one place the mode is decided — and the cleanup task that
-/// store needs, if any. `None` when it needs the database and there is no pool.
-fn store_for(
-    settings: &Settings,
-    db: Option<&Db>,
-    clock: &Arc<Clock>,
-) -> Option<(Box<dyn SessionStore>, Option<AdHoc>)> {
-    let interval = std::time::Duration::from_secs(settings.cleanup_interval);
-    let sweep = |sweep, pool: &sqlx::PgPool| {
-        Some(cleanup::task(sweep, pool.clone(), clock.clone(), interval))
-    };
+/// The store a mode asks for — the one place the mode is decided. `None` when it needs the
+/// database and there is no pool.
+fn store_for(settings: &Settings, db: Option<&Db>) -> Option<Arc<dyn SessionStore>> {
     Some(match settings.mode {
-        Mode::Server => {
-            let pool = db?.pool().clone();
-            let task = sweep(Sweep::Sessions, &pool);
-            (Box::new(server::ServerStore::new(pool)), task)
-        }
+        Mode::Server => Arc::new(store::server::ServerStore::new(db?.pool().clone())),
         Mode::Cookie => {
-            let (pool, task) = match settings.cookie_revocation {
-                Revocation::Denylist => {
-                    let pool = db?.pool().clone();
-                    let task = sweep(Sweep::RevokedSessions, &pool);
-                    (Some(pool), task)
-                }
-                _ => (None, None),
+            let pool = match settings.cookie_revocation {
+                Revocation::Denylist => Some(db?.pool().clone()),
+                _ => None,
             };
             let absolute = time::Duration::seconds(settings.absolute_timeout);
-            let store = cookie::CookieStore::new(settings.cookie_revocation, pool, absolute);
-            (Box::new(store), task)
+            Arc::new(store::cookie::CookieStore::new(
+                settings.cookie_revocation,
+                pool,
+                absolute,
+            ))
         }
     })
 }

@@ -2,15 +2,16 @@
 //! browser's session of the other mode (cookies ignore ports, so both cookies come with every
 //! request). `/compare` shows both and acts on both.
 //!
-//! Nothing here is a second implementation: the sibling is the other mode's [`SessionLayer`] and
-//! [`CookieConfig`], used through the same [`Session`] type, with its own per-request state; the
-//! session fairing commits it and writes its cookie exactly as it does this app's own.
+//! Nothing here is a second implementation: the sibling is the other mode's [`SessionLayer`], used
+//! through the same [`Session`] type, with its own per-request state; the end of the request
+//! stores it and queues its cookie exactly as it does this app's own.
 
 use rocket::request::{FromRequest, Outcome, Request};
 
-use super::layer::{RequestState, SessionLayer};
+use super::layer::SessionLayer;
+use super::state::RequestState;
 use super::Session;
-use crate::cookies::CookieConfig;
+use crate::cookies::Jar;
 use crate::settings::Mode;
 
 /// Managed by both apps of `--mode both`: the ports, for links from one to the other. Its
@@ -33,23 +34,18 @@ impl SideBySide {
 }
 
 /// Managed state in `--mode both`: the other mode's layer (its store, the same clock and
-/// timeouts) and its cookies (its names, the same key).
+/// timeouts; its cookies are named by its mode and sealed with the same key).
 pub struct Sibling {
     pub(super) layer: SessionLayer,
-    pub(super) cookies: CookieConfig,
 }
 
 impl Sibling {
-    pub fn new(layer: SessionLayer, cookies: CookieConfig) -> Sibling {
-        Sibling { layer, cookies }
+    pub fn new(layer: SessionLayer) -> Sibling {
+        Sibling { layer }
     }
 
     pub fn mode(&self) -> Mode {
-        self.cookies.mode
-    }
-
-    pub fn cookies(&self) -> &CookieConfig {
-        &self.cookies
+        self.layer.mode()
     }
 }
 
@@ -72,12 +68,7 @@ impl<'r> Session<'r> {
     pub fn sibling(req: &'r Request<'_>) -> Option<Session<'r>> {
         let sibling = req.rocket().state::<Sibling>()?;
         let state = &req.local_cache(SiblingState::default).0;
-        Some(Session::assemble(
-            req,
-            &sibling.layer,
-            &sibling.cookies,
-            state,
-        ))
+        Some(Session::assemble(req, &sibling.layer, Jar::of(req)?, state))
     }
 }
 

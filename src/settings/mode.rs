@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// Which session backend runs. Handlers never look at this; the stage that builds the session
 /// store does, once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// The cookie holds a random id; the data is a row in PostgreSQL.

@@ -168,7 +168,7 @@ async fn each_lesson_page_shows_its_code_beside_djangos(mode: Mode) {
     assert!(account.contains("page.session.flush().await?;"));
     assert!(account.contains("logout(request)"));
     let login = shown(&anonymous.get("/login").await.body);
-    assert!(login.contains("next.id = self.layer.store().new_id();"));
+    assert!(login.contains("let renew = true;"));
     assert!(login.contains("request.session.cycle_key()"));
 }
 

@@ -345,7 +345,11 @@ async fn the_report_shows_what_crossed_the_wire(mode: Mode) {
     );
     let name = mode.cookie_name();
     let bytes = name.len() + session.len();
-    let first = said.split("<li>").nth(1).unwrap_or("");
+    let first = said
+        .split("<li data-set-cookie=")
+        .nth(1)
+        .and_then(|li| li.split_once('>'))
+        .map_or("", |(_, rest)| rest);
     let start = session[..24].replace('/', "&#x2F;");
     assert!(
         first.starts_with(&format!(

@@ -198,7 +198,10 @@ impl TestApp {
         self.client
             .rocket()
             .state::<session_lab::cookies::CookieConfig>()
-            .map(|c| (c.session, c.csrf))
+            .map(|c| {
+                use session_lab::cookies::Kind;
+                (c.name(Kind::Session(c.mode)), c.name(Kind::Csrf(c.mode)))
+            })
             .expect("cookie configuration managed")
     }
 }
@@ -426,6 +429,7 @@ impl<'a> Browser<'a> {
                 );
             }
         }
+        check_wire(&format!("{method} {path}"), &out);
         self.absorb(&out);
         out
     }
@@ -459,6 +463,73 @@ impl<'a> Browser<'a> {
             None => {}
         }
     }
+}
+
+/// Every page's footer says what crossed the wire for its own request ("On the wire"). Checked on
+/// every response of every test: the `Set-Cookie` lines it lists are exactly the response's, name
+/// and attributes, in number — the page can never say less, or other, than what was sent.
+pub fn check_wire(request: &str, res: &Res) {
+    let Some(start) = res.body.rfind("<footer class=\"this-page\">") else {
+        return;
+    };
+    let footer = &res.body[start..];
+    let footer = &footer[..footer.find("</footer>").unwrap_or(footer.len())];
+    if !footer.contains("On the wire:") {
+        return;
+    }
+    let unescape = |t: &str| {
+        t.replace("&#x2F;", "/")
+            .replace("&quot;", "\"")
+            .replace("&#x27;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&")
+    };
+    // (name, attributes) of each line the page lists, and of each header sent.
+    let mut shown: Vec<(String, String)> = footer
+        .split("<li data-set-cookie=\"")
+        .skip(1)
+        .map(|li| {
+            let name = li.split('"').next().unwrap_or("").to_string();
+            let line = li
+                .split("<code>Set-Cookie: ")
+                .nth(1)
+                .and_then(|l| l.split("</code>").next())
+                .map(unescape)
+                .unwrap_or_default();
+            let attributes = line.split_once(';').map_or("", |(_, a)| a).to_string();
+            (name, attributes)
+        })
+        .collect();
+    let mut sent: Vec<(String, String)> = res
+        .set_cookies()
+        .iter()
+        .map(|line| {
+            let (pair, attributes) = line.split_once(';').unwrap_or((line, ""));
+            let name = pair.split('=').next().unwrap_or("").to_string();
+            (name, attributes.to_string())
+        })
+        .collect();
+    shown.sort();
+    sent.sort();
+    assert_eq!(
+        shown, sent,
+        "{request}: the page's \"On the wire\" lists other Set-Cookie lines than the response sent"
+    );
+    let said = match sent.len() {
+        0 => "sent no <code>Set-Cookie</code> line".to_string(),
+        1 => "sent 1 <code>Set-Cookie</code> line:".to_string(),
+        n => format!("sent {n} <code>Set-Cookie</code> lines:"),
+    };
+    assert!(
+        footer.contains(&said),
+        "{request}: the footer does not say \"{said}\""
+    );
+    assert!(
+        footer.contains(&format!("status {} ", res.status)),
+        "{request}: the footer names another status than {}",
+        res.status
+    );
 }
 
 pub fn extract_csrf(html: &str) -> Option<String> {

@@ -8,23 +8,24 @@
 //! changes and no session cookie is sent.
 
 use crate::html::Html;
-use rocket::http::{CookieJar, Status};
+use rocket::http::Status;
+use rocket::response::Redirect;
 use rocket::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::{start_of, RedirectWithCookies};
-use crate::auth::{check_login, keys, LoginStamp};
-use crate::cookies::{browser_size, CookieConfig, COOKIE_LIMIT};
+use super::start_of;
+use crate::auth::{check_login, keys, LoginCost, LoginStamp};
+use crate::cookies::{browser_size, from_json, to_json, CookieValue, Kind, Lifetime, COOKIE_LIMIT};
 use crate::csrf::{CheckedForm, NoFields};
 use crate::db::{Db, DbError};
 use crate::error::AppError;
 use crate::page::Page;
 use crate::routes::color::COLOR;
-use crate::session::store::Statements;
-use crate::session::{Opened, Record, SessionError};
+use crate::session::{Opened, Record};
+use crate::settings::Mode;
 
 /// What the lab cookie seals: the session cookie's value as the browser held it, and when.
 #[derive(Serialize, Deserialize)]
@@ -34,10 +35,16 @@ struct Kept {
     kept_at: i64,
 }
 
-fn kept_copy(jar: &CookieJar<'_>, cookies: &CookieConfig) -> Option<Kept> {
-    let name = cookies.replay_copy;
-    let opened = cookies.keys.open(name, jar.get(name)?.value())?;
-    serde_json::from_str(&opened.plaintext).ok()
+impl CookieValue for Kept {
+    fn kind(mode: Mode) -> Kind {
+        Kind::ReplayCopy(mode)
+    }
+    fn encode(&self) -> Option<String> {
+        to_json(self)
+    }
+    fn decode(plaintext: &str) -> Option<Self> {
+        from_json(plaintext)
+    }
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {
@@ -56,32 +63,27 @@ fn stamped_epoch(record: &Record) -> i32 {
 }
 
 /// What a request carrying `value` as its session cookie would see now, on the color page and on
-/// an account page. Writes nothing; counts its statements into `statements`.
-async fn replay(
-    page: &Page<'_>,
-    db: &Db,
-    value: &str,
-    statements: &mut Statements,
-) -> Result<Value, AppError> {
+/// an account page. Writes nothing; returns the statements it ran (also counted in this
+/// request's `Session-Trace`).
+async fn replay(page: &Page<'_>, db: &Db, value: &str) -> Result<(Value, u32), AppError> {
     let layer = page.session.layer();
     // lesson: replay-open
-    let opened = layer
-        .open(page.cookies, value, page.session.clock_now(), statements)
-        .await
-        .map_err(SessionError::from)?;
+    let (opened, statements) = page.session.open_value(value).await?;
     // end lesson
     let record = match opened {
         Opened::Found { record, .. } => record,
         Opened::Refused(why) => {
             // Every page refuses it alike: the request would start a fresh, empty session.
-            return Ok(json!({
+            let result = json!({
                 "color_page": { "refused": why.as_str() },
                 "account_page": { "outcome": "refused", "refused": why.as_str() },
-            }));
+            });
+            return Ok((result, statements));
         }
     };
     let color = record.data.get(COLOR).and_then(Value::as_str);
     let header_user = record.data.get(keys::USERNAME).and_then(Value::as_str);
+    let mut checked_statements = 0;
     let account = match record.user_id {
         None => json!({ "outcome": "anonymous" }),
         Some(user_id) => {
@@ -96,15 +98,18 @@ async fn replay(
             };
             // The same rule the User guard applies.
             let check_epoch = layer.checks_epoch();
-            let checked = match page.session.lab().connection(db).await {
+            let mut cost = LoginCost::default();
+            let checked = match page.lab.connection(db).await {
                 Ok(mut conn) => {
-                    let keys = &page.cookies.keys;
+                    let keys = &page.jar.config().keys;
                     // lesson: replay-check
-                    check_login(&mut conn, keys, &stamp, check_epoch, statements).await
+                    check_login(&mut conn, keys, &stamp, check_epoch, &mut cost).await
                     // end lesson
                 }
                 Err(e) => Err(e),
             };
+            page.session.counted(cost.statements, None).await;
+            checked_statements = cost.statements;
             match checked {
                 Ok(Ok(user)) => json!({
                     "outcome": "logged-in",
@@ -122,36 +127,35 @@ async fn replay(
             }
         }
     };
-    Ok(json!({
+    let result = json!({
         "color_page": { "refused": null, "color": color, "header_user": header_user },
         "account_page": account,
-    }))
+    });
+    Ok((result, statements + checked_statements))
 }
 
 /// The page, with the replay's result when asked for, and an error when a form was refused.
 async fn render(
     page: &Page<'_>,
-    jar: &CookieJar<'_>,
     db: &Db,
     show_replay: bool,
     error: Option<String>,
 ) -> Result<Html, AppError> {
-    let cookies = page.cookies;
+    let jar = page.jar;
     let layer = page.session.layer();
-    let current = jar.get(cookies.session).map(|c| c.value().to_string());
+    let session_name = page.session.cookie_name();
+    let current = jar.value(layer.cookie_kind());
     let color_now: Option<String> = page.session.get(COLOR).await?;
-    let copy = kept_copy(jar, cookies);
+    let copy = jar.get::<Kept>();
     let mut result = Value::Null;
     if let (true, Some(copy)) = (show_replay, &copy) {
-        let mut statements = Statements::for_lab(page.session.lab());
-        result = replay(page, db, &copy.value, &mut statements).await?;
-        // The request did run them, so its Session-Trace counts them too.
-        page.session.count_statements(statements.count).await;
-        result["statements"] = json!(statements.count);
+        let statements;
+        (result, statements) = replay(page, db, &copy.value).await?;
+        result["statements"] = json!(statements);
         // A refused copy never works again (its row is gone, its time is up, its key or epoch
         // is old): its lesson is over, so the copy goes.
         if !result["color_page"]["refused"].is_null() {
-            jar.remove(cookies.removal(cookies.replay_copy));
+            jar.remove_value::<Kept>();
             result["copy_removed"] = json!(true);
         }
     }
@@ -160,24 +164,24 @@ async fn render(
         let kept_at = OffsetDateTime::from_unix_timestamp(copy.kept_at).unwrap_or(now);
         json!({
             "start": start_of(&copy.value),
-            "bytes": browser_size(cookies.session, &copy.value),
+            "bytes": browser_size(session_name, &copy.value),
             "kept_at": rfc3339(kept_at),
             "kept_in_words": crate::humanize::relative(kept_at, now),
             "kept_exact": crate::humanize::exact(kept_at),
             "seconds_ago": (now - kept_at).whole_seconds().max(0),
-            "same_as_current": current.as_deref() == Some(copy.value.as_str()),
+            "same_as_current": current == Some(copy.value.as_str()),
         })
     });
     page.render(
         "labs_replay",
         json!({
-            "current": current.as_ref().map(|v| json!({
+            "current": current.map(|v| json!({
                 "start": start_of(v),
-                "bytes": browser_size(cookies.session, v),
+                "bytes": browser_size(session_name, v),
             })),
             "color_now": color_now,
             "copy": copy_view,
-            "copy_name": cookies.replay_copy,
+            "copy_name": jar.name(Kind::ReplayCopy(jar.mode())),
             "replay": result,
             "error": error,
         }),
@@ -186,78 +190,62 @@ async fn render(
 }
 
 #[get("/labs/replay?<replay>")]
-async fn replay_page(
-    page: Page<'_>,
-    jar: &CookieJar<'_>,
-    db: &Db,
-    replay: Option<&str>,
-) -> Result<Html, AppError> {
-    render(&page, jar, db, replay.is_some(), None).await
+async fn replay_page(page: Page<'_>, db: &Db, replay: Option<&str>) -> Result<Html, AppError> {
+    render(&page, db, replay.is_some(), None).await
 }
 
 type Answer<T> = Result<Result<T, (Status, Html)>, AppError>;
 
-async fn refused<T>(
-    page: &Page<'_>,
-    jar: &CookieJar<'_>,
-    db: &Db,
-    status: Status,
-    why: &str,
-) -> Answer<T> {
-    let body = render(page, jar, db, false, Some(why.to_string())).await?;
+async fn refused<T>(page: &Page<'_>, db: &Db, status: Status, why: &str) -> Answer<T> {
+    let body = render(page, db, false, Some(why.to_string())).await?;
     Ok(Err((status, body)))
 }
 
 /// Seals the browser's session cookie value into the lab cookie. Reads the value from the jar and
 /// never opens the session, so keeping a copy cannot change it (not even a sliding refresh).
 #[post("/labs/replay/keep", data = "<_form>")]
-async fn keep_copy(
-    page: Page<'_>,
-    jar: &CookieJar<'_>,
-    db: &Db,
-    _form: CheckedForm<NoFields>,
-) -> Answer<RedirectWithCookies> {
-    let cookies = page.cookies;
-    let Some(value) = jar.get(cookies.session).map(|c| c.value().to_string()) else {
+async fn keep_copy(page: Page<'_>, db: &Db, _form: CheckedForm<NoFields>) -> Answer<Redirect> {
+    let jar = page.jar;
+    let session_name = page.session.cookie_name();
+    let Some(value) = jar.value(page.session.layer().cookie_kind()) else {
         let why = "Your browser has no session cookie to copy yet: set a color or log in first.";
-        return refused(&page, jar, db, Status::UnprocessableEntity, why).await;
+        return refused(&page, db, Status::UnprocessableEntity, why).await;
     };
     let kept = Kept {
-        value,
+        value: value.to_string(),
         kept_at: page.session.layer().now().unix_timestamp(),
     };
-    let plaintext = serde_json::to_string(&kept).map_err(|e| AppError::Internal(e.to_string()))?;
-    let name = cookies.replay_copy;
-    let cookie = cookies.sealed(name, &plaintext);
-    let bytes = browser_size(name, cookie.value());
+    let plaintext = kept
+        .encode()
+        .ok_or_else(|| AppError::Internal("could not encode the copy".into()))?;
+    let kind = Kind::ReplayCopy(jar.mode());
+    let name = jar.name(kind);
+    let sealed = jar.config().seal(kind, &plaintext);
+    let bytes = browser_size(name, &sealed);
+    let copied = browser_size(session_name, &kept.value);
     if bytes > COOKIE_LIMIT {
         let why = format!(
-            "A sealed copy of your {}-byte session cookie would be {bytes} bytes, over the \
-             {COOKIE_LIMIT} a browser keeps: clear some notes and try again. Nothing changed.",
-            browser_size(cookies.session, &kept.value)
+            "A sealed copy of your {copied}-byte session cookie would be {bytes} bytes, over the \
+             {COOKIE_LIMIT} a browser keeps: clear some notes and try again. Nothing changed."
         );
-        return refused(&page, jar, db, Status::PayloadTooLarge, &why).await;
+        return refused(&page, db, Status::PayloadTooLarge, &why).await;
     }
+    jar.put(kind, sealed, Lifetime::Browser);
     page.session
         .note(format!(
-            "Kept a copy of your {}-byte session cookie in a cookie of its own, {name} ({bytes} \
-             bytes, sealed so only this server can open it). Your session did not change.",
-            browser_size(cookies.session, &kept.value)
+            "Kept a copy of your {copied}-byte session cookie in a cookie of its own, {name} \
+             ({bytes} bytes, sealed so only this server can open it). Your session did not \
+             change."
         ))
         .await;
-    Ok(Ok(RedirectWithCookies::new("/labs/replay", vec![cookie])))
+    Ok(Ok(Redirect::to("/labs/replay")))
 }
 
 /// Shows the replay: a 303 to the page, which opens the copy. Nothing is sent to the browser.
 #[post("/labs/replay/replay", data = "<_form>")]
-async fn replay_copy(
-    page: Page<'_>,
-    jar: &CookieJar<'_>,
-    db: &Db,
-    _form: CheckedForm<NoFields>,
-) -> Answer<rocket::response::Redirect> {
-    if kept_copy(jar, page.cookies).is_none() {
-        return no_copy(&page, jar, db).await;
+async fn replay_copy(page: Page<'_>, db: &Db, _form: CheckedForm<NoFields>) -> Answer<Redirect> {
+    if page.jar.get::<Kept>().is_none() {
+        return no_copy(&page, db).await;
     }
     page.session
         .note(
@@ -265,49 +253,44 @@ async fn replay_copy(
              would, without touching your browser's own session cookie.",
         )
         .await;
-    Ok(Ok(rocket::response::Redirect::to("/labs/replay?replay=1")))
+    Ok(Ok(Redirect::to("/labs/replay?replay=1")))
 }
 
 /// Sets the browser's session cookie to the kept value, byte for byte: the one lab action that
 /// changes the session cookie, and on purpose.
 #[post("/labs/replay/put-back", data = "<_form>")]
-async fn put_back(
-    page: Page<'_>,
-    jar: &CookieJar<'_>,
-    db: &Db,
-    _form: CheckedForm<NoFields>,
-) -> Answer<RedirectWithCookies> {
-    let Some(copy) = kept_copy(jar, page.cookies) else {
-        return no_copy(&page, jar, db).await;
+async fn put_back(page: Page<'_>, db: &Db, _form: CheckedForm<NoFields>) -> Answer<Redirect> {
+    let Some(copy) = page.jar.get::<Kept>() else {
+        return no_copy(&page, db).await;
     };
     page.session.adopt_cookie(copy.value).await;
     page.session
         .note(format!(
             "Put the kept copy back as your {} cookie, byte for byte, and deleted the copy: \
              its lesson is done.",
-            page.cookies.session
+            page.session.cookie_name()
         ))
         .await;
     // The copy's lesson is over once it is the session cookie again: it goes too.
-    let removal = page.cookies.removal(page.cookies.replay_copy);
-    Ok(Ok(RedirectWithCookies::new("/labs/replay", vec![removal])))
+    page.jar.remove_value::<Kept>();
+    Ok(Ok(Redirect::to("/labs/replay")))
 }
 
 #[post("/labs/replay/forget", data = "<_form>")]
-async fn forget_copy(page: Page<'_>, _form: CheckedForm<NoFields>) -> RedirectWithCookies {
-    let removal = page.cookies.removal(page.cookies.replay_copy);
+async fn forget_copy(page: Page<'_>, _form: CheckedForm<NoFields>) -> Redirect {
+    page.jar.remove_value::<Kept>();
     page.session
         .note(format!(
             "Deleted the kept copy ({}). Your session did not change.",
-            page.cookies.replay_copy
+            page.jar.name(Kind::ReplayCopy(page.jar.mode()))
         ))
         .await;
-    RedirectWithCookies::new("/labs/replay", vec![removal])
+    Redirect::to("/labs/replay")
 }
 
-async fn no_copy<T>(page: &Page<'_>, jar: &CookieJar<'_>, db: &Db) -> Answer<T> {
+async fn no_copy<T>(page: &Page<'_>, db: &Db) -> Answer<T> {
     let why = "There is no kept copy yet (or it no longer opens): keep one first.";
-    refused(page, jar, db, Status::UnprocessableEntity, why).await
+    refused(page, db, Status::UnprocessableEntity, why).await
 }
 
 pub fn routes() -> Vec<rocket::Route> {

@@ -11,18 +11,18 @@ use crate::html::Html;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use rocket::form::FromForm;
-use rocket::http::{CookieJar, Status};
+use rocket::http::Status;
 use rocket::response::Redirect;
 use rocket::{get, post};
 use serde_json::{json, Map, Value};
 
 use super::encodings::{self, flip, sealed_part, Signer, NONCE_LEN, TAG_LEN};
 use super::start_of;
+use crate::cookies::Kind;
 use crate::csrf::CheckedForm;
 use crate::error::AppError;
 use crate::page::Page;
-use crate::session::store::Statements;
-use crate::session::{Opened, SessionError};
+use crate::session::Opened;
 
 /// The key the signed-only column is signed with: derived from the app's secret, never the key
 /// that seals real cookies, since the page hands out values it signed.
@@ -50,10 +50,12 @@ struct Subject {
     real: bool,
 }
 
-async fn subject(page: &Page<'_>, jar: &CookieJar<'_>) -> Result<Subject, AppError> {
-    let cookies = page.cookies;
+async fn subject(page: &Page<'_>) -> Result<Subject, AppError> {
     let record = page.session.record().await?;
-    let value = jar.get(cookies.session).map(|c| c.value().to_string());
+    let value = page
+        .jar
+        .value(Kind::Session(page.jar.mode()))
+        .map(str::to_string);
     if let (Some(record), Some(value)) = (record, value) {
         if let Ok(sealed) = STANDARD.decode(&value) {
             let mut map = record.data;
@@ -70,7 +72,10 @@ async fn subject(page: &Page<'_>, jar: &CookieJar<'_>) -> Result<Subject, AppErr
     }
     let map = example_map();
     let json = Value::Object(map.clone()).to_string();
-    let value = cookies.keys.seal(cookies.session, &json);
+    let value = page
+        .jar
+        .config()
+        .seal(page.session.layer().cookie_kind(), &json);
     Ok(Subject {
         sealed: STANDARD.decode(&value).unwrap_or_default(),
         value,
@@ -112,26 +117,15 @@ async fn flipped(
         return Ok(Value::Null);
     };
     let value = STANDARD.encode(&changed);
-    let layer = page.session.layer();
-    let mut statements = Statements::for_lab(page.session.lab());
     // lesson: tamper-open
-    let opened = layer
-        .open(
-            page.cookies,
-            &value,
-            page.session.clock_now(),
-            &mut statements,
-        )
-        .await
-        .map_err(SessionError::from)?;
+    let (opened, statements) = page.session.open_value(&value).await?;
     // end lesson
-    page.session.count_statements(statements.count).await;
     let sealed_verdict = match opened {
         Opened::Refused(why) => json!({ "refused": why.as_str() }),
         // Never seen: AES-GCM's tag covers every byte. Said plainly should it ever happen.
         Opened::Found { .. } => json!({ "refused": null }),
     };
-    let signer = Signer::new(page.cookies.keys.derive(SIGNING_PURPOSE));
+    let signer = Signer::new(page.jar.config().keys.derive(SIGNING_PURPOSE));
     // The other two columns change the same byte of their JSON, when it has that many.
     let (signed, plain) = match flip(json, index) {
         Some(changed_json) => {
@@ -158,7 +152,7 @@ async fn flipped(
         "after": format!("{:02x}", changed[index]),
         "value": start_of(&value),
         "sealed": sealed_verdict,
-        "statements": statements.count,
+        "statements": statements,
         "signed": signed,
         "plain": plain,
     }))
@@ -174,12 +168,12 @@ fn verdict(checked: Result<Value, &'static str>) -> Value {
 
 async fn render(
     page: &Page<'_>,
-    jar: &CookieJar<'_>,
     index: Option<&str>,
     error: Option<String>,
 ) -> Result<(Status, Html), AppError> {
-    let s = subject(page, jar).await?;
-    let cookies = page.cookies;
+    let s = subject(page).await?;
+    let cookies = page.jar.config();
+    let kind = page.session.layer().cookie_kind();
     let json = Value::Object(s.map.clone()).to_string();
     let pretty = serde_json::to_string_pretty(&s.map).unwrap_or_default();
     let len = s.sealed.len();
@@ -227,7 +221,7 @@ async fn render(
                     // should change every column.
                     "default_index": len.min(json.len()) / 2,
                     // The same JSON as the other columns, sealed: the like-for-like price.
-                    "same_json_bytes": cookies.keys.seal(cookies.session, &json).len(),
+                    "same_json_bytes": cookies.seal(kind, &json).len(),
                 },
                 "signed": {
                     "value": signed,
@@ -250,12 +244,8 @@ async fn render(
 }
 
 #[get("/labs/tamper?<flip>")]
-async fn tamper_page(
-    page: Page<'_>,
-    jar: &CookieJar<'_>,
-    flip: Option<&str>,
-) -> Result<(Status, Html), AppError> {
-    render(&page, jar, flip, None).await
+async fn tamper_page(page: Page<'_>, flip: Option<&str>) -> Result<(Status, Html), AppError> {
+    render(&page, flip, None).await
 }
 
 #[derive(FromForm)]
@@ -269,10 +259,9 @@ struct FlipForm {
 #[post("/labs/tamper/flip", data = "<form>")]
 async fn flip_byte(
     page: Page<'_>,
-    jar: &CookieJar<'_>,
     form: CheckedForm<FlipForm>,
 ) -> Result<Result<Redirect, (Status, Html)>, AppError> {
-    let s = subject(&page, jar).await?;
+    let s = subject(&page).await?;
     match parse_index(&form.0.index, s.sealed.len()) {
         Ok(i) => {
             page.session
@@ -284,7 +273,7 @@ async fn flip_byte(
                 .await;
             Ok(Ok(Redirect::to(format!("/labs/tamper?flip={i}"))))
         }
-        Err(why) => Ok(Err(render(&page, jar, None, Some(why)).await?)),
+        Err(why) => Ok(Err(render(&page, None, Some(why)).await?)),
     }
 }
 

@@ -1,4 +1,5 @@
-//! Cookie mode's store: the whole session, as a versioned JSON payload, is the cookie.
+//! Cookie mode's store: the key is the whole session, as a versioned JSON payload, so the cookie
+//! that carries the key is the session.
 //!
 //! The payload carries its own issued-at and last-seen times because the browser controls the
 //! cookie's Max-Age: a copied cookie can be replayed forever unless the server reads the times from
@@ -13,9 +14,7 @@ use serde_json::{Map, Value};
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
 
-use super::store::{
-    Change, Committed, Deadlines, Loaded, Record, Refusal, SessionStore, Statements, StoreError,
-};
+use super::{Done, Loaded, Op, Record, Refusal, Saved, SessionStore, StoreError, Traits, Write};
 use crate::crypto::random_token;
 use crate::settings::Revocation;
 
@@ -111,12 +110,22 @@ pub fn decode_payload(plaintext: &str) -> Option<Record> {
 
 #[rocket::async_trait]
 impl SessionStore for CookieStore {
-    /// Only the deny-list needs a name for a cookie session: 128 random bits.
-    fn new_id(&self) -> Option<String> {
-        self.denylist().map(|_| random_token(16))
+    fn traits(&self) -> Traits {
+        // Only with the deny-list does a logout kill copies: otherwise the server kept nothing it
+        // could mark.
+        Traits {
+            keeps_sessions: false,
+            ends_copies: self.denylist().is_some(),
+            revocation: Some(self.revocation),
+        }
     }
 
-    fn cookie_plaintext(&self, record: &Record) -> Result<String, StoreError> {
+    /// The record itself, as the versioned payload the cookie seals. With the deny-list a session
+    /// also gets a random name (128 bits), new at each login, which a logout records.
+    fn key(&self, record: &mut Record, renew: bool) -> Result<String, StoreError> {
+        if self.denylist().is_some() && (renew || record.id.is_none()) {
+            record.id = Some(random_token(16));
+        }
         let payload = PayloadRef {
             v: PAYLOAD_VERSION,
             iat: record.created_at.unix_timestamp(),
@@ -129,66 +138,51 @@ impl SessionStore for CookieStore {
         Ok(serde_json::to_string(&payload)?)
     }
 
-    /// The cookie is the session: any change to it, even a new last-seen time, is a new cookie.
-    fn cookie_changes(&self, before: &Record, after: &Record) -> bool {
-        before != after
+    /// Only the deny-list reaches the database: its check on load, and the record of a logged-in
+    /// session that ends.
+    fn reaches_backend(&self, op: Op<'_>) -> bool {
+        self.denylist().is_some()
+            && match op {
+                Op::Load(_) | Op::Sweep => true,
+                Op::Save(write) => revoked_by(write).is_some(),
+                Op::Index => false,
+            }
     }
 
-    async fn load(
-        &self,
-        plaintext: &str,
-        _now: OffsetDateTime,
-        statements: &mut Statements,
-    ) -> Result<Loaded, StoreError> {
-        // Expiry is checked by the layer, for both modes alike, from the times decoded here.
-        let Some(record) = decode_payload(plaintext) else {
-            return Ok(Loaded::Refused(Refusal::Malformed));
+    async fn load(&self, key: &str, _now: OffsetDateTime) -> Result<Done<Loaded>, StoreError> {
+        // Expiry is checked by the layer, for every store alike, from the times decoded here.
+        let Some(record) = decode_payload(key) else {
+            return Ok(Done::local(Loaded::Refused(Refusal::Malformed)));
         };
         let Some(pool) = self.denylist() else {
-            return Ok(Loaded::Found(record));
+            return Ok(Done::local(Loaded::Found(record)));
         };
         // The price of revoking a client-side session: one indexed read on every request.
         let Some(id) = record.id.as_deref() else {
             // Sealed before the deny-list was switched on: it could never be revoked.
-            return Ok(Loaded::Refused(Refusal::Malformed));
+            return Ok(Done::local(Loaded::Refused(Refusal::Malformed)));
         };
-        statements.begin()?;
         let revoked: bool =
             sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM revoked_sessions WHERE id = $1)")
                 .bind(id)
                 .fetch_one(pool)
                 .await?;
-        Ok(if revoked {
+        Ok(Done::sql(if revoked {
             Loaded::Refused(Refusal::Revoked)
         } else {
-            statements.checked = Some("denylist");
             Loaded::Found(record)
-        })
+        }))
     }
 
-    async fn commit(
-        &self,
-        change: Change<'_>,
-        _deadlines: Deadlines,
-        statements: &mut Statements,
-    ) -> Result<Committed, StoreError> {
-        // The cookie sent with the response was the write. With the deny-list, a session that
-        // ends (logout) or is replaced (login) is recorded, so every copy of it is refused.
-        let ended = match change {
-            Change::Delete(old) | Change::Replace { old, .. } => old,
-            _ => return Ok(Committed::Saved),
+    /// The cookie sent with the response was the write. With the deny-list, a logged-in session
+    /// that ends (logout) or is replaced (login) is recorded, so every copy of it is refused.
+    async fn save(&self, write: Write<'_>) -> Result<Done<Saved>, StoreError> {
+        let (Some(pool), Some(ended)) = (self.denylist(), revoked_by(&write)) else {
+            return Ok(Done::local(Saved::Saved));
         };
-        // Only a login is worth revoking: a copy of an anonymous session grants nothing the
-        // copier could not get with no cookie at all, and recording those let anyone grow the
-        // table by a row per request (a color, then a logout). What one address may add is
-        // bounded before the write (`denylist_address_burst`).
-        if ended.user_id.is_none() {
-            return Ok(Committed::Saved);
-        }
-        let (Some(pool), Some(id)) = (self.denylist(), ended.id.as_deref()) else {
-            return Ok(Committed::Saved);
+        let Some(id) = ended.id.as_deref() else {
+            return Ok(Done::local(Saved::Saved));
         };
-        statements.begin()?;
         sqlx::query(
             "INSERT INTO revoked_sessions (id, expires_at) VALUES ($1, $2) \
              ON CONFLICT (id) DO NOTHING",
@@ -197,17 +191,40 @@ impl SessionStore for CookieStore {
         .bind(ended.created_at.saturating_add(self.absolute))
         .execute(pool)
         .await?;
-        Ok(Committed::Saved)
+        Ok(Done::sql(Saved::Saved))
     }
 
-    /// Only with the deny-list: otherwise the server kept nothing it could mark.
-    fn ends_copies(&self) -> bool {
+    fn sweeps(&self) -> bool {
         self.denylist().is_some()
     }
 
-    fn revocation(&self) -> Option<Revocation> {
-        Some(self.revocation)
+    /// Deny-list entries past the last moment a copy could have been valid.
+    async fn sweep(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
+        let Some(pool) = self.denylist() else {
+            return Ok(0);
+        };
+        super::server::sweep_table(
+            pool,
+            "DELETE FROM revoked_sessions WHERE id IN (SELECT id FROM revoked_sessions \
+             WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
+            now,
+        )
+        .await
     }
+}
+
+/// The session a write ends that the deny-list must record: a logged-in one, logged out or
+/// replaced by a login. Only a login is worth revoking: a copy of an anonymous session grants
+/// nothing the copier could not get with no cookie at all, and recording those let anyone grow the
+/// table by a row per request (a color, then a logout). What one address may add is bounded
+/// before the write (`denylist_address_burst`).
+fn revoked_by<'a>(write: &Write<'a>) -> Option<&'a Record> {
+    let ended = match *write {
+        Write::Delete { record, .. } => record,
+        Write::Renew { old, .. } => old,
+        _ => return None,
+    };
+    ended.user_id.map(|_| ended)
 }
 
 #[cfg(test)]
@@ -221,7 +238,7 @@ mod tests {
         r.data.insert("color".into(), Value::from("red"));
         r.user_id = Some(7);
         let store = CookieStore::new(Revocation::Epoch, None, Duration::days(14));
-        let text = store.cookie_plaintext(&r).unwrap();
+        let text = store.key(&mut r.clone(), false).unwrap();
         assert_eq!(decode_payload(&text), Some(r));
         for junk in [
             "",

@@ -1,0 +1,192 @@
+//! "What just happened": every page tells what its own request did to the session, and the page a
+//! redirect lands on tells what the request before it did — from the [`Summary`] the session layer
+//! publishes and the [`Exchange`] the cookie writer read back, worded by the templates
+//! (`report.html.tera`, `exchange.html.tera`).
+//!
+//! A POST (or a refused session) answers with a redirect, and the page the browser lands on could
+//! not know what the POST did — so the report waits in this process's memory ([`shelf`]) under a
+//! random token, and the browser gets only that token, sealed, in a cookie of its own
+//! (`report_<mode>`, about 80 bytes): the page that lands takes the report out and removes the
+//! cookie. That is Django's one-time messages, with the message kept on the server so its cookie
+//! never dwarfs the session cookie it reports on. It is no session write, creates no row, works
+//! without PostgreSQL, and only the browser holding the sealed token can read it. A report that
+//! is gone (kept too long, a restart, another instance) is said to be gone.
+
+pub mod shelf;
+pub mod view;
+pub mod words;
+
+use rocket::fairing::AdHoc;
+use rocket::http::{Method, StatusClass};
+use rocket::{Request, Response};
+use serde_json::{json, Value};
+
+use crate::cookies::writer::Written;
+use crate::cookies::{CookieValue, Exchange, Jar, Kind};
+use crate::session::Summary;
+use crate::settings::{Mode, Settings};
+pub use shelf::ReportShelf;
+
+/// What the page after a redirect is told: the request, its summary, the sibling mode's in
+/// `--mode both` (when the request used it), and what crossed the wire.
+#[derive(Debug, Clone)]
+pub struct Told {
+    pub request: String,
+    pub own: Summary,
+    pub sibling: Option<Summary>,
+    pub exchange: Exchange,
+}
+
+/// The report cookie's value: a token naming a kept report.
+struct ReportToken(String);
+
+impl CookieValue for ReportToken {
+    fn kind(mode: Mode) -> Kind {
+        Kind::Report(mode)
+    }
+    fn encode(&self) -> Option<String> {
+        Some(self.0.clone())
+    }
+    fn decode(plaintext: &str) -> Option<Self> {
+        Some(ReportToken(plaintext.to_string()))
+    }
+}
+
+/// A report to keep once the cookies are written, under the token its cookie carries.
+pub struct ToKeep {
+    token: String,
+    request: String,
+    own: Summary,
+    sibling: Option<Summary>,
+}
+
+/// The reports' stage: the shelf, bounded as the settings say.
+pub fn stage() -> AdHoc {
+    AdHoc::on_ignite("Reports", |rocket| async {
+        let settings = rocket.state::<Settings>().cloned().unwrap_or_default();
+        rocket.manage(ReportShelf::new(
+            settings.report_keep_seconds,
+            settings.report_max_kept,
+        ))
+    })
+}
+
+/// The request as the report names it: `POST /color`.
+pub fn request_line(req: &Request<'_>) -> String {
+    format!("{} {}", req.method(), req.uri().path())
+}
+
+/// After the session layer finished: a redirect whose next page must learn what this request did
+/// (every POST, and a GET whose cookie was refused) queues its report's token cookie. Returns the
+/// report to keep once the cookies are written (its exchange includes that cookie).
+pub fn observe(
+    req: &Request<'_>,
+    res: &Response<'_>,
+    own: &Summary,
+    sibling: Option<&Summary>,
+    jar: Jar<'_>,
+) -> Option<ToKeep> {
+    let told = req.method() != Method::Get || own.refused.is_some();
+    let redirect = res.status().class() == StatusClass::Redirection;
+    if !(told && redirect) || req.rocket().state::<ReportShelf>().is_none() {
+        return None;
+    }
+    let token = ReportShelf::new_token();
+    jar.set(&ReportToken(token.clone()));
+    Some(ToKeep {
+        token,
+        request: request_line(req),
+        own: own.clone(),
+        sibling: sibling.cloned(),
+    })
+}
+
+/// After the cookie writer: keeps the report for the page the redirect lands on, or — on a page
+/// that shows its own exchange — writes what was sent into its footer.
+pub async fn deliver(
+    req: &Request<'_>,
+    res: &mut Response<'_>,
+    to_keep: Option<ToKeep>,
+    written: Written,
+) {
+    if let Some(k) = to_keep {
+        if let Some(shelf) = req.rocket().state::<ReportShelf>() {
+            let told = Told {
+                request: k.request,
+                own: k.own,
+                sibling: k.sibling,
+                exchange: written.exchange,
+            };
+            shelf.keep(k.token, told);
+        }
+        return;
+    }
+    if written.show {
+        let html = crate::html::show(
+            req.rocket(),
+            "exchange",
+            json!({ "exchange": written.exchange }),
+        );
+        if let Some(html) = html {
+            write_into_page(res, &html).await;
+        }
+    }
+}
+
+/// Where a page's footer shows its own exchange: known only once the response is complete, so it
+/// is written in after the cookie writer ran.
+pub const EXCHANGE_MARKER: &str = "<!--session-lab:this-exchange-->";
+
+/// Writes `html` where the page's footer left [`EXCHANGE_MARKER`]. Works on the body's bytes:
+/// the marker is ASCII and the fragment valid UTF-8, so the page stays valid UTF-8 without
+/// checking it again, and it is spliced in place rather than copied whole.
+async fn write_into_page(res: &mut Response<'_>, html: &str) {
+    let Ok(mut body) = res.body_mut().to_bytes().await else {
+        return;
+    };
+    let marker = EXCHANGE_MARKER.as_bytes();
+    if let Some(at) = memchr::memmem::rfind(&body, marker) {
+        body.splice(at..at + marker.len(), html.bytes());
+    }
+    res.set_sized_body(body.len(), std::io::Cursor::new(body));
+}
+
+/// The report the request before this one left, as the layout shows it — taken once, its cookie
+/// removed — or `None` when no report cookie came.
+pub fn take_last(req: &Request<'_>) -> Option<Value> {
+    let jar = Jar::of(req)?;
+    let shelf = req.rocket().state::<ReportShelf>()?;
+    let kind = Kind::Report(jar.mode());
+    jar.value(kind)?;
+    let token = jar.get::<ReportToken>();
+    jar.remove(kind);
+    let told = token.and_then(|t| shelf.take(&t.0));
+    let now = req
+        .rocket()
+        .state::<std::sync::Arc<crate::clock::Clock>>()
+        .map_or_else(time::OffsetDateTime::now_utc, |c| c.now());
+    Some(match told {
+        Some(told) => told_view(&told, now),
+        None => json!({ "gone": true }),
+    })
+}
+
+/// A kept report as the layout shows it: with `--mode both` each mode's side by side (server
+/// first, as on /compare).
+fn told_view(told: &Told, now: time::OffsetDateTime) -> Value {
+    let sides = told.sibling.as_ref().map(|theirs| {
+        let mut sides = [&told.own, theirs];
+        sides.sort_by_key(|s| s.mode != Mode::Server);
+        sides
+            .iter()
+            .map(|s| view::summary(s, now))
+            .collect::<Vec<_>>()
+    });
+    json!({
+        "request": told.request,
+        "report": view::summary(&told.own, now),
+        "sides": sides,
+        "exchange": told.exchange,
+        "refused_why": told.own.refused.map(words::refusal),
+    })
+}
