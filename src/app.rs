@@ -2,21 +2,19 @@
 //! figment. [`crate::build`] and `--mode both` ([`crate::both`]) both build through here, so
 //! neither needs the other.
 
-use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
 use rocket::shield::{Frame, NoSniff, Shield};
 use rocket::{Build, Rocket};
 
-use crate::settings::{Settings, DEFAULT_DATABASE_URL};
+use crate::settings::{key_file, Settings, DEFAULT_DATABASE_URL};
 use crate::{
-    auth, crypto, db, error, headers, html, lab, logging, report, respond, routes, session,
-    throttle,
+    auth, db, error, headers, html, lab, logging, report, respond, routes, session, throttle,
 };
 
 /// The defaults `build` adds to any figment: where the templates are, which database, and in the
-/// debug profile a random `secret_key` when none is set.
+/// debug profile the kept `secret_key` when none is set ([`key_file`]).
 pub(crate) fn with_defaults(figment: Figment) -> Figment {
-    let figment = with_debug_key(figment);
+    let figment = key_file::with_debug_key(figment);
     // Templates live beside the sources, so the app finds them from any working directory.
     figment
         .join((
@@ -54,51 +52,7 @@ pub(crate) fn build_on(figment: Figment, pool: Option<db::LazyPool>) -> Rocket<B
         .attach(throttle::stage())
         // After every handler: the session's write, what reacts to it, the one cookie writer.
         .attach(respond::ResponseStep)
-        .attach(key_notice())
+        .attach(key_file::notice())
         .mount("/", routes::routes())
         .register("/", error::catchers())
-}
-
-/// Set in the figment by [`with_debug_key`] when it made the key up, for [`key_notice`].
-const RANDOM_KEY_MARK: &str = "session_lab_random_secret_key";
-
-/// In the debug profile without a `secret_key` (or with Rocket's all-zero default), a random key
-/// for this run. Rocket would otherwise warn in three lines that "secrets" lack a stable key and
-/// the cookie sealing would add a fourth, which a newcomer may read as errors; [`key_notice`]
-/// says it in one. Outside the debug profile nothing changes: Rocket refuses to launch without a
-/// key. A key that is present but unreadable is left for the settings to report. `--mode both`
-/// builds its two apps from one figment, so they share this key.
-fn with_debug_key(figment: Figment) -> Figment {
-    let debug = *figment.profile() == rocket::Config::DEBUG_PROFILE;
-    let missing = figment.find_value("secret_key").is_err()
-        || figment
-            .extract_inner::<rocket::config::SecretKey>("secret_key")
-            .is_ok_and(|k| k.is_zero());
-    if !(debug && missing) {
-        return figment;
-    }
-    figment
-        .merge(("secret_key", crypto::random_bytes(64)))
-        .merge((RANDOM_KEY_MARK, true))
-}
-
-/// The one line about a made-up key, once per process (`--mode both` ignites two apps).
-fn key_notice() -> AdHoc {
-    AdHoc::on_ignite("Secret key", |rocket| async {
-        static ONCE: std::sync::Once = std::sync::Once::new();
-        if rocket
-            .figment()
-            .extract_inner::<bool>(RANDOM_KEY_MARK)
-            .unwrap_or(false)
-        {
-            ONCE.call_once(|| {
-                rocket::warn!(
-                    "No secret_key set: this run seals cookies with a random key, so sessions end \
-                     when the app stops (set ROCKET_SECRET_KEY to `head -c64 /dev/urandom | base64 \
-                     -w0` to keep them)."
-                )
-            });
-        }
-        rocket
-    })
 }

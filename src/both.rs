@@ -1,6 +1,6 @@
 //! `--mode both`: server mode on the configured port and cookie mode on the next one, in one
 //! process — one database pool, one clock and one secret key between them (the figment's, or in
-//! the debug profile the random one `with_defaults` adds before both apps are made from it), and
+//! the debug profile the kept one `with_defaults` adds before both apps are made from it), and
 //! each app able to open the other's session cookie, so `/compare` shows one browser's two
 //! sessions side by side.
 //!

@@ -35,10 +35,10 @@ pub mod throttle;
 use rocket::figment::Figment;
 use rocket::{Build, Rocket};
 
-/// Rocket's figment (`Rocket.toml`, `ROCKET_*`), with `DATABASE_URL` taking the place of
-/// `databases.session_lab.url` when it is set.
+/// Rocket's figment (`Rocket.toml`, found from any working directory, and `ROCKET_*`), with
+/// `DATABASE_URL` taking the place of `databases.session_lab.url` when it is set.
 pub fn figment() -> Figment {
-    let mut figment = rocket::Config::figment();
+    let mut figment = settings::rocket_figment();
     if let Some(url) = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
         figment = figment.merge(("databases.session_lab.url", url));
     }

@@ -18,14 +18,27 @@ use session_lab::settings::Mode;
 /// Session Lab: learn how web sessions work by comparing a server-side store with an encrypted
 /// cookie, side by side in your browser's devtools.
 ///
-/// Settings come from Rocket.toml and ROCKET_* variables (see the README); the database from
-/// DATABASE_URL or databases.session_lab.url.
+/// Settings come from Rocket.toml (ROCKET_CONFIG, else the working directory or one above it,
+/// else the clone this binary was built from) and ROCKET_* variables (see the README); the
+/// database from DATABASE_URL or databases.session_lab.url. Settings that contradict each other
+/// stop the start with a message that names the fix.
+///
+/// Every cookie is sealed with secret_key: a new key at a start ends every session and erases
+/// every learner's progress. Without one, the debug profile (cargo run) makes a key once and keeps
+/// it in target/session-lab-debug.key (ROCKET_DEBUG_KEY_FILE moves it). Anywhere else, keep a key
+/// in a file, once:
+///
+///     head -c64 /dev/urandom | base64 -w0 > ~/session-lab.key && chmod 600 ~/session-lab.key
+///
+/// and start with ROCKET_SECRET_KEY=$(cat ~/session-lab.key) every time.
 ///
 /// To serve a class from this machine (README, "Teaching a class"):
-/// ROCKET_PROFILE=classroom ROCKET_SITE_ORIGIN=http://<LAN address>:8000
-/// ROCKET_SECRET_KEY=$(head -c64 /dev/urandom | base64 -w0) session-lab
+///
+///     ROCKET_PROFILE=classroom ROCKET_SITE_ORIGIN=http://<LAN address>:8000 \
+///     ROCKET_SECRET_KEY=$(cat ~/session-lab.key) session-lab
+// Verbatim: clap would otherwise join the command lines above into one paragraph.
 #[derive(Parser)]
-#[command(version, about, long_about)]
+#[command(version, about, long_about, verbatim_doc_comment)]
 struct Cli {
     /// Session mode. Overrides session_mode in Rocket.toml and ROCKET_SESSION_MODE.
     #[arg(long, value_enum, global = true)]
@@ -130,8 +143,15 @@ fn report(e: &rocket::Error) -> u8 {
 
 /// As [`report`], naming which app (`--mode both`) in front of the error.
 fn report_for(which: &str, e: &rocket::Error) -> u8 {
+    use rocket::error::ErrorKind;
     match e.kind() {
-        rocket::error::ErrorKind::FailedFairings(_) => {}
+        ErrorKind::FailedFairings(_) => {}
+        // Rocket says only "insecure secret key config".
+        ErrorKind::InsecureSecretKey(profile) => eprintln!(
+            "session-lab: {which}the {profile} profile needs a secret_key, which seals every \
+             cookie: {}",
+            session_lab::settings::key_file::KEEP_A_KEY
+        ),
         other => eprintln!("session-lab: {which}{other}"),
     }
     1

@@ -79,6 +79,25 @@ impl SiteOrigin {
             vec![at(literal)]
         }
     }
+
+    /// `http` or `https`.
+    pub fn scheme(&self) -> &'static str {
+        self.scheme
+    }
+
+    /// The host as browsers send it (lower-case; an IPv6 literal in brackets).
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// Whether only a browser on this machine can reach it: `localhost` (and its subdomains,
+    /// which browsers resolve to loopback) or a loopback address.
+    pub fn is_loopback(&self) -> bool {
+        let host = self.host.trim_start_matches('[').trim_end_matches(']');
+        host == "localhost"
+            || host.ends_with(".localhost")
+            || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    }
 }
 
 impl fmt::Display for SiteOrigin {
@@ -133,6 +152,23 @@ mod tests {
             "http://lab.example:99999",
         ] {
             assert_eq!(parsed(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn loopback_origins_are_the_ones_only_this_machine_reaches() {
+        for (origin, loopback) in [
+            ("http://localhost:8000", true),
+            ("http://app.localhost:8000", true),
+            ("http://127.0.0.1:8000", true),
+            ("http://127.0.0.2", true),
+            ("http://[::1]:8000", true),
+            ("http://192.168.1.20:8000", false),
+            ("https://lab.example", false),
+            ("http://[fe80::1]:8000", false),
+        ] {
+            let o = SiteOrigin::parse(origin).unwrap();
+            assert_eq!(o.is_loopback(), loopback, "{origin}");
         }
     }
 }

@@ -358,10 +358,13 @@ async fn with_mode_both_one_outage_switch_serves_both_apps() {
 async fn mode_both_gives_both_apps_one_key_when_none_is_set() {
     let db_name = fresh_db_name();
     let db_url = url_for(&db_name);
-    // As test_figment, without its fixed key: the debug profile would make one per app.
+    // As test_figment, without its fixed key: the debug profile would make one per app. Its key
+    // file is this test's own.
+    let keys = TempDir::fresh();
     let figment = session_lab::figment()
         .merge(("databases.session_lab.url", db_url.as_str()))
         .merge(("databases.session_lab.connect_timeout", 2))
+        .merge(("debug_key_file", keys.key_file()))
         .merge(("log_level", "off"));
     let (server, cookie) = {
         let both = session_lab::build_both(figment).expect("both apps build");

@@ -496,9 +496,11 @@ async fn a_cross_site_post_is_403() {
 
 #[test]
 fn server_mode_without_the_database_exits_1_with_a_message_and_no_panic() {
+    let keys = TempDir::fresh();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_session-lab"))
         .env("DATABASE_URL", "postgres://postgres@127.0.0.1:1/nowhere")
         .env("ROCKET_PORT", "0")
+        .env("ROCKET_DEBUG_KEY_FILE", keys.key_file())
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -27,4 +27,5 @@ mod lifecycle;
 mod live;
 mod report;
 mod row_size;
+mod startup;
 mod teacher;

@@ -553,6 +553,31 @@ pub fn urlencode(s: &str) -> String {
     out
 }
 
+/// A directory of its own under the system's temp dir, removed when dropped. The debug profile
+/// keeps its key in a file (`debug_key_file`); a test that runs it without a key keeps that file
+/// here, never in the developer's `target/session-lab-debug.key`.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn fresh() -> TempDir {
+        let tag = session_lab::crypto::random_token(9);
+        let dir = std::env::temp_dir().join(format!("session-lab-test-{tag}"));
+        std::fs::create_dir_all(&dir).expect("a temp dir");
+        TempDir(dir)
+    }
+
+    /// Where this test's debug key file goes (made by the app at its first start).
+    pub fn key_file(&self) -> std::path::PathBuf {
+        self.0.join("debug.key")
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// Runs each listed `async fn(Mode)` once per mode, as `server::NAME` and `cookie::NAME`.
 #[macro_export]
 macro_rules! both_modes {

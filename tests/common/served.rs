@@ -17,6 +17,8 @@ pub struct Served {
     child: Child,
     pub port: u16,
     log: PathBuf,
+    /// The debug profile's key file, this process's own (see [`super::TempDir`]).
+    key: PathBuf,
 }
 
 impl Served {
@@ -30,6 +32,7 @@ impl Served {
             .port();
         let tag = session_lab::crypto::random_token(9);
         let log = std::env::temp_dir().join(format!("session-lab-served-{tag}.log"));
+        let key = std::env::temp_dir().join(format!("session-lab-served-{tag}.key"));
         let out = std::fs::File::create(&log).expect("log file");
         let err = out.try_clone().expect("log file");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_session-lab"));
@@ -46,12 +49,18 @@ impl Served {
             .env("ROCKET_PORT", port.to_string())
             .env("ROCKET_LOG_LEVEL", log_level)
             .env("ROCKET_CLI_COLORS", "false")
+            .env("ROCKET_DEBUG_KEY_FILE", &key)
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
             .spawn()
             .expect("the binary starts");
-        let mut served = Served { child, port, log };
+        let mut served = Served {
+            child,
+            port,
+            log,
+            key,
+        };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Ok(Some(status)) = served.child.try_wait() {
@@ -139,6 +148,7 @@ impl Drop for Served {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.log);
+        let _ = std::fs::remove_file(&self.key);
     }
 }
 

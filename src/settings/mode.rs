@@ -1,0 +1,148 @@
+//! The session modes and cookie mode's revocation rule: the two settings that are a choice among
+//! names rather than a number, with the cookie names each mode owns.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Which session backend runs. Handlers never look at this; the stage that builds the session
+/// store does, once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// The cookie holds a random id; the data is a row in PostgreSQL.
+    Server,
+    /// The cookie holds the whole encrypted session; the server keeps nothing.
+    Cookie,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Server => "server",
+            Mode::Cookie => "cookie",
+        }
+    }
+
+    /// The session cookie's name. The modes use different names so both can run side by side on
+    /// one host (cookies ignore ports).
+    pub fn cookie_name(self) -> &'static str {
+        match self {
+            Mode::Server => "session_id",
+            Mode::Cookie => "session_data",
+        }
+    }
+
+    /// The CSRF cookie's name: per mode too, so two apps side by side (each with its own key in
+    /// the debug profile) do not overwrite each other's token.
+    pub fn csrf_cookie_name(self) -> &'static str {
+        match self {
+            Mode::Server => "csrf_server",
+            Mode::Cookie => "csrf_cookie",
+        }
+    }
+
+    /// The one-time "what just happened" cookie's name, per mode like the others.
+    pub fn report_cookie_name(self) -> &'static str {
+        match self {
+            Mode::Server => "report_server",
+            Mode::Cookie => "report_cookie",
+        }
+    }
+
+    /// The report cookie's name with Secure cookies (see [`Mode::host_cookie_name`]).
+    pub fn host_report_cookie_name(self) -> &'static str {
+        match self {
+            Mode::Server => "__Host-report_server",
+            Mode::Cookie => "__Host-report_cookie",
+        }
+    }
+
+    /// The replay lab's cookie, which keeps a sealed copy of the session cookie: per mode, so
+    /// both modes can keep a copy in one browser.
+    pub fn replay_copy_cookie_name(self) -> &'static str {
+        match self {
+            Mode::Server => "replay_copy_server",
+            Mode::Cookie => "replay_copy_cookie",
+        }
+    }
+
+    /// The replay lab's cookie name with Secure cookies (see [`Mode::host_cookie_name`]).
+    pub fn host_replay_copy_cookie_name(self) -> &'static str {
+        match self {
+            Mode::Server => "__Host-replay_copy_server",
+            Mode::Cookie => "__Host-replay_copy_cookie",
+        }
+    }
+
+    /// The session cookie's name with Secure cookies. Browsers accept a `__Host-` cookie only
+    /// with Secure, Path=/ and no Domain, and never from another subdomain or over http, so a
+    /// sibling site cannot plant or shadow it.
+    pub fn host_cookie_name(self) -> &'static str {
+        match self {
+            Mode::Server => "__Host-session_id",
+            Mode::Cookie => "__Host-session_data",
+        }
+    }
+
+    /// The CSRF cookie's name with Secure cookies (see [`Mode::host_cookie_name`]).
+    pub fn host_csrf_cookie_name(self) -> &'static str {
+        match self {
+            Mode::Server => "__Host-csrf_server",
+            Mode::Cookie => "__Host-csrf_cookie",
+        }
+    }
+
+    /// Server mode keeps every session in PostgreSQL, so it refuses to start without it; cookie
+    /// mode serves what it can and waits for the database.
+    pub fn needs_database_to_start(self) -> bool {
+        self == Mode::Server
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How cookie mode can end a session before its deadlines (`cookie_revocation`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Revocation {
+    /// Not at all: a copy of a cookie works until its deadlines pass, logout or not.
+    None,
+    /// A per-user counter checked where the account is loaded ("sign out everywhere else").
+    Epoch,
+    /// Each session carries a random id; logout records it, and every read checks the list.
+    Denylist,
+}
+
+impl Revocation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Revocation::None => "none",
+            Revocation::Epoch => "epoch",
+            Revocation::Denylist => "denylist",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secure_names_are_the_plain_ones_with_the_host_prefix() {
+        for mode in [Mode::Server, Mode::Cookie] {
+            assert_eq!(
+                mode.host_cookie_name(),
+                format!("__Host-{}", mode.cookie_name())
+            );
+            assert_eq!(
+                mode.host_csrf_cookie_name(),
+                format!("__Host-{}", mode.csrf_cookie_name())
+            );
+        }
+    }
+}
