@@ -9,7 +9,7 @@ use rocket::{Build, Rocket};
 
 use crate::settings::{Settings, DEFAULT_DATABASE_URL};
 use crate::{
-    auth, crypto, db, error, exercises, headers, html, logging, routes, session, throttle,
+    auth, clock, crypto, db, error, exercises, headers, html, logging, routes, session, throttle,
 };
 
 /// The defaults `build` adds to any figment: where the templates are, which database, and in the
@@ -45,6 +45,8 @@ pub(crate) fn build_on(figment: Figment, pool: Option<db::LazyPool>) -> Rocket<B
         .attach(Settings::stage())
         .attach(headers::stage())
         .attach(db::stage_with(pool))
+        // Before the session layer and the throttles, which both run on it.
+        .attach(clock::stage())
         .attach(session::stage())
         // After the session's stage, so its fairing runs after the session fairing.
         .attach(exercises::stage())
