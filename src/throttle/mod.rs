@@ -7,107 +7,24 @@
 //! a restart forgets it, and several instances behind a load balancer each keep their own, so
 //! together they allow up to (instances × burst) — the README says so.
 
-use std::collections::HashMap;
-use std::net::{IpAddr, Ipv6Addr};
-use std::num::NonZeroU32;
+mod address;
+mod devices;
+mod limiter;
+
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use governor::clock::{Clock, DefaultClock};
-use governor::middleware::StateInformationMiddleware;
-use governor::state::keyed::DefaultKeyedStateStore;
-use governor::{Quota, RateLimiter};
 use rocket::fairing::AdHoc;
 use rocket::http::Status;
-use rocket::request::{FromRequest, Outcome, Request};
 
 use crate::error::AppError;
 use crate::session::Session;
 use crate::settings::{Settings, MAX_LOGIN_DELAY_MS};
 
-/// The address a request is counted against: Rocket's `client_ip` (the `ip_header`, by default
-/// `X-Real-IP`, as set by the reverse proxy in `deploy/`; else the peer). IPv6 addresses count
-/// per /64, the block one subscriber gets: counting single addresses would let one machine
-/// rotate through billions of them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ClientAddr(pub IpAddr);
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for ClientAddr {
-    type Error = std::convert::Infallible;
-
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        // No address at all (a local test client without one): all such requests share a bucket.
-        let ip = req.client_ip().unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED));
-        Outcome::Success(ClientAddr(block_of(ip)))
-    }
-}
-
-fn block_of(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let s = v6.segments();
-                IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-            }
-        },
-        v4 => v4,
-    }
-}
-
-type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock, StateInformationMiddleware>;
-
-/// One keyed limiter and the burst it was built with (to tell how much of it is used).
-struct Limiter<K: std::hash::Hash + Eq + Clone> {
-    buckets: Keyed<K>,
-    burst: u32,
-    clock: DefaultClock,
-}
-
-/// What a limiter made of one attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Verdict {
-    /// Let through; this many of the burst are used, this one included.
-    Go { used: u32 },
-    /// Refused: the next attempt is allowed after this long.
-    Wait(Duration),
-}
-
-impl<K: std::hash::Hash + Eq + Clone> Limiter<K> {
-    fn new(burst: u32, interval_secs: u64) -> Limiter<K> {
-        let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
-        let period = Duration::from_secs(interval_secs.max(1));
-        // `with_period` is `None` only for a zero period, which `max(1)` rules out.
-        let quota = Quota::with_period(period)
-            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-            .allow_burst(burst);
-        let clock = DefaultClock::default();
-        Limiter {
-            buckets: RateLimiter::dashmap_with_clock(quota, clock.clone())
-                .with_middleware::<StateInformationMiddleware>(),
-            burst: burst.get(),
-            clock,
-        }
-    }
-
-    fn check(&self, key: &K) -> Verdict {
-        match self.buckets.check_key(key) {
-            Ok(state) => Verdict::Go {
-                used: self.burst.saturating_sub(state.remaining_burst_capacity()),
-            },
-            Err(not_until) => Verdict::Wait(not_until.wait_time_from(self.clock.now())),
-        }
-    }
-
-    /// Forgets keys whose buckets are full again: without it every name and address ever seen
-    /// would stay in memory.
-    fn forget_idle(&self) {
-        self.buckets.retain_recent();
-        self.buckets.shrink_to_fit();
-    }
-}
+pub use address::ClientAddr;
+use devices::Lockouts;
+use limiter::{Limiter, Verdict};
 
 /// Managed state: the app's throttles, built from the settings. A handle: `--mode both` gives
 /// its two apps clones of one, so a name's limit is the same whichever port is asked.
@@ -120,9 +37,8 @@ pub struct Limits {
     login_address: Limiter<ClientAddr>,
     /// Wrong passwords per device cookie (keyed by its random id), OWASP's per-device counter.
     login_device: Limiter<String>,
-    /// OWASP's lockout list: devices that used their burst of wrong passwords, and until when
-    /// they are not trusted. Only a device cookie (issued by a successful login) can enter it.
-    distrusted: Mutex<HashMap<String, Instant>>,
+    /// OWASP's lockout list: devices that used their burst of wrong passwords.
+    distrusted: Lockouts,
     device_interval: Duration,
     signup_address: Limiter<ClientAddr>,
     new_session_address: Limiter<ClientAddr>,
@@ -176,7 +92,7 @@ impl Throttles {
             login_name: Limiter::new(s.login_name_burst, s.login_name_interval),
             login_address: Limiter::new(s.login_address_burst, s.login_address_interval),
             login_device: Limiter::new(s.login_device_burst, s.login_device_interval),
-            distrusted: Mutex::new(HashMap::new()),
+            distrusted: Lockouts::default(),
             device_interval: Duration::from_secs(s.login_device_interval.max(1)),
             signup_address: Limiter::new(s.signup_address_burst, s.signup_address_interval),
             new_session_address: Limiter::new(
@@ -199,26 +115,15 @@ impl Throttles {
             self.new_session_address.forget_idle();
             self.denylist_address.forget_idle();
             self.session_write.forget_idle();
-            let now = Instant::now();
-            self.lockout_list().retain(|_, until| *until > now);
+            self.distrusted.forget_ended();
         }
-    }
-
-    /// The lockout list, even if a thread panicked while holding it (its entries are plain
-    /// deadlines: none can be left half-written).
-    fn lockout_list(&self) -> std::sync::MutexGuard<'_, HashMap<String, Instant>> {
-        self.distrusted
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Whether the device cookie with this random id is trusted: it has not used its burst of
     /// wrong passwords lately. A trusted device's attempts skip the name's and the address's
     /// limits (see [`Throttles::device_failed`] for what bounds them instead).
     pub fn trusts_device(&self, device: &str) -> bool {
-        self.lockout_list()
-            .get(device)
-            .is_none_or(|until| *until <= Instant::now())
+        self.distrusted.trusts(device)
     }
 
     /// A wrong password sent with a trusted device cookie: it spends that device's bucket, and
@@ -233,8 +138,8 @@ impl Throttles {
             Verdict::Go { .. } => return,
             Verdict::Wait(wait) => wait.max(self.device_interval),
         };
-        self.lockout_list()
-            .insert(device.to_string(), Instant::now() + distrust_for);
+        self.distrusted
+            .distrust(device, Instant::now() + distrust_for);
     }
 
     /// Before a write that will add a row to the deny-list (a logout, or a new login, of a
@@ -406,14 +311,5 @@ mod tests {
             "the third wrong password used the burst"
         );
         assert!(t.trusts_device("d2"), "devices are independent");
-    }
-
-    #[test]
-    fn ipv6_counts_per_64_and_mapped_ipv4_as_ipv4() {
-        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
-        let b: IpAddr = "2001:db8:1:2:bbbb::2".parse().unwrap();
-        assert_eq!(block_of(a), block_of(b));
-        let mapped: IpAddr = "::ffff:192.0.2.1".parse().unwrap();
-        assert_eq!(block_of(mapped), "192.0.2.1".parse::<IpAddr>().unwrap());
     }
 }
