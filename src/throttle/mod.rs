@@ -13,11 +13,12 @@ mod limiter;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rocket::fairing::AdHoc;
 use rocket::http::Status;
 
+use crate::clock::Clock;
 use crate::error::AppError;
 use crate::session::Session;
 use crate::settings::{Settings, MAX_LOGIN_DELAY_MS};
@@ -87,20 +88,27 @@ impl TooMany {
 const SWEEP_EVERY: u64 = 4096;
 
 impl Throttles {
-    pub fn new(s: &Settings) -> Throttles {
+    /// The throttles the settings describe, on `clock`: every bucket refills, and every device
+    /// lockout ends, by that clock's time alone.
+    pub fn new(s: &Settings, clock: &Arc<Clock>) -> Throttles {
         Throttles(Arc::new(Limits {
-            login_name: Limiter::new(s.login_name_burst, s.login_name_interval),
-            login_address: Limiter::new(s.login_address_burst, s.login_address_interval),
-            login_device: Limiter::new(s.login_device_burst, s.login_device_interval),
-            distrusted: Lockouts::default(),
+            login_name: Limiter::new(s.login_name_burst, s.login_name_interval, clock),
+            login_address: Limiter::new(s.login_address_burst, s.login_address_interval, clock),
+            login_device: Limiter::new(s.login_device_burst, s.login_device_interval, clock),
+            distrusted: Lockouts::new(clock.clone()),
             device_interval: Duration::from_secs(s.login_device_interval.max(1)),
-            signup_address: Limiter::new(s.signup_address_burst, s.signup_address_interval),
+            signup_address: Limiter::new(s.signup_address_burst, s.signup_address_interval, clock),
             new_session_address: Limiter::new(
                 s.new_session_address_burst,
                 s.new_session_address_interval,
+                clock,
             ),
-            denylist_address: Limiter::new(s.denylist_address_burst, s.denylist_address_interval),
-            session_write: Limiter::new(s.session_write_burst, s.session_write_interval),
+            denylist_address: Limiter::new(
+                s.denylist_address_burst,
+                s.denylist_address_interval,
+                clock,
+            ),
+            session_write: Limiter::new(s.session_write_burst, s.session_write_interval, clock),
             delay_ms: s.login_delay_ms,
             checks: AtomicU64::new(0),
         }))
@@ -138,8 +146,7 @@ impl Throttles {
             Verdict::Go { .. } => return,
             Verdict::Wait(wait) => wait.max(self.device_interval),
         };
-        self.distrusted
-            .distrust(device, Instant::now() + distrust_for);
+        self.distrusted.distrust(device, distrust_for);
     }
 
     /// Before a write that will add a row to the deny-list (a logout, or a new login, of a
@@ -249,14 +256,24 @@ impl Throttles {
     }
 }
 
-/// Builds the throttles from the settings, unless the app was given shared ones (`--mode both`).
+/// Builds the throttles from the settings on the app's clock, unless the app was given shared
+/// ones (`--mode both`).
 pub fn stage() -> AdHoc {
-    AdHoc::on_ignite("Throttles", |rocket| async {
+    AdHoc::try_on_ignite("Throttles", |rocket| async {
         if rocket.state::<Throttles>().is_some() {
-            return rocket;
+            return Ok(rocket);
         }
-        let throttles = Throttles::new(rocket.state::<Settings>().unwrap_or(&Settings::default()));
-        rocket.manage(throttles)
+        // A missing clock is an assembly mistake: refuse to launch rather than run the buckets
+        // on a clock the tests and the session layer cannot see.
+        let Some(clock) = rocket.state::<Arc<Clock>>().cloned() else {
+            rocket::error!("the throttles need the app's clock: attach clock::stage() first");
+            return Err(rocket);
+        };
+        let throttles = Throttles::new(
+            rocket.state::<Settings>().unwrap_or(&Settings::default()),
+            &clock,
+        );
+        Ok(rocket.manage(throttles))
     })
 }
 
@@ -264,13 +281,17 @@ pub fn stage() -> AdHoc {
 mod tests {
     use super::*;
 
+    fn manual() -> Arc<Clock> {
+        Arc::new(Clock::manual())
+    }
+
     #[test]
     fn the_delay_starts_at_half_the_burst_and_doubles() {
         let s = Settings {
             login_delay_ms: 250,
             ..Settings::default()
         };
-        let t = Throttles::new(&s);
+        let t = Throttles::new(&s, &manual());
         let delays: Vec<u64> = (1..=12)
             .map(|used| t.delay(used, 10).as_millis() as u64)
             .collect();
@@ -282,7 +303,7 @@ mod tests {
 
     #[test]
     fn a_burst_then_a_wait_rounded_up_to_whole_seconds() {
-        let l: Limiter<u8> = Limiter::new(3, 30);
+        let l: Limiter<u8> = Limiter::new(3, 30, &manual());
         assert_eq!(l.check(&1), Verdict::Go { used: 1 });
         assert_eq!(l.check(&1), Verdict::Go { used: 2 });
         assert_eq!(l.check(&1), Verdict::Go { used: 3 });
@@ -294,13 +315,28 @@ mod tests {
     }
 
     #[test]
-    fn a_device_is_distrusted_once_its_burst_of_wrong_passwords_is_used() {
+    fn a_token_comes_back_when_the_clock_moves_and_not_before() {
+        let clock = manual();
+        let l: Limiter<u8> = Limiter::new(2, 30, &clock);
+        assert_eq!(l.check(&1), Verdict::Go { used: 1 });
+        assert_eq!(l.check(&1), Verdict::Go { used: 2 });
+        assert_eq!(l.check(&1), Verdict::Wait(Duration::from_secs(30)));
+        clock.advance(29);
+        assert_eq!(l.check(&1), Verdict::Wait(Duration::from_secs(1)));
+        clock.advance(1);
+        assert_eq!(l.check(&1), Verdict::Go { used: 2 }, "one token, not two");
+        assert_eq!(l.check(&1), Verdict::Wait(Duration::from_secs(30)));
+    }
+
+    #[test]
+    fn a_device_is_distrusted_once_its_burst_of_wrong_passwords_is_used_until_the_interval_ends() {
         let s = Settings {
             login_device_burst: 3,
             login_device_interval: 60,
             ..Settings::default()
         };
-        let t = Throttles::new(&s);
+        let clock = manual();
+        let t = Throttles::new(&s, &clock);
         for _ in 0..2 {
             t.device_failed("d1");
             assert!(t.trusts_device("d1"));
@@ -311,5 +347,9 @@ mod tests {
             "the third wrong password used the burst"
         );
         assert!(t.trusts_device("d2"), "devices are independent");
+        clock.advance(59);
+        assert!(!t.trusts_device("d1"), "distrusted for one interval");
+        clock.advance(1);
+        assert!(t.trusts_device("d1"), "trusted again after it");
     }
 }
