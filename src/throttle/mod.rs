@@ -183,6 +183,8 @@ impl Throttles {
         };
         let delay = by_address.max(by_name);
         if !delay.is_zero() {
+            // The client's real wait, so on the runtime's timer rather than the app's clock: it
+            // measures nothing, and a test's manual clock must not turn it into a wait for ever.
             tokio::time::sleep(delay).await;
         }
         Ok(())
