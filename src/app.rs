@@ -8,7 +8,8 @@ use rocket::{Build, Rocket};
 
 use crate::settings::{key_file, Settings, DEFAULT_DATABASE_URL};
 use crate::{
-    auth, db, error, headers, html, lab, logging, report, respond, routes, session, throttle,
+    auth, clock, db, error, headers, html, lab, logging, report, respond, routes, session,
+    throttle,
 };
 
 /// The defaults `build` adds to any figment: where the templates are, which database, and in the
@@ -44,6 +45,8 @@ pub(crate) fn build_on(figment: Figment, pool: Option<db::LazyPool>) -> Rocket<B
         .attach(Settings::stage())
         .attach(headers::stage())
         .attach(db::stage_with(pool))
+        // Before the session layer, the throttles and the reports, which all run on it.
+        .attach(clock::stage())
         .attach(lab::stage())
         // The labs tell the session layer what each browser asks of it (its clock, its outage).
         .attach(session::stage(lab::conditions))

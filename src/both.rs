@@ -51,11 +51,11 @@ pub fn build(figment: Figment) -> Result<Both, String> {
     let clock = Arc::new(Clock::default());
     // One set of class-wide switches: a teacher's outage or shift reaches both ports' browsers.
     let class_labs = Arc::new(crate::lab::ClassLabs::default());
-    // One limiter and one hash queue: one browser, one name, one CPU, whichever port is asked
-    // (each app building its own allowed twice the guesses per name).
+    // One limiter (on the one clock) and one hash queue: one browser, one name, one CPU, whichever
+    // port is asked (each app building its own allowed twice the guesses per name).
     let settings = crate::settings::Settings::from_figment(&figment)
         .map_err(|e| format!("bad setting: {e}"))?;
-    let throttles = crate::throttle::Throttles::new(&settings);
+    let throttles = crate::throttle::Throttles::new(&settings, &clock);
     let queue = crate::auth::queue::HashQueue::from_settings(&settings);
     let app = |mode: Mode| {
         let figment = figment

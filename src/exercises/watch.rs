@@ -8,7 +8,6 @@
 
 use rocket::http::Header;
 use rocket::{Request, Response};
-use time::OffsetDateTime;
 
 use super::detect::{self, Facts, Step};
 use super::{catalogue, store, ProgressTrace};
@@ -45,7 +44,7 @@ async fn watch_request(req: &Request<'_>, res: &mut Response<'_>, summary: &Summ
     } else {
         store::pool(req.rocket()).await.ok()
     };
-    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let now = crate::clock::now_for(req.rocket()).unix_timestamp();
     for (exercise, evidence) in &solved {
         trace.solved(exercise.id);
         let p = Pending {

@@ -161,10 +161,7 @@ pub fn take_last(req: &Request<'_>) -> Option<Value> {
     let token = jar.get::<ReportToken>();
     jar.remove(kind);
     let told = token.and_then(|t| shelf.take(&t.0));
-    let now = req
-        .rocket()
-        .state::<std::sync::Arc<crate::clock::Clock>>()
-        .map_or_else(time::OffsetDateTime::now_utc, |c| c.now());
+    let now = crate::clock::now_for(req.rocket());
     Some(match told {
         Some(told) => told_view(&told, now),
         None => json!({ "gone": true }),

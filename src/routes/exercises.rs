@@ -12,7 +12,6 @@ use rocket::response::{self, Redirect, Responder};
 use rocket::serde::json::Json;
 use rocket::{get, post, Request};
 use serde_json::{json, Value};
-use time::OffsetDateTime;
 
 use crate::cookies::{Jar, Kind, Lifetime};
 use crate::csrf::{CheckedForm, NoFields};
@@ -227,7 +226,7 @@ async fn predict(
         prediction: i16::try_from(choice).ok(),
         hint: false,
         evidence: None,
-        at: OffsetDateTime::now_utc().unix_timestamp(),
+        at: crate::clock::now_for(learner.request().rocket()).unix_timestamp(),
     };
     keep(&learner, p).await;
     Ok(Redirect::to(format!(
@@ -253,7 +252,7 @@ async fn hint(
         prediction: None,
         hint: true,
         evidence: None,
-        at: OffsetDateTime::now_utc().unix_timestamp(),
+        at: crate::clock::now_for(learner.request().rocket()).unix_timestamp(),
     };
     keep(&learner, p).await;
     Ok(Redirect::to(format!(

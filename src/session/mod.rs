@@ -134,9 +134,11 @@ async fn layer_stage(
             return Err(rocket);
         }
     };
-    // `--mode both` hands both apps one clock; otherwise each app has its own.
-    let shared_clock = rocket.state::<Arc<Clock>>().cloned();
-    let clock = shared_clock.clone().unwrap_or_default();
+    // The app's one clock (`clock::stage`; `--mode both` hands both apps the same).
+    let Some(clock) = rocket.state::<Arc<Clock>>().cloned() else {
+        eprintln!("session-lab: the session layer needs the clock's stage before it");
+        return Err(rocket);
+    };
     let Some(store) = store_for(&settings, Db::fetch(&rocket)) else {
         return Err(rocket);
     };
@@ -166,9 +168,6 @@ async fn layer_stage(
             conditions,
         ))
         .manage(CookieConfig::new(&settings, keys));
-    if shared_clock.is_none() {
-        rocket = rocket.manage(clock);
-    }
     Ok(rocket)
 }
 

@@ -258,6 +258,8 @@ async fn the_cleanup_task_keeps_real_time_whatever_a_browser_fast_forwarded() {
 
 /// The `classroom` profile of Rocket.toml as a class server runs it, on a test database. The
 /// local client gives no peer address, so every request counts against one address: the room's.
+/// The clock stands still (the whole class at one instant, the throttles' worst case): no token
+/// comes back however long the hashes take.
 async fn classroom_app() -> TestApp {
     let db_name = fresh_db_name();
     let db_url = url_for(&db_name);
@@ -269,7 +271,7 @@ async fn classroom_app() -> TestApp {
             .merge(("log_level", "off"))
             .select("classroom")
     };
-    TestApp::spawn_on(Mode::Server, &db_name, &db_url, figment).await
+    TestApp::spawn_on_manual_clock(Mode::Server, &db_name, &db_url, figment).await
 }
 
 #[rocket::async_test]
@@ -290,10 +292,16 @@ async fn a_class_behind_one_address_signs_up_and_logs_in_while_guessing_one_name
         let guess = format!("wrong password {i}");
         statuses.push(login(&guesser, "student29", &guess).await.status);
     }
-    // Ten attempts at one name, and student29's own login just before was one of them (the
-    // last, so no token has come back in the 30 s since).
+    // Ten attempts at one name, and student29's own login just before was one of them (on the
+    // standing clock, no token comes back: the name's interval is 30 s).
     assert!(statuses[..9].iter().all(|s| *s == 401), "{statuses:?}");
     assert!(statuses[9..].iter().all(|s| *s == 429), "{statuses:?}");
+    // Then one more guess per 30 s.
+    app.clock().advance(29);
+    assert_eq!(login(&guesser, "student29", "not yet").await.status, 429);
+    app.clock().advance(1);
+    assert_eq!(login(&guesser, "student29", "one more").await.status, 401);
+    assert_eq!(login(&guesser, "student29", "and again").await.status, 429);
 }
 
 fn serve_classroom(env: &[(&str, &str)]) -> std::process::Output {

@@ -33,7 +33,8 @@ fn limits(pairs: &'static [(&'static str, u64)]) -> impl FnOnce(Figment) -> Figm
     }
 }
 
-/// Small limits that stay used up for the whole test.
+/// Small limits that stay used up for the whole test (the tests using them run on a manual clock:
+/// nothing refills unless a test moves it).
 const TIGHT: &[(&str, u64)] = &[
     ("login_name_burst", 2),
     ("login_name_interval", 3600),
@@ -97,7 +98,7 @@ fn fill_anonymous_lane(app: &TestApp) -> Vec<session_lab::auth::queue::Admitted<
 async fn a_shed_attempt_spends_no_token_so_the_owner_retrying_through_a_full_queue_gets_in(
     mode: Mode,
 ) {
-    let app = TestApp::spawn_with(mode, |f| {
+    let app = TestApp::spawn_with_manual_clock(mode, |f| {
         limits(TIGHT)(f)
             .merge(("hash_queue", 1))
             .merge(("hash_queue_devices", 0))
@@ -174,7 +175,7 @@ async fn a_secure_site_sends_the_device_cookie_with_the_host_prefix_and_secure(m
 async fn a_device_cookie_lets_its_owner_in_while_the_name_and_the_address_are_locked_out(
     mode: Mode,
 ) {
-    let app = TestApp::spawn_with(mode, limits(TIGHT)).await;
+    let app = TestApp::spawn_with_manual_clock(mode, limits(TIGHT)).await;
     let owner = owner_with_device(&app).await;
     owner.post("/logout", &[]).await;
     lock_out_name(&app, "alice").await;
@@ -206,7 +207,7 @@ async fn a_device_cookie_lets_its_owner_in_while_the_name_and_the_address_are_lo
 }
 
 async fn a_device_cookie_is_useless_for_another_name_and_a_forged_one_for_any(mode: Mode) {
-    let app = TestApp::spawn_with(mode, limits(TIGHT)).await;
+    let app = TestApp::spawn_with_manual_clock(mode, limits(TIGHT)).await;
     let owner = owner_with_device(&app).await;
     owner.post("/logout", &[]).await;
     lock_out_name(&app, "bob").await;
@@ -236,7 +237,7 @@ async fn a_device_cookie_is_useless_for_another_name_and_a_forged_one_for_any(mo
 async fn wrong_passwords_from_a_device_spend_its_own_bucket_then_it_is_judged_like_anyone(
     mode: Mode,
 ) {
-    let app = TestApp::spawn_with(mode, limits(TIGHT)).await;
+    let app = TestApp::spawn_with_manual_clock(mode, limits(TIGHT)).await;
     let owner = owner_with_device(&app).await;
     owner.post("/logout", &[]).await;
     lock_out_name(&app, "alice").await;
@@ -277,7 +278,7 @@ async fn a_device_login_waits_in_a_lane_that_anonymous_attempts_cannot_fill(mode
 /// session stays logged in.
 #[rocket::async_test]
 async fn the_denylist_takes_only_logins_and_a_bounded_number_per_address() {
-    let app = TestApp::spawn_with(CookieMode, |f| {
+    let app = TestApp::spawn_with_manual_clock(CookieMode, |f| {
         f.merge(("cookie_revocation", "denylist"))
             .merge(("denylist_address_burst", 2))
             .merge(("denylist_address_interval", 3600))
@@ -353,7 +354,7 @@ async fn mode_both_counts_one_names_guesses_across_both_ports() {
 #[rocket::async_test]
 async fn a_session_past_its_write_burst_gets_429_and_its_row_is_unchanged() {
     for mode in [ServerMode, CookieMode] {
-        let app = TestApp::spawn_with(mode, |f| {
+        let app = TestApp::spawn_with_manual_clock(mode, |f| {
             f.merge(("session_write_burst", 3))
                 .merge(("session_write_interval", 3600))
         })

@@ -9,7 +9,7 @@ pub mod proxy;
 pub mod served;
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rocket::figment::Figment;
 use rocket::http::{ContentType, Cookie, Header};
@@ -121,6 +121,18 @@ impl TestApp {
         Self::spawn_on(mode, &db_name, &db_url, tweak).await
     }
 
+    /// As [`TestApp::spawn_with`], on a clock that stands still until the test moves it
+    /// (`app.clock().advance(..)`): a throttle's bucket refills, a device lockout ends and a
+    /// session ages only then, however long the hashes in between take on a loaded machine.
+    pub async fn spawn_with_manual_clock(
+        mode: Mode,
+        tweak: impl FnOnce(Figment) -> Figment,
+    ) -> TestApp {
+        let db_name = fresh_db_name();
+        let db_url = url_for(&db_name);
+        Self::spawn_on_manual_clock(mode, &db_name, &db_url, tweak).await
+    }
+
     /// Another instance on the same database as `self` (same key): the way the app scales out.
     /// The app reaching its own fresh database through `proxy`.
     pub async fn spawn_behind(
@@ -147,10 +159,36 @@ impl TestApp {
         db_url: &str,
         tweak: impl FnOnce(Figment) -> Figment,
     ) -> TestApp {
+        Self::spawn_on_clock(mode, db_name, db_url, None, tweak).await
+    }
+
+    /// As [`TestApp::spawn_on`], on a clock that moves only when the test moves it (see
+    /// [`TestApp::spawn_with_manual_clock`]).
+    pub async fn spawn_on_manual_clock(
+        mode: Mode,
+        db_name: &str,
+        db_url: &str,
+        tweak: impl FnOnce(Figment) -> Figment,
+    ) -> TestApp {
+        let clock = Arc::new(Clock::manual());
+        Self::spawn_on_clock(mode, db_name, db_url, Some(clock), tweak).await
+    }
+
+    /// As [`TestApp::spawn_on`], on `clock` when one is given (the app makes its own otherwise).
+    async fn spawn_on_clock(
+        mode: Mode,
+        db_name: &str,
+        db_url: &str,
+        clock: Option<Arc<Clock>>,
+        tweak: impl FnOnce(Figment) -> Figment,
+    ) -> TestApp {
         let figment = tweak(test_figment(mode, db_url));
-        let client = Client::untracked(session_lab::build(figment))
-            .await
-            .expect("the app launches");
+        let mut rocket = session_lab::build(figment);
+        // Managed before ignite, the clock is the one every stage finds (see `clock::stage`).
+        if let Some(clock) = clock {
+            rocket = rocket.manage(clock);
+        }
+        let client = Client::untracked(rocket).await.expect("the app launches");
         let pool = PgPoolOptions::new()
             .max_connections(2)
             .connect(db_url)
@@ -168,7 +206,7 @@ impl TestApp {
     pub fn clock(&self) -> &Clock {
         self.client
             .rocket()
-            .state::<std::sync::Arc<Clock>>()
+            .state::<Arc<Clock>>()
             .expect("clock managed")
     }
 

@@ -7,107 +7,25 @@
 //! a restart forgets it, and several instances behind a load balancer each keep their own, so
 //! together they allow up to (instances × burst) — the README says so.
 
-use std::collections::HashMap;
-use std::net::{IpAddr, Ipv6Addr};
-use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+mod address;
+mod devices;
+mod limiter;
 
-use governor::clock::{Clock, DefaultClock};
-use governor::middleware::StateInformationMiddleware;
-use governor::state::keyed::DefaultKeyedStateStore;
-use governor::{Quota, RateLimiter};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
 use rocket::fairing::AdHoc;
 use rocket::http::Status;
-use rocket::request::{FromRequest, Outcome, Request};
 
+use crate::clock::Clock;
 use crate::error::AppError;
 use crate::session::Session;
 use crate::settings::{Settings, MAX_LOGIN_DELAY_MS};
 
-/// The address a request is counted against: Rocket's `client_ip` (the `ip_header`, by default
-/// `X-Real-IP`, as set by the reverse proxy in `deploy/`; else the peer). IPv6 addresses count
-/// per /64, the block one subscriber gets: counting single addresses would let one machine
-/// rotate through billions of them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ClientAddr(pub IpAddr);
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for ClientAddr {
-    type Error = std::convert::Infallible;
-
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        // No address at all (a local test client without one): all such requests share a bucket.
-        let ip = req.client_ip().unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED));
-        Outcome::Success(ClientAddr(block_of(ip)))
-    }
-}
-
-fn block_of(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let s = v6.segments();
-                IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-            }
-        },
-        v4 => v4,
-    }
-}
-
-type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock, StateInformationMiddleware>;
-
-/// One keyed limiter and the burst it was built with (to tell how much of it is used).
-struct Limiter<K: std::hash::Hash + Eq + Clone> {
-    buckets: Keyed<K>,
-    burst: u32,
-    clock: DefaultClock,
-}
-
-/// What a limiter made of one attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Verdict {
-    /// Let through; this many of the burst are used, this one included.
-    Go { used: u32 },
-    /// Refused: the next attempt is allowed after this long.
-    Wait(Duration),
-}
-
-impl<K: std::hash::Hash + Eq + Clone> Limiter<K> {
-    fn new(burst: u32, interval_secs: u64) -> Limiter<K> {
-        let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
-        let period = Duration::from_secs(interval_secs.max(1));
-        // `with_period` is `None` only for a zero period, which `max(1)` rules out.
-        let quota = Quota::with_period(period)
-            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-            .allow_burst(burst);
-        let clock = DefaultClock::default();
-        Limiter {
-            buckets: RateLimiter::dashmap_with_clock(quota, clock.clone())
-                .with_middleware::<StateInformationMiddleware>(),
-            burst: burst.get(),
-            clock,
-        }
-    }
-
-    fn check(&self, key: &K) -> Verdict {
-        match self.buckets.check_key(key) {
-            Ok(state) => Verdict::Go {
-                used: self.burst.saturating_sub(state.remaining_burst_capacity()),
-            },
-            Err(not_until) => Verdict::Wait(not_until.wait_time_from(self.clock.now())),
-        }
-    }
-
-    /// Forgets keys whose buckets are full again: without it every name and address ever seen
-    /// would stay in memory.
-    fn forget_idle(&self) {
-        self.buckets.retain_recent();
-        self.buckets.shrink_to_fit();
-    }
-}
+pub use address::ClientAddr;
+use devices::Lockouts;
+use limiter::{Limiter, Verdict};
 
 /// Managed state: the app's throttles, built from the settings. A handle: `--mode both` gives
 /// its two apps clones of one, so a name's limit is the same whichever port is asked.
@@ -120,9 +38,8 @@ pub struct Limits {
     login_address: Limiter<ClientAddr>,
     /// Wrong passwords per device cookie (keyed by its random id), OWASP's per-device counter.
     login_device: Limiter<String>,
-    /// OWASP's lockout list: devices that used their burst of wrong passwords, and until when
-    /// they are not trusted. Only a device cookie (issued by a successful login) can enter it.
-    distrusted: Mutex<HashMap<String, Instant>>,
+    /// OWASP's lockout list: devices that used their burst of wrong passwords.
+    distrusted: Lockouts,
     device_interval: Duration,
     signup_address: Limiter<ClientAddr>,
     new_session_address: Limiter<ClientAddr>,
@@ -171,20 +88,27 @@ impl TooMany {
 const SWEEP_EVERY: u64 = 4096;
 
 impl Throttles {
-    pub fn new(s: &Settings) -> Throttles {
+    /// The throttles the settings describe, on `clock`: every bucket refills, and every device
+    /// lockout ends, by that clock's time alone.
+    pub fn new(s: &Settings, clock: &Arc<Clock>) -> Throttles {
         Throttles(Arc::new(Limits {
-            login_name: Limiter::new(s.login_name_burst, s.login_name_interval),
-            login_address: Limiter::new(s.login_address_burst, s.login_address_interval),
-            login_device: Limiter::new(s.login_device_burst, s.login_device_interval),
-            distrusted: Mutex::new(HashMap::new()),
+            login_name: Limiter::new(s.login_name_burst, s.login_name_interval, clock),
+            login_address: Limiter::new(s.login_address_burst, s.login_address_interval, clock),
+            login_device: Limiter::new(s.login_device_burst, s.login_device_interval, clock),
+            distrusted: Lockouts::new(clock.clone()),
             device_interval: Duration::from_secs(s.login_device_interval.max(1)),
-            signup_address: Limiter::new(s.signup_address_burst, s.signup_address_interval),
+            signup_address: Limiter::new(s.signup_address_burst, s.signup_address_interval, clock),
             new_session_address: Limiter::new(
                 s.new_session_address_burst,
                 s.new_session_address_interval,
+                clock,
             ),
-            denylist_address: Limiter::new(s.denylist_address_burst, s.denylist_address_interval),
-            session_write: Limiter::new(s.session_write_burst, s.session_write_interval),
+            denylist_address: Limiter::new(
+                s.denylist_address_burst,
+                s.denylist_address_interval,
+                clock,
+            ),
+            session_write: Limiter::new(s.session_write_burst, s.session_write_interval, clock),
             delay_ms: s.login_delay_ms,
             checks: AtomicU64::new(0),
         }))
@@ -199,26 +123,15 @@ impl Throttles {
             self.new_session_address.forget_idle();
             self.denylist_address.forget_idle();
             self.session_write.forget_idle();
-            let now = Instant::now();
-            self.lockout_list().retain(|_, until| *until > now);
+            self.distrusted.forget_ended();
         }
-    }
-
-    /// The lockout list, even if a thread panicked while holding it (its entries are plain
-    /// deadlines: none can be left half-written).
-    fn lockout_list(&self) -> std::sync::MutexGuard<'_, HashMap<String, Instant>> {
-        self.distrusted
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Whether the device cookie with this random id is trusted: it has not used its burst of
     /// wrong passwords lately. A trusted device's attempts skip the name's and the address's
     /// limits (see [`Throttles::device_failed`] for what bounds them instead).
     pub fn trusts_device(&self, device: &str) -> bool {
-        self.lockout_list()
-            .get(device)
-            .is_none_or(|until| *until <= Instant::now())
+        self.distrusted.trusts(device)
     }
 
     /// A wrong password sent with a trusted device cookie: it spends that device's bucket, and
@@ -233,8 +146,7 @@ impl Throttles {
             Verdict::Go { .. } => return,
             Verdict::Wait(wait) => wait.max(self.device_interval),
         };
-        self.lockout_list()
-            .insert(device.to_string(), Instant::now() + distrust_for);
+        self.distrusted.distrust(device, distrust_for);
     }
 
     /// Before a write that will add a row to the deny-list (a logout, or a new login, of a
@@ -271,6 +183,8 @@ impl Throttles {
         };
         let delay = by_address.max(by_name);
         if !delay.is_zero() {
+            // The client's real wait, so on the runtime's timer rather than the app's clock: it
+            // measures nothing, and a test's manual clock must not turn it into a wait for ever.
             tokio::time::sleep(delay).await;
         }
         Ok(())
@@ -344,14 +258,24 @@ impl Throttles {
     }
 }
 
-/// Builds the throttles from the settings, unless the app was given shared ones (`--mode both`).
+/// Builds the throttles from the settings on the app's clock, unless the app was given shared
+/// ones (`--mode both`).
 pub fn stage() -> AdHoc {
-    AdHoc::on_ignite("Throttles", |rocket| async {
+    AdHoc::try_on_ignite("Throttles", |rocket| async {
         if rocket.state::<Throttles>().is_some() {
-            return rocket;
+            return Ok(rocket);
         }
-        let throttles = Throttles::new(rocket.state::<Settings>().unwrap_or(&Settings::default()));
-        rocket.manage(throttles)
+        // A missing clock is an assembly mistake: refuse to launch rather than run the buckets
+        // on a clock the tests and the session layer cannot see.
+        let Some(clock) = rocket.state::<Arc<Clock>>().cloned() else {
+            rocket::error!("the throttles need the app's clock: attach clock::stage() first");
+            return Err(rocket);
+        };
+        let throttles = Throttles::new(
+            rocket.state::<Settings>().unwrap_or(&Settings::default()),
+            &clock,
+        );
+        Ok(rocket.manage(throttles))
     })
 }
 
@@ -359,13 +283,17 @@ pub fn stage() -> AdHoc {
 mod tests {
     use super::*;
 
+    fn manual() -> Arc<Clock> {
+        Arc::new(Clock::manual())
+    }
+
     #[test]
     fn the_delay_starts_at_half_the_burst_and_doubles() {
         let s = Settings {
             login_delay_ms: 250,
             ..Settings::default()
         };
-        let t = Throttles::new(&s);
+        let t = Throttles::new(&s, &manual());
         let delays: Vec<u64> = (1..=12)
             .map(|used| t.delay(used, 10).as_millis() as u64)
             .collect();
@@ -377,7 +305,7 @@ mod tests {
 
     #[test]
     fn a_burst_then_a_wait_rounded_up_to_whole_seconds() {
-        let l: Limiter<u8> = Limiter::new(3, 30);
+        let l: Limiter<u8> = Limiter::new(3, 30, &manual());
         assert_eq!(l.check(&1), Verdict::Go { used: 1 });
         assert_eq!(l.check(&1), Verdict::Go { used: 2 });
         assert_eq!(l.check(&1), Verdict::Go { used: 3 });
@@ -389,13 +317,28 @@ mod tests {
     }
 
     #[test]
-    fn a_device_is_distrusted_once_its_burst_of_wrong_passwords_is_used() {
+    fn a_token_comes_back_when_the_clock_moves_and_not_before() {
+        let clock = manual();
+        let l: Limiter<u8> = Limiter::new(2, 30, &clock);
+        assert_eq!(l.check(&1), Verdict::Go { used: 1 });
+        assert_eq!(l.check(&1), Verdict::Go { used: 2 });
+        assert_eq!(l.check(&1), Verdict::Wait(Duration::from_secs(30)));
+        clock.advance(29);
+        assert_eq!(l.check(&1), Verdict::Wait(Duration::from_secs(1)));
+        clock.advance(1);
+        assert_eq!(l.check(&1), Verdict::Go { used: 2 }, "one token, not two");
+        assert_eq!(l.check(&1), Verdict::Wait(Duration::from_secs(30)));
+    }
+
+    #[test]
+    fn a_device_is_distrusted_once_its_burst_of_wrong_passwords_is_used_until_the_interval_ends() {
         let s = Settings {
             login_device_burst: 3,
             login_device_interval: 60,
             ..Settings::default()
         };
-        let t = Throttles::new(&s);
+        let clock = manual();
+        let t = Throttles::new(&s, &clock);
         for _ in 0..2 {
             t.device_failed("d1");
             assert!(t.trusts_device("d1"));
@@ -406,14 +349,9 @@ mod tests {
             "the third wrong password used the burst"
         );
         assert!(t.trusts_device("d2"), "devices are independent");
-    }
-
-    #[test]
-    fn ipv6_counts_per_64_and_mapped_ipv4_as_ipv4() {
-        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
-        let b: IpAddr = "2001:db8:1:2:bbbb::2".parse().unwrap();
-        assert_eq!(block_of(a), block_of(b));
-        let mapped: IpAddr = "::ffff:192.0.2.1".parse().unwrap();
-        assert_eq!(block_of(mapped), "192.0.2.1".parse::<IpAddr>().unwrap());
+        clock.advance(59);
+        assert!(!t.trusts_device("d1"), "distrusted for one interval");
+        clock.advance(1);
+        assert!(t.trusts_device("d1"), "trusted again after it");
     }
 }
