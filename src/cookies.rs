@@ -80,7 +80,7 @@ impl CookieConfig {
         }
     }
 
-    /// A cookie with the attributes SPEC names ("Cookies"): HttpOnly, SameSite=Lax, Path=/,
+    /// A cookie with the attributes docs/SPEC.md names ("Cookies"): HttpOnly, SameSite=Lax, Path=/,
     /// Secure by setting, and no Expires (it ends with the browser) unless one is set after.
     pub fn build(&self, name: &'static str, value: String) -> Cookie<'static> {
         Cookie::build((name, value))

@@ -137,7 +137,7 @@ impl Revocation {
 /// Ten years at most: past any sensible session, and far from where date arithmetic ends.
 const MAX_TIMEOUT: i64 = 10 * 366 * 24 * 3600;
 
-/// Everything SPEC.md's settings table names. Each field's default is in `Default` below.
+/// Everything docs/SPEC.md's settings table names. Each field's default is in `Default` below.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
