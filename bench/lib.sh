@@ -209,7 +209,7 @@ jar_cookies() {
 # GET /color (csrf cookie + hidden field), POST /color color=blue with the token (303).
 # Sets CSRF_TOKEN, CK_ALL (every cookie the app set, as the browser sends them back) and
 # CK_CSRF (the cookies a fresh visitor holds after GET /color: the CSRF cookie, whatever its
-# name). The session cookie's name is SPEC's: session_id (server) / session_data (cookie).
+# name). The session cookie's name is docs/SPEC.md's: session_id (server) / session_data (cookie).
 lab_session() {
   local base=$1 mode=$2 dir=$3 jar code page trace sname
   case $mode in server) sname=session_id ;; *) sname=session_data ;; esac

@@ -2,11 +2,11 @@
 //! database's creation and migrations, and the start-up rules for when PostgreSQL is down.
 //!
 //! Why a pool of our own: `rocket_db_pools` 0.2's built-in sqlx pool connects eagerly at ignite
-//! (and pins sqlx 0.7), so the app could not start with the database down — but SPEC asks cookie
-//! mode to start anyway and recover by itself. [`LazyPool`] implements `rocket_db_pools::Pool`
-//! with sqlx's `connect_lazy_with`, so `#[derive(Database)]`, its `Config` for
-//! `databases.session_lab.*` and its `Connection` guard (503 when no connection can be had) all
-//! work as documented, on a pool that connects on first use.
+//! (and pins sqlx 0.7), so the app could not start with the database down — but docs/SPEC.md asks
+//! cookie mode to start anyway and recover by itself. [`LazyPool`] implements
+//! `rocket_db_pools::Pool` with sqlx's `connect_lazy_with`, so `#[derive(Database)]`, its `Config`
+//! for `databases.session_lab.*` and its `Connection` guard (503 when no connection can be had)
+//! all work as documented, on a pool that connects on first use.
 
 use std::sync::Arc;
 use std::time::Duration;

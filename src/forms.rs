@@ -16,7 +16,7 @@ fn text<'a>(args: &'a HashMap<String, Value>, name: &str) -> Option<&'a str> {
     args.get(name).and_then(Value::as_str)
 }
 
-/// `<input type="hidden" name="csrf_token" value="…">` (SPEC: a POST without it is 403).
+/// `<input type="hidden" name="csrf_token" value="…">` (docs/SPEC.md: a POST without it is 403).
 pub fn csrf_field(token: &str) -> String {
     format!(
         "<input type=\"hidden\" name=\"csrf_token\" value=\"{}\">",

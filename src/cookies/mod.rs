@@ -154,7 +154,7 @@ impl CookieConfig {
         Kind::ALL.into_iter().find(|k| self.name(*k) == name)
     }
 
-    /// A cookie with the attributes SPEC names ("Cookies"): HttpOnly, SameSite=Lax, Path=/,
+    /// A cookie with the attributes docs/SPEC.md names ("Cookies"): HttpOnly, SameSite=Lax, Path=/,
     /// Secure by setting, and the lifetime asked for.
     pub fn build(&self, kind: Kind, value: String, lifetime: Lifetime) -> Cookie<'static> {
         let mut cookie = Cookie::build((self.name(kind), value))

@@ -1,5 +1,5 @@
 //! The exercises: what each asks the learner to predict and do, its hints, and what the answer
-//! means. The ids are the contract (SPEC, "Exercises"); how each is detected is in
+//! means. The ids are the contract (docs/SPEC.md, "Exercises"); how each is detected is in
 //! [`super::detect`].
 
 use crate::settings::Mode;

@@ -20,7 +20,7 @@ pub use bounds::MAX_INSTANCE_CHARS;
 pub use mode::{Mode, Revocation};
 pub use source::rocket_figment;
 
-/// Everything SPEC.md's settings table names. Each field's default is in `Default` below.
+/// Everything docs/SPEC.md's settings table names. Each field's default is in `Default` below.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
