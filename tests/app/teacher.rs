@@ -105,10 +105,11 @@ async fn the_page_names_every_row_by_its_handle_and_never_shows_an_id() {
     let res = t.get("/teacher").await;
     assert_eq!(res.status, 200, "{}", res.body);
     assert_eq!(res.header("Cache-Control"), Some("no-store"));
-    // The session row, the user and the teacher flag: the login state this page reads.
+    // The session row, the user and the teacher flag (the login state this page reads), and the
+    // class's sessions listed through the session store's index.
     assert_eq!(
         res.trace(),
-        "mode=server; load=hit; save=none; queries=3; checked=epoch"
+        "mode=server; load=hit; save=none; queries=4; checked=epoch"
     );
     let rows: Vec<(String, i64)> = sqlx::query_as("SELECT id, handle FROM sessions")
         .fetch_all(&app.pool)
