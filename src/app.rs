@@ -8,7 +8,7 @@ use rocket::{Build, Rocket};
 
 use crate::settings::{key_file, Settings, DEFAULT_DATABASE_URL};
 use crate::{
-    auth, clock, db, error, headers, html, lab, logging, report, respond, routes, session,
+    auth, browser_lab, clock, db, error, headers, html, logging, report, respond, routes, session,
     throttle,
 };
 
@@ -25,7 +25,7 @@ pub(crate) fn with_defaults(figment: Figment) -> Figment {
         .join(("databases.session_lab.url", DEFAULT_DATABASE_URL))
 }
 
-/// As [`build`], on a pool made beforehand when `pool` is given (see [`both::build`]).
+/// As [`build`], on a pool made beforehand when `pool` is given (see [`mode_both::build`]).
 pub(crate) fn build_on(figment: Figment, pool: Option<db::LazyPool>) -> Rocket<Build> {
     // Before Rocket installs its own logger, which would log form fields and cookies at debug.
     logging::install(&figment);
@@ -47,9 +47,9 @@ pub(crate) fn build_on(figment: Figment, pool: Option<db::LazyPool>) -> Rocket<B
         .attach(db::stage_with(pool))
         // Before the session layer, the throttles and the reports, which all run on it.
         .attach(clock::stage())
-        .attach(lab::stage())
+        .attach(browser_lab::stage())
         // The labs tell the session layer what each browser asks of it (its clock, its outage).
-        .attach(session::stage(lab::conditions))
+        .attach(session::stage(browser_lab::conditions))
         .attach(report::stage())
         .attach(auth::stage())
         .attach(throttle::stage())

@@ -15,7 +15,7 @@ use subtle::ConstantTimeEq;
 
 use crate::cookies::{CookieValue, Jar, Kind};
 use crate::crypto::random_token;
-use crate::error_page::refuse;
+use crate::error::page::refuse;
 use crate::origin::SiteOrigin;
 use crate::settings::Mode;
 use crate::settings::Settings;

@@ -108,7 +108,7 @@ pub fn show(rocket: &Rocket<Orbit>, template: &str, mut context: Value) -> Optio
     match body {
         Ok(body) => Some(body),
         Err(e) => {
-            rocket::error!("rendering {template}: {}", crate::failure::chain(&e));
+            rocket::error!("rendering {template}: {}", crate::logging::chain(&e));
             None
         }
     }

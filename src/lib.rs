@@ -3,7 +3,7 @@
 
 mod app;
 pub mod auth;
-pub mod both;
+pub mod browser_lab;
 pub mod class;
 pub mod clock;
 pub mod cookies;
@@ -11,26 +11,25 @@ pub mod crypto;
 pub mod csrf;
 pub mod db;
 pub mod error;
-pub mod error_page;
 pub mod exercises;
-pub mod failure;
 pub mod forms;
 pub mod headers;
 pub mod html;
 pub mod humanize;
-pub mod lab;
 pub mod learner;
 pub mod lessons;
 pub mod logging;
-pub mod login_keys;
+pub mod mode_both;
 pub mod origin;
 pub mod page;
 pub mod report;
 pub mod respond;
 pub mod routes;
 pub mod session;
+pub mod session_map_keys;
 pub mod settings;
 pub mod throttle;
+pub mod unavailable;
 
 use rocket::figment::Figment;
 use rocket::{Build, Rocket};
@@ -57,11 +56,11 @@ pub fn build(figment: Figment) -> Rocket<Build> {
 }
 
 /// `--mode both`: a server-mode and a cookie-mode app sharing one pool, key and clock, each
-/// able to open the other's session (see [`both`]). The binary launches the two; tests dispatch
+/// able to open the other's session (see [`mode_both`]). The binary launches the two; tests dispatch
 /// to each with a local client.
 ///
 /// # Errors
-/// As [`both::build`].
-pub fn build_both(figment: Figment) -> Result<both::Both, String> {
-    both::build(figment)
+/// As [`mode_both::build`].
+pub fn build_both(figment: Figment) -> Result<mode_both::Both, String> {
+    mode_both::build(figment)
 }

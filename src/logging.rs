@@ -111,6 +111,21 @@ impl Log for AppLogger {
     }
 }
 
+/// An error and its causes, for logs and start-up messages (`Display` is only the top).
+///
+/// Kept by hand: std's `Error::sources()` is still unstable, and the crates that print a chain
+/// (`anyhow`'s `{:#}`, `eyre`) would wrap every error type in theirs for these few lines.
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::carries_secrets;

@@ -320,7 +320,7 @@ async fn reset(figment: &Figment, yes: bool) -> u8 {
         Err(e) => {
             eprintln!(
                 "session-lab: nothing was removed: {}",
-                session_lab::failure::chain(&e)
+                session_lab::logging::chain(&e)
             );
             return 1;
         }
@@ -368,7 +368,7 @@ async fn clear_sessions(figment: &Figment) -> u8 {
             0
         }
         Err(e) => {
-            eprintln!("session-lab: {}", session_lab::failure::chain(&e));
+            eprintln!("session-lab: {}", session_lab::logging::chain(&e));
             1
         }
     }

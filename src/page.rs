@@ -6,11 +6,11 @@ use rocket::request::{FromRequest, Outcome, Request};
 use serde_json::{json, Value};
 
 use crate::auth::keys;
+use crate::browser_lab::Lab;
 use crate::cookies::Jar;
 use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::html::Html;
-use crate::lab::Lab;
 use crate::report::{self, EXCHANGE_MARKER};
 use crate::session::Session;
 

@@ -20,7 +20,7 @@ use rocket::{Request, Response};
 
 use crate::cookies::{writer, CookieConfig, Jar, Outbox};
 use crate::session::{Session, SessionLayer, Summary};
-use crate::{error_page, exercises, report};
+use crate::{error, exercises, report};
 
 /// The response step's fairing: see the module's documentation.
 pub struct ResponseStep;
@@ -59,7 +59,7 @@ impl Fairing for ResponseStep {
             .or_else(|| sibling.as_ref().and_then(Summary::failure));
         if let Some(status) = failure {
             Outbox::of(req).discard_session_state();
-            error_page::replace(req, res, status, None);
+            error::page::replace(req, res, status, None);
         }
         // 3. Those who react to it.
         exercises::watch::observe(req, res, &own, jar).await;

@@ -7,10 +7,10 @@ use super::device::Device;
 use super::password::normalise_username;
 use super::queue::{verify_password, HashQueue};
 use super::users::{find_by_name, UserRow};
+use crate::browser_lab::Lab;
 use crate::cookies::Jar;
 use crate::db::DbError;
 use crate::error::AppError;
-use crate::lab::Lab;
 use crate::session::Session;
 
 /// What a login needs besides its form: the database, the throttles, the hash queue, the

@@ -13,17 +13,17 @@ use rocket::request::{FromRequest, Outcome, Request};
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 
+use crate::browser_lab::Lab;
 use crate::cookies::CookieConfig;
 use crate::crypto::Keys;
 use crate::db::{DbConnection, DbError};
 use crate::error::AppError;
-use crate::lab::Lab;
 use crate::session::{Refusal, Session, SessionError};
 use users::{find_by_id, UserRow};
 
 /// The keys a login keeps in the session map (a leaf of their own, so the session layer's report
 /// can explain them without importing accounts).
-pub use crate::login_keys as keys;
+pub use crate::session_map_keys as keys;
 
 /// The user a request's session is logged in as, checked against `users`. As a request guard
 /// (take `Result<User, AppError>` and `?` it) it answers an anonymous visitor with a 303 to the

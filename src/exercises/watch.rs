@@ -128,7 +128,7 @@ fn watch(
         summary,
         session_cookie,
         cookie_bytes: session_cookie.map(|v| jar.config().size(session_kind, v)),
-        db_cut: crate::lab::Lab::of(req).cut,
+        db_cut: crate::browser_lab::Lab::of(req).cut,
         plain_user: jar.value(Kind::ExercisePlain).and_then(detect::plain_user),
     };
     let mut solved = Vec::new();

@@ -2,8 +2,8 @@
 //! twice: why a cookie was refused, and what the keys a login writes are for. Plain text; the
 //! templates put it in their sentences.
 
-use crate::login_keys as keys;
 use crate::session::Refusal;
+use crate::session_map_keys as keys;
 
 /// Why a cookie was refused, as a clause ("it does not decrypt…").
 pub fn refusal(why: Refusal) -> &'static str {

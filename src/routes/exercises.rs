@@ -274,7 +274,7 @@ fn known(req: &Request<'_>, id: &str) -> Result<&'static Exercise, (Status, Html
 fn refuse(req: &Request<'_>, status: Status, why: String) -> (Status, Html) {
     (
         status,
-        Html::render("error", crate::error_page::context(req, status, Some(why))),
+        Html::render("error", crate::error::page::context(req, status, Some(why))),
     )
 }
 

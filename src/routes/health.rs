@@ -7,8 +7,8 @@ use rocket::response::content::RawHtml;
 use rocket::serde::json::Json;
 use serde_json::{json, Value};
 
+use crate::browser_lab::Lab;
 use crate::db::Db;
-use crate::lab::Lab;
 
 /// A browser whose outage lab has cut the database off is answered as a monitor would be in a
 /// real outage: the lab shows what `/healthz` reports then. Monitors carry no lab cookie, so they

@@ -12,11 +12,11 @@ use time::OffsetDateTime;
 
 use rocket::response::Redirect;
 
+use crate::browser_lab::Lab;
 use crate::cookies::{Jar, Kind, COOKIE_LIMIT};
 use crate::csrf::CheckedForm;
 use crate::error::AppError;
 use crate::humanize;
-use crate::lab::Lab;
 use crate::page::Page;
 use crate::report::words;
 use crate::session::{Session, SessionError};

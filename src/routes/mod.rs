@@ -11,7 +11,6 @@ pub mod home;
 pub mod inspector;
 pub mod labs;
 pub mod notes;
-pub mod outage;
 pub mod sessions;
 pub mod teacher;
 
@@ -27,7 +26,6 @@ pub fn routes() -> Vec<rocket::Route> {
         sessions::routes(),
         labs::routes(),
         compare::routes(),
-        outage::routes(),
         exercises::routes(),
         favicon::routes(),
         teacher::routes(),

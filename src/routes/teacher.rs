@@ -3,7 +3,7 @@
 //! for a demonstration, reset the class). Teachers only: an anonymous visitor is sent to the login
 //! page, a student gets a 403 that says why.
 //!
-//! The class-wide switches are [`ClassLabs`], which every other browser's [`crate::lab::Lab`]
+//! The class-wide switches are [`ClassLabs`], which every other browser's [`crate::browser_lab::Lab`]
 //! combines with its own; these routes are exempt from them, so the page shows the class as it
 //! really is and can always end the outage it started.
 
@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime};
 
 use crate::auth::User;
+use crate::browser_lab::ClassLabs;
 use crate::class::{self, Keep};
 use crate::clock::Clock;
 use crate::csrf::{CheckedForm, NoFields};
@@ -25,7 +26,6 @@ use crate::error::AppError;
 use crate::exercises::EXERCISES;
 use crate::html::Html;
 use crate::humanize;
-use crate::lab::ClassLabs;
 use crate::page::Page;
 use crate::session::{KeptSession, Session, SiblingSession};
 use crate::settings::Settings;

@@ -42,7 +42,7 @@ impl Session<'_> {
                     Err(e) => {
                         rocket::error!(
                             "session: could not save the session: {}",
-                            crate::failure::chain(&e)
+                            crate::logging::chain(&e)
                         );
                         match e {
                             StoreError::Unavailable(_) => Outcome::Unavailable,

@@ -267,7 +267,7 @@ fn account_change(inner: &Inner, before: Option<i64>, after: Option<i64>) -> Opt
         (b, Some(a)) if b != Some(a) => {
             let name = inner
                 .current_record()
-                .and_then(|r| r.data.get(crate::login_keys::USERNAME))
+                .and_then(|r| r.data.get(crate::session_map_keys::USERNAME))
                 .and_then(|v| v.as_str())
                 .map(str::to_string);
             Some(AccountChange::In { name })

@@ -6,11 +6,12 @@
 //! back") does it on purpose, and says so.
 
 mod encodings;
+mod outage;
 mod replay;
 mod tamper;
 
 pub fn routes() -> Vec<rocket::Route> {
-    [replay::routes(), tamper::routes()].concat()
+    [replay::routes(), tamper::routes(), outage::routes()].concat()
 }
 
 /// The first characters of a cookie value: enough to recognise it, not a credential to copy.

@@ -156,11 +156,11 @@ pub enum StoreError {
     Invalid(&'static str),
 }
 
-pub use crate::failure::Unavailable;
+pub use crate::unavailable::Unavailable;
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
-        if crate::failure::is_unavailable(&e) {
+        if crate::unavailable::is_unavailable(&e) {
             StoreError::Unavailable(Unavailable::Database(e))
         } else {
             StoreError::Query(e)

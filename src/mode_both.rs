@@ -50,7 +50,7 @@ pub fn build(figment: Figment) -> Result<Both, String> {
     // cookie's, which both apps read).
     let clock = Arc::new(Clock::default());
     // One set of class-wide switches: a teacher's outage or shift reaches both ports' browsers.
-    let class_labs = Arc::new(crate::lab::ClassLabs::default());
+    let class_labs = Arc::new(crate::browser_lab::ClassLabs::default());
     // One limiter (on the one clock) and one hash queue: one browser, one name, one CPU, whichever
     // port is asked (each app building its own allowed twice the guesses per name).
     let settings = crate::settings::Settings::from_figment(&figment)

@@ -1,21 +1,6 @@
-//! What every layer says about a failure: the chain of an error's causes for logs, and the one
-//! classification of database errors (unavailable → 503, anything else → a bug, 500). A leaf:
-//! it imports nothing of the app, so the store, the pool, the pages and the handlers all share it.
-
-/// An error and its causes, for logs and start-up messages (`Display` is only the top).
-///
-/// Kept by hand: std's `Error::sources()` is still unstable, and the crates that print a chain
-/// (`anyhow`'s `{:#}`, `eyre`) would wrap every error type in theirs for these few lines.
-pub fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
+//! Which failures mean "not now" (a 503) rather than "not like that" (a bug, 500): the one
+//! classification of database errors, and why a store or the database is unavailable. A leaf: it
+//! imports nothing of the app, so the stores, the pool, the pages and the handlers all share it.
 
 /// Why a store or the database cannot be used now (a 503, never a 500).
 #[derive(Debug, thiserror::Error)]
@@ -56,19 +41,6 @@ fn unavailable_state(code: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[derive(Debug, thiserror::Error)]
-    #[error("could not save the session")]
-    struct Outer(#[source] std::io::Error);
-
-    #[test]
-    fn a_chain_names_every_cause_in_order() {
-        let error = Outer(std::io::Error::other("connection refused"));
-        assert_eq!(
-            chain(&error),
-            "could not save the session: connection refused"
-        );
-    }
 
     #[test]
     fn a_missing_database_and_an_ended_connection_are_unavailable_but_a_bad_query_is_not() {

@@ -1,6 +1,8 @@
 //! The app's error type for handlers, and the catchers that turn every error status into a page
 //! that says what went wrong — never SQL, never a backtrace.
 
+pub mod page;
+
 use crate::html::Html;
 use rocket::http::uri::fmt::{Query, UriDisplay};
 use rocket::http::Status;
@@ -8,8 +10,9 @@ use rocket::response::{self, Redirect, Responder};
 use rocket::Request;
 
 use crate::db::DbError;
-use crate::error_page::{context, GuardRefusal};
-use crate::failure::chain;
+use page::{context, GuardRefusal};
+
+use crate::logging::chain;
 use crate::session::{SessionError, StoreError};
 
 /// What a handler can fail with. Each answers with its own status and a page.

@@ -36,9 +36,9 @@ use time::{Duration, OffsetDateTime};
 use crate::clock::Clock;
 use crate::cookies::{from_json, to_json, CookieValue, Jar, Kind};
 use crate::db::{Db, DbError};
-use crate::failure::Unavailable;
 use crate::session::Conditions;
 use crate::settings::{Mode, Settings};
+use crate::unavailable::Unavailable;
 
 /// This browser's labs, as its lab cookie says (the default: real time, database reachable).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,10 +10,10 @@ use rocket::form::FromForm;
 use rocket::{get, post};
 use serde_json::json;
 
+use crate::browser_lab::Lab;
 use crate::cookies::{Jar, Kind};
 use crate::csrf::{CheckedForm, CsrfToken};
 use crate::db::Db;
-use crate::lab::Lab;
 use crate::page::LastReport;
 use crate::routes::compare::Seen;
 use crate::session::Session;

@@ -55,7 +55,7 @@ pub fn explain(status: Status) -> (&'static str, &'static str) {
 pub fn context(req: &Request<'_>, status: Status, detail: Option<String>) -> serde_json::Value {
     let (title, message) = explain(status);
     // A student who cut the database off and browsed on must learn why, and where the switch is.
-    let lab = crate::lab::Lab::of(req);
+    let lab = crate::browser_lab::Lab::of(req);
     let detail = match detail {
         None if status == Status::ServiceUnavailable && lab.cut => Some(
             "This browser's outage lab has cut the database off (PostgreSQL itself is running, \
