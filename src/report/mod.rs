@@ -12,6 +12,7 @@
 //! without PostgreSQL, and only the browser holding the sealed token can read it. A report that
 //! is gone (kept too long, a restart, another instance) is said to be gone.
 
+mod heap;
 pub mod shelf;
 pub mod view;
 pub mod words;
@@ -25,7 +26,7 @@ use crate::cookies::writer::Written;
 use crate::cookies::{CookieValue, Exchange, Jar, Kind};
 use crate::session::Summary;
 use crate::settings::{Mode, Settings};
-pub use shelf::ReportShelf;
+pub use shelf::{Bounds, Browser, ReportShelf};
 
 /// What the page after a redirect is told: the request, its summary, the sibling mode's in
 /// `--mode both` (when the request used it), and what crossed the wire.
@@ -60,14 +61,18 @@ pub struct ToKeep {
     sibling: Option<Summary>,
 }
 
-/// The reports' stage: the shelf, bounded as the settings say.
+/// The reports' stage: the shelf, bounded as the settings say, on the app's clock. Needs the
+/// clock's stage before it.
 pub fn stage() -> AdHoc {
     AdHoc::on_ignite("Reports", |rocket| async {
         let settings = rocket.state::<Settings>().cloned().unwrap_or_default();
-        rocket.manage(ReportShelf::new(
-            settings.report_keep_seconds,
-            settings.report_max_kept,
-        ))
+        let Some(clock) = rocket
+            .state::<std::sync::Arc<crate::clock::Clock>>()
+            .cloned()
+        else {
+            return rocket;
+        };
+        rocket.manage(ReportShelf::new(Bounds::of(&settings), clock))
     })
 }
 
@@ -117,7 +122,7 @@ pub async fn deliver(
                 sibling: k.sibling,
                 exchange: written.exchange,
             };
-            shelf.keep(k.token, told);
+            shelf.keep(Browser::of(req), k.token, told);
         }
         return;
     }

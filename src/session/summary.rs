@@ -118,6 +118,33 @@ fn refusal_name<S: serde::Serializer>(r: &Option<Refusal>, s: S) -> Result<S::Ok
 }
 
 impl Summary {
+    /// A request that did nothing with its session (no cookie came, nothing was touched).
+    pub fn nothing(mode: Mode, cookie_name: &'static str) -> Summary {
+        Summary {
+            mode,
+            load: Load::None,
+            opened: false,
+            accessed: false,
+            cookie_came: false,
+            refused: None,
+            change: None,
+            outcome: Outcome::Kept,
+            keys: Vec::new(),
+            account: None,
+            user_before: None,
+            user_after: None,
+            trips: Trips::default(),
+            checked: None,
+            cookie: CookieAction::Keep,
+            cookie_name,
+            data_bytes: None,
+            keeps_sessions: false,
+            ends_copies: false,
+            copy_valid_until: None,
+            notes: Vec::new(),
+        }
+    }
+
     /// The facts of `inner` as they stand (before the write, for a page's own footer; after it,
     /// with the outcome set, for everything else).
     pub(super) fn of(inner: &Inner, layer: &SessionLayer, cookie_name: &'static str) -> Summary {

@@ -107,6 +107,16 @@ pub struct Settings {
     pub report_keep_seconds: u64,
     /// The most reports kept at once (per app); past it the oldest is dropped.
     pub report_max_kept: usize,
+    /// The most bytes the kept reports may hold together (each one's estimated heap size plus
+    /// its share of the shelf's indexes); past it, as past `report_max_kept`.
+    pub report_max_bytes: usize,
+    /// The most reports one browser (its CSRF cookie; without one, its address) keeps: it reads
+    /// only the newest, after its redirect. Past it, its own oldest goes.
+    pub report_max_per_browser: usize,
+    /// The most reports kept for one client address, all its browsers together: a client that
+    /// takes a new CSRF cookie for every POST counts as many browsers, but only up to this.
+    /// Past it, the browser at that address holding the most loses its oldest.
+    pub report_max_per_address: usize,
 }
 
 impl Default for Settings {
@@ -164,6 +174,14 @@ impl Default for Settings {
             report_keep_seconds: 60,
             // About 2 KB each: at most ~20 MB, however many POSTs never follow their redirect.
             report_max_kept: 10_000,
+            // Four MiB: ~1,500 reports of ~2.7 KB, far more than are ever in flight (a redirect
+            // is followed within milliseconds), yet a flood from many addresses stays well
+            // inside the 40 MiB the whole process is held to (issue 21).
+            report_max_bytes: 4 * 1024 * 1024,
+            // One to read, and room for a second tab's POST landing first.
+            report_max_per_browser: 3,
+            // A household or an office behind one NAT; the classroom profile raises it.
+            report_max_per_address: 64,
         }
     }
 }

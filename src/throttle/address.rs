@@ -11,14 +11,21 @@ use rocket::request::{FromRequest, Outcome, Request};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ClientAddr(pub IpAddr);
 
+impl ClientAddr {
+    /// The address `req` is counted against (also outside a guard: the response step).
+    pub fn of(req: &Request<'_>) -> ClientAddr {
+        // No address at all (a local test client without one): all such requests share a bucket.
+        let ip = req.client_ip().unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED));
+        ClientAddr(block_of(ip))
+    }
+}
+
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for ClientAddr {
     type Error = std::convert::Infallible;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        // No address at all (a local test client without one): all such requests share a bucket.
-        let ip = req.client_ip().unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED));
-        Outcome::Success(ClientAddr(block_of(ip)))
+        Outcome::Success(ClientAddr::of(req))
     }
 }
 

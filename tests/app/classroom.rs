@@ -304,6 +304,32 @@ async fn a_class_behind_one_address_signs_up_and_logs_in_while_guessing_one_name
     assert_eq!(login(&guesser, "student29", "and again").await.status, 429);
 }
 
+/// Seventy learners behind the room's one address post at once, before any of them follows
+/// the redirect: every one still finds what its own POST did (the default profile's per-address
+/// bound, 64, would have let the six oldest go).
+#[rocket::async_test]
+async fn a_class_behind_one_address_finds_every_report_waiting_at_once() {
+    let app = classroom_app().await;
+    let class: Vec<Browser> = (0..70).map(|_| app.browser()).collect();
+    for (i, b) in class.iter().enumerate() {
+        let color = format!("#00{i:02x}00");
+        assert_eq!(b.post("/color", &[("color", &color)]).await.status, 303);
+    }
+    for (i, b) in class.iter().enumerate() {
+        let page = b.get("/color").await;
+        let said = page
+            .body
+            .split("What just happened</strong>")
+            .nth(1)
+            .and_then(|rest| rest.split("</section>").next())
+            .unwrap_or("");
+        assert!(
+            said.contains("(POST &#x2F;color)") && said.contains("Changed: <code>color</code>"),
+            "learner {i}: {said}"
+        );
+    }
+}
+
 fn serve_classroom(env: &[(&str, &str)]) -> std::process::Output {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_session-lab"));
     command

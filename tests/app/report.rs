@@ -21,6 +21,7 @@ both_modes![
     the_replay_copy_goes_when_its_lesson_is_done,
     the_outage_page_says_truly_which_pages_answer_503,
     the_tamper_labs_first_flip_changes_all_three_columns,
+    a_flood_from_another_browser_leaves_the_victims_report_to_read,
 ];
 
 /// The "What just happened" section of a page, or "" when there is none.
@@ -425,7 +426,7 @@ async fn a_report_is_shown_once_and_then_said_to_be_gone(mode: Mode) {
     );
     // Kept longer than report_keep_seconds: gone too.
     b.post("/color", &[("color", "red")]).await;
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    app.clock().advance(1);
     let said = b.get("/color").await;
     assert!(happened(&said.body).contains("no longer holds that report"));
     assert_eq!(app.count("SELECT count(*) FROM sessions").await, rows);
@@ -677,4 +678,66 @@ async fn the_tamper_labs_first_flip_changes_all_three_columns(mode: Mode) {
         assert!(page.body.contains(&format!("id=\"{column}\"")), "{column}");
     }
     assert!(!page.body.contains("is past\n      its end"));
+}
+
+/// One client posting as fast as it can — from the victim's own address (one NAT) and from
+/// another, with its CSRF cookie or with none — only ever pushes out its own reports: the
+/// victim's page still says what the victim's POST did.
+async fn a_flood_from_another_browser_leaves_the_victims_report_to_read(mode: Mode) {
+    let app = TestApp::spawn_with(mode, |f| {
+        f.merge(("report_max_per_browser", 2))
+            .merge(("report_max_per_address", 4))
+            .merge(("report_max_kept", 8))
+    })
+    .await;
+    let (_, csrf) = app.cookie_names();
+    let victim = app.browser();
+    let token = victim.csrf_token().await;
+    let res = victim
+        .post_raw(
+            "/color",
+            &[("csrf_token", &token), ("color", "teal")],
+            &[("X-Real-IP", "10.0.0.1")],
+        )
+        .await;
+    assert_eq!(res.status, 303);
+
+    let flooder = app.browser();
+    let token = flooder.csrf_token().await;
+    for i in 0..60 {
+        let ip = if i % 2 == 0 { "10.0.0.1" } else { "10.0.0.2" };
+        let color = format!("#0000{:02x}", i);
+        let res = flooder
+            .post_raw(
+                "/color",
+                &[("csrf_token", &token), ("color", &color)],
+                &[("X-Real-IP", ip)],
+            )
+            .await;
+        assert_eq!(res.status, 303, "{}", res.body);
+    }
+    // Without a CSRF cookie (a refused session cookie on a page that redirects): the address
+    // speaks for it, and it holds no more than one browser's share.
+    let anonymous = app.browser();
+    for _ in 0..20 {
+        anonymous.delete_cookie(csrf);
+        anonymous.set_session_cookie("not-a-session");
+        let res = anonymous
+            .get_with("/account", &[("X-Real-IP", "10.0.0.1")])
+            .await;
+        assert_eq!(res.status, 303);
+        assert!(res.set_cookie(mode.report_cookie_name()).is_some());
+    }
+
+    let page = victim.get("/color").await;
+    let said = happened(&page.body);
+    assert!(said.contains("(POST &#x2F;color)"), "{said}");
+    assert!(said.contains("Changed: <code>color</code>"), "{said}");
+    // The flooder reads its own newest report, as any browser following its redirects would.
+    let page = flooder.get("/color").await;
+    assert!(
+        happened(&page.body).contains("(POST &#x2F;color)"),
+        "{}",
+        happened(&page.body)
+    );
 }
