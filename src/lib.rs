@@ -15,6 +15,7 @@ pub mod error_page;
 pub mod exercises;
 pub mod failure;
 pub mod forms;
+pub mod guide;
 pub mod headers;
 pub mod html;
 pub mod humanize;
