@@ -1,10 +1,12 @@
 //! The guide in the browser: `docs/guide/*.md` served at `/guide` inside the layout, reading it
-//! makes no session, an unknown page is the app's 404, and every link of it lands on a page and a
-//! heading that exist.
+//! makes no session, an unknown page is the app's 404, every link of it lands on a page and a
+//! heading that exist, and every lesson page and exercise links the section that explains it.
 
 use crate::common::*;
 use session_lab::guide::guide;
 use session_lab::settings::Mode;
+
+const PASSWORD: &str = "correct horse battery";
 
 /// Every `href="…"` of a page, as written.
 fn hrefs(html: &str) -> Vec<String> {
@@ -123,7 +125,66 @@ async fn every_link_of_the_guide_lands_on_a_page_and_a_heading(mode: Mode) {
     assert_eq!(picture.header("Content-Type"), Some("image/png"));
 }
 
+/// Each lesson page and exercise links to the guide, and every such link lands. No page sends a
+/// reader to the README any more.
+async fn every_lesson_and_exercise_links_its_guide_section(mode: Mode) {
+    let app = TestApp::spawn(mode).await;
+    let b = app.browser();
+    let mut dead = Vec::new();
+    let check = |path: &'static str, html: String| {
+        let links: Vec<String> = hrefs(&html)
+            .into_iter()
+            .filter(|h| h.starts_with("/guide"))
+            .collect();
+        assert!(!links.is_empty(), "{path} links no page of the guide");
+        assert!(!html.contains("README"), "{path} still names the README");
+        (path, links)
+    };
+    let mut pages = vec![
+        check("/login", b.get("/login").await.body),
+        check("/signup", b.get("/signup").await.body),
+    ];
+    assert_eq!(
+        signup(&b, "guide_reader", PASSWORD).await.status,
+        303,
+        "signed up"
+    );
+    for path in [
+        "/",
+        "/color",
+        "/notes",
+        "/session",
+        "/labs/tamper",
+        "/labs/replay",
+        "/account",
+        "/account/sessions",
+        "/labs/outage",
+        "/compare",
+        "/exercises",
+    ] {
+        let res = b.get(path).await;
+        assert_eq!(res.status, 200, "{path}");
+        pages.push(check(path, res.body));
+    }
+    for (path, links) in pages {
+        for href in links {
+            follow(&b, path, &href, &mut dead).await;
+        }
+    }
+    assert!(dead.is_empty(), "\n{}", dead.join("\n"));
+
+    // Every exercise names its section of the guide, as a link.
+    let exercises = b.get("/exercises").await.body;
+    let total = session_lab::exercises::EXERCISES.len();
+    assert_eq!(
+        exercises.matches(" · guide:").count(),
+        total,
+        "each of the {total} exercises links its guide section"
+    );
+}
+
 both_modes!(
     the_guide_is_served_in_the_layout_and_makes_no_session,
     every_link_of_the_guide_lands_on_a_page_and_a_heading,
+    every_lesson_and_exercise_links_its_guide_section,
 );
