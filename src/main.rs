@@ -19,7 +19,7 @@ use session_lab::settings::Mode;
 /// Settings come from Rocket.toml and ROCKET_* variables (see the README); the database from
 /// DATABASE_URL or databases.session_lab.url.
 ///
-/// To serve a class from this machine (README, "Teaching a class"):
+/// To serve a class from this machine (the guide, /guide/teaching, or docs/guide/teaching.md):
 /// ROCKET_PROFILE=classroom ROCKET_SITE_ORIGIN=http://<LAN address>:8000
 /// ROCKET_SECRET_KEY=$(head -c64 /dev/urandom | base64 -w0) session-lab
 #[derive(Parser)]
