@@ -76,7 +76,17 @@ pub fn context(req: &Request<'_>, status: Status, detail: Option<String>) -> ser
         .rocket()
         .state::<CookieConfig>()
         .map(|c| c.mode.as_str());
-    json!({ "status": status.code, "title": title, "message": message, "detail": detail, "mode": mode })
+    // The address, so the header's navigation can mark its page current (a 503 at /account is
+    // still where the Account link leads).
+    let path = req.uri().path().as_str();
+    json!({
+        "status": status.code,
+        "title": title,
+        "message": message,
+        "detail": detail,
+        "mode": mode,
+        "path": path,
+    })
 }
 
 /// Turns an already built response into the error page for `status`. Its cookies are dropped
