@@ -24,6 +24,7 @@ pub mod learner;
 pub mod lessons;
 pub mod logging;
 pub mod login_keys;
+pub mod nav;
 pub mod origin;
 pub mod page;
 pub mod routes;
