@@ -48,7 +48,7 @@ impl Fairing for SecurityHeaders {
         // Other sites learn nothing of our URLs (the next= of a login link, say).
         res.set_header(Header::new("Referrer-Policy", "same-origin"));
         // X-Content-Type-Options: nosniff is the Shield's, enabled by name in `lib.rs`.
-        // Which instance answered, for the scale-out lesson (README, "Scale out"): on every
+        // Which instance answered, for the scale-out lesson (the guide's "Scale out"): on every
         // response, so devtools' Network tab shows it for JSON and error pages too.
         res.set_header(Header::new("Served-By", self.served_by.clone()));
         if self.hsts {

@@ -54,6 +54,7 @@ pub fn stage() -> AdHoc {
                 crate::headers::register(&mut engines.tera);
                 crate::lessons::register(&mut engines.tera);
                 crate::forms::register(&mut engines.tera);
+                crate::nav::register(&mut engines.tera);
                 kept.keep(&engines.tera);
             }))
     })

@@ -32,7 +32,7 @@ use session_lab::settings::Mode;
 ///
 /// and start with ROCKET_SECRET_KEY=$(cat ~/session-lab.key) every time.
 ///
-/// To serve a class from this machine (README, "Teaching a class"):
+/// To serve a class from this machine (the guide: /guide/teaching, or docs/guide/teaching.md):
 ///
 ///     ROCKET_PROFILE=classroom ROCKET_SITE_ORIGIN=http://<LAN address>:8000 \
 ///     ROCKET_SECRET_KEY=$(cat ~/session-lab.key) session-lab

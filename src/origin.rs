@@ -56,7 +56,7 @@ impl SiteOrigin {
 
     /// What the app itself serves when no `site_origin` is set: plain http on its address and
     /// port. A loopback or unspecified address is reached as `localhost` too (the same browser,
-    /// the same machine); the README says to set `site_origin` behind a proxy or TLS.
+    /// the same machine); the guide (csrf-and-headers.md) says to set `site_origin` behind a proxy or TLS.
     pub fn served(address: IpAddr, port: u16) -> Vec<SiteOrigin> {
         let at = |host: String| SiteOrigin {
             scheme: "http",

@@ -78,6 +78,9 @@ pub fn context(req: &Request<'_>, status: Status, detail: Option<String>) -> ser
         .map(|c| c.mode.as_str());
     // An error page, too, says what crossed the wire: the cookie writer fills it in.
     Outbox::of(req).show_exchange();
+    // The address, so the header's navigation can mark its page current (a 503 at /account is
+    // still where the Account link leads).
+    let path = req.uri().path().as_str();
     json!({
         "status": status.code,
         "title": title,
@@ -85,6 +88,7 @@ pub fn context(req: &Request<'_>, status: Status, detail: Option<String>) -> ser
         "detail": detail,
         "mode": mode,
         "wire": crate::report::EXCHANGE_MARKER,
+        "path": path,
     })
 }
 

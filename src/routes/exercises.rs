@@ -55,6 +55,8 @@ fn exercise_view(e: &Exercise, board: &Board, state: Option<&LearnerState>, mode
         "lesson": e.lesson,
         "lesson_path": e.lesson_path,
         "readme": e.readme,
+        // The catalogue names each exercise's section by its heading; the guide knows where it is.
+        "guide": crate::guide::guide().section_url(e.readme),
         "modes": e.mode_names(),
         "applies": e.applies_to(mode),
         "question": e.question,

@@ -6,6 +6,7 @@ pub mod color;
 pub mod compare;
 pub mod exercises;
 pub mod favicon;
+pub mod guide;
 pub mod health;
 pub mod home;
 pub mod inspector;
@@ -28,6 +29,7 @@ pub fn routes() -> Vec<rocket::Route> {
         compare::routes(),
         exercises::routes(),
         favicon::routes(),
+        guide::routes(),
         teacher::routes(),
     ]
     .concat()

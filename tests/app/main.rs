@@ -18,6 +18,7 @@ mod exercises;
 mod exposure;
 mod floods;
 mod fuzz;
+mod guide;
 mod hardening;
 mod headers;
 mod humanized;

@@ -9,7 +9,9 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::elements::Element;
+use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 
@@ -245,14 +247,45 @@ impl Chrome {
     /// still find the old page (or an element of it that goes stale under it). The old page gets
     /// a mark on its `window`; a new document starts with a fresh `window`, without it.
     pub async fn click_and_wait(&self, target: Element, what: &str) -> Result<(), String> {
-        self.client
-            .execute("window.__sessionLabLeaving = true;", vec![])
-            .await
-            .map_err(|e| e.to_string())?;
+        self.mark_leaving().await?;
         target
             .click()
             .await
             .map_err(|e| format!("clicking {what}: {e}"))?;
+        self.wait_for_next_page(&format!("clicking {what}")).await
+    }
+
+    /// Presses `key` on the keyboard, as a person would, wherever the focus is.
+    pub async fn press(&self, key: Key) -> Result<(), String> {
+        let key: char = key.into();
+        let keys = KeyActions::new("keyboard".into())
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key });
+        self.client
+            .perform_actions(keys)
+            .await
+            .map_err(|e| format!("pressing {key:?}: {e}"))
+    }
+
+    /// Presses `key` where it sends a form or follows a link, and waits for the page it leads to
+    /// (as [`Chrome::click_and_wait`]).
+    pub async fn press_and_wait(&self, key: Key, what: &str) -> Result<(), String> {
+        self.mark_leaving().await?;
+        self.press(key).await?;
+        self.wait_for_next_page(what).await
+    }
+
+    /// Marks the page now open, so [`Chrome::wait_for_next_page`] can tell it from the next.
+    async fn mark_leaving(&self) -> Result<(), String> {
+        self.client
+            .execute("window.__sessionLabLeaving = true;", vec![])
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    /// Waits until the page [`Chrome::mark_leaving`] marked is gone and the next has loaded.
+    async fn wait_for_next_page(&self, what: &str) -> Result<(), String> {
         let started = Instant::now();
         let mut last = String::from("the old page is still there");
         while started.elapsed() < PAGE_LIMIT {
@@ -272,7 +305,7 @@ impl Chrome {
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
         Err(format!(
-            "clicking {what} led to no loaded page in {PAGE_LIMIT:?} ({last})"
+            "{what} led to no loaded page in {PAGE_LIMIT:?} ({last})"
         ))
     }
 

@@ -10,6 +10,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod a11y;
 mod chrome;
 mod exercises;
 mod fits;
@@ -70,6 +71,8 @@ fn main() {
             labs::replay_lab_a_copy_kept_before_logging_out,
             labs::tamper_lab_a_flipped_byte_is_undecryptable,
             exercises::exercises_a_full_run_with_devtools_like_cookie_edits,
+            a11y::axe_finds_nothing_serious_on_any_page,
+            a11y::keyboard_only_through_the_color_lesson,
         ]
         .to_vec();
         match mode {
@@ -91,7 +94,7 @@ fn main() {
             ));
         }
     }
-    let both: [(&str, BothFn); 2] = [
+    let both: [(&str, BothFn); 3] = [
         (
             "both_modes_a_color_set_on_compare_shows_in_both_columns",
             |b, apps| {
@@ -106,6 +109,14 @@ fn main() {
                         b, apps,
                     ),
                 )
+            },
+        ),
+        (
+            "axe_finds_nothing_serious_on_compare_with_both_modes",
+            |b, apps| {
+                Box::pin(a11y::axe_finds_nothing_serious_on_compare_with_both_modes(
+                    b, apps,
+                ))
             },
         ),
     ];

@@ -48,6 +48,24 @@ impl ServedApp {
     }
 }
 
+impl ServedApp {
+    /// Makes `name` a teacher, as `create-user --teacher` would have (the signup form cannot).
+    pub async fn make_teacher(&self, name: &str) -> Result<(), String> {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .connect(&common::url_for(&self.db_name))
+            .await
+            .map_err(|e| format!("the test database: {e}"))?;
+        sqlx::query("UPDATE users SET is_teacher = true WHERE username = $1")
+            .bind(name)
+            .execute(&pool)
+            .await
+            .map_err(|e| format!("making {name} a teacher: {e}"))?;
+        pool.close().await;
+        Ok(())
+    }
+}
+
 impl Drop for ServedApp {
     fn drop(&mut self) {
         self.shutdown.clone().notify();

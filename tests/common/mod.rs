@@ -507,7 +507,7 @@ impl<'a> Browser<'a> {
 /// every response of every test: the `Set-Cookie` lines it lists are exactly the response's, name
 /// and attributes, in number — the page can never say less, or other, than what was sent.
 pub fn check_wire(request: &str, res: &Res) {
-    let Some(start) = res.body.rfind("<footer class=\"this-page\">") else {
+    let Some(start) = res.body.rfind("<div class=\"this-page\">") else {
         return;
     };
     let footer = &res.body[start..];

@@ -210,7 +210,7 @@ async fn log_out_both(
 
 /// What "Delete" in devtools' Cookies panel does, done by the server: both session cookies are
 /// removed and nothing else happens — server mode's row stays (orphaned until it expires), as
-/// the README's lesson on deleting the cookie shows.
+/// the guide's walkthrough on deleting the cookie shows (docs/guide/devtools.md, step 5).
 #[post("/compare/forget", data = "<_form>")]
 async fn forget_both_cookies(
     session: Session<'_>,

@@ -1,4 +1,4 @@
-//! `/labs/…`: pages that stage the attacks the README describes — a copied cookie replayed, a
+//! `/labs/…`: pages that stage the attacks the guide (docs/guide/devtools.md) describes — a copied cookie replayed, a
 //! tampered one sent — and show what the app makes of them, in both modes.
 //!
 //! The labs only look: they open cookie values the way a request would and report the outcome.
