@@ -7,11 +7,12 @@ use serde_json::{json, Value};
 
 use crate::auth::keys;
 use crate::browser_lab::Lab;
+use crate::cookies::wire::EXCHANGE_MARKER;
 use crate::cookies::Jar;
 use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::html::Html;
-use crate::report::{self, EXCHANGE_MARKER};
+use crate::report;
 use crate::session::Session;
 
 pub struct Page<'r> {

@@ -7,6 +7,10 @@ use serde::Serialize;
 
 use super::{browser_size, CookieConfig, Kind};
 
+/// Where a page (an error page too) shows its own exchange: known only once the response is
+/// complete, so it is written in after the cookie writer ran (`Outbox::show_exchange`).
+pub const EXCHANGE_MARKER: &str = "<!--session-lab:this-exchange-->";
+
 /// How many characters of a cookie's value a line shows: enough to see it change.
 const VALUE_SHOWN: usize = 24;
 

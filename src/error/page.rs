@@ -87,7 +87,7 @@ pub fn context(req: &Request<'_>, status: Status, detail: Option<String>) -> ser
         "message": message,
         "detail": detail,
         "mode": mode,
-        "wire": crate::report::EXCHANGE_MARKER,
+        "wire": crate::cookies::wire::EXCHANGE_MARKER,
         "path": path,
     })
 }

@@ -22,6 +22,7 @@ use rocket::http::{Method, StatusClass};
 use rocket::{Request, Response};
 use serde_json::{json, Value};
 
+use crate::cookies::wire::EXCHANGE_MARKER;
 use crate::cookies::writer::Written;
 use crate::cookies::{CookieValue, Exchange, Jar, Kind};
 use crate::session::Summary;
@@ -137,10 +138,6 @@ pub async fn deliver(
         }
     }
 }
-
-/// Where a page's footer shows its own exchange: known only once the response is complete, so it
-/// is written in after the cookie writer ran.
-pub const EXCHANGE_MARKER: &str = "<!--session-lab:this-exchange-->";
 
 /// Writes `html` where the page's footer left [`EXCHANGE_MARKER`]. Works on the body's bytes:
 /// the marker is ASCII and the fragment valid UTF-8, so the page stays valid UTF-8 without
