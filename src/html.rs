@@ -86,6 +86,13 @@ impl<'r> Responder<'r, 'static> for Html {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         let body =
             show(req.rocket(), self.template, self.context).ok_or(Status::InternalServerError)?;
+        // A page that shows what crossed the wire is finished after the cookie writer ran: it is
+        // held back whole until then, rather than read back out of the response.
+        let outbox = crate::cookies::Outbox::of(req);
+        if outbox.shows_exchange() {
+            outbox.hold_page(body);
+            return (ContentType::HTML, String::new()).respond_to(req);
+        }
         (ContentType::HTML, body).respond_to(req)
     }
 }

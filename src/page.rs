@@ -100,7 +100,7 @@ impl Page<'_> {
         self.jar.outbox().show_exchange();
         let this = json!({
             "request": self.request,
-            "report": report::view::summary(&summary, self.session.clock_now()),
+            "story": report::story::story(&summary, self.session.clock_now()),
             "exchange": EXCHANGE_MARKER,
         });
         let mut base = json!({

@@ -71,9 +71,9 @@ impl Fairing for ResponseStep {
         if own.accessed || sibling.as_ref().is_some_and(|s| s.accessed) {
             res.set_header(Header::new("Cache-Control", "no-store"));
         }
-        // 5. The one writer.
-        let written = writer::write(req, res, config);
+        // 5. The one writer (what it sent is read back only where a page or a report tells it).
+        let written = writer::write(req, res, config, to_keep.is_some());
         // 6. What left, told.
-        report::deliver(req, res, to_keep, written).await;
+        report::deliver(req, res, to_keep, written);
     }
 }

@@ -40,6 +40,9 @@ pub struct Outbox {
 struct Queued {
     cookies: Vec<(Kind, Cookie<'static>)>,
     show_exchange: bool,
+    /// The page that shows the exchange, rendered and held back until the exchange is known,
+    /// so it is finished once instead of being read back out of the response.
+    page: Option<String>,
 }
 
 impl Outbox {
@@ -87,6 +90,23 @@ impl Outbox {
         if let Ok(mut q) = self.inner.lock() {
             q.show_exchange = true;
         }
+    }
+
+    /// Whether this response's page shows the exchange.
+    pub fn shows_exchange(&self) -> bool {
+        self.inner.lock().is_ok_and(|q| q.show_exchange)
+    }
+
+    /// Holds the rendered page back until the exchange can be written into it.
+    pub fn hold_page(&self, page: String) {
+        if let Ok(mut q) = self.inner.lock() {
+            q.page = Some(page);
+        }
+    }
+
+    /// The page held back, if any.
+    pub fn take_page(&self) -> Option<String> {
+        self.inner.lock().ok()?.page.take()
     }
 
     /// Everything queued, for the writer, and whether the page shows it.

@@ -21,7 +21,14 @@ pub struct Written {
 /// Sends every queued cookie, then reads the response's `Set-Cookie` lines back. Should anything
 /// else have set a cookie (Rocket's own jar, which nothing of the app uses), it is in the
 /// exchange too, and logged: the pages must never say less than what was sent.
-pub fn write(req: &Request<'_>, res: &mut Response<'_>, config: &CookieConfig) -> Written {
+/// `kept`: a report will keep the exchange; without it, and without a page that shows it, the
+/// lines are not read back (a plain request pays nothing for the lesson).
+pub fn write(
+    req: &Request<'_>,
+    res: &mut Response<'_>,
+    config: &CookieConfig,
+    kept: bool,
+) -> Written {
     let (queued, show) = Outbox::of(req).take();
     if res.headers().get_one("Set-Cookie").is_some() {
         rocket::warn!(
@@ -31,6 +38,12 @@ pub fn write(req: &Request<'_>, res: &mut Response<'_>, config: &CookieConfig) -
     }
     for (_, cookie) in queued {
         res.adjoin_header(Header::new("Set-Cookie", cookie.to_string()));
+    }
+    if !(show || kept) {
+        return Written {
+            exchange: Exchange::default(),
+            show,
+        };
     }
     let exchange = Exchange::read(
         config,

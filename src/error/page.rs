@@ -99,7 +99,9 @@ pub fn replace(req: &Request<'_>, res: &mut Response<'_>, status: Status, detail
     res.set_status(status);
     res.remove_header("Location");
     res.set_header(ContentType::HTML);
-    res.set_sized_body(body.len(), std::io::Cursor::new(body));
+    // Finished once the cookie writer has run, as every page that shows the exchange.
+    Outbox::of(req).hold_page(body);
+    res.set_sized_body(0, std::io::Cursor::new(Vec::new()));
 }
 
 /// Why a request guard refused a request, for the catcher's page.

@@ -1,7 +1,7 @@
 //! "What just happened": every page tells what its own request did to the session, and the page a
 //! redirect lands on tells what the request before it did — from the [`Summary`] the session layer
 //! publishes and the [`Exchange`] the cookie writer read back, worded by the templates
-//! (`report.html.tera`, `exchange.html.tera`).
+//! (`templates/report.html`, `templates/exchange.html`, see [`story`]).
 //!
 //! A POST (or a refused session) answers with a redirect, and the page the browser lands on could
 //! not know what the POST did — so the report waits in this process's memory ([`shelf`]) under a
@@ -14,7 +14,7 @@
 
 mod heap;
 pub mod shelf;
-pub mod view;
+pub mod story;
 pub mod words;
 
 use rocket::fairing::AdHoc;
@@ -107,50 +107,37 @@ pub fn observe(
     })
 }
 
-/// After the cookie writer: keeps the report for the page the redirect lands on, or — on a page
-/// that shows its own exchange — writes what was sent into its footer.
-pub async fn deliver(
+/// After the cookie writer: finishes a page that shows its own exchange (writing what was sent
+/// into its footer), and keeps the report for the page a redirect lands on.
+pub fn deliver(
     req: &Request<'_>,
     res: &mut Response<'_>,
     to_keep: Option<ToKeep>,
     written: Written,
 ) {
-    if let Some(k) = to_keep {
-        if let Some(shelf) = req.rocket().state::<ReportShelf>() {
-            let told = Told {
-                request: k.request,
-                own: k.own,
-                sibling: k.sibling,
-                exchange: written.exchange,
-            };
-            shelf.keep(Browser::of(req), k.token, told);
+    if let Some(page) = crate::cookies::Outbox::of(req).take_page() {
+        let mut page = page;
+        // The marker sits in the footer, near the end: searched for from there (SIMD).
+        if let (true, Some(at)) = (
+            written.show,
+            memchr::memmem::rfind(page.as_bytes(), EXCHANGE_MARKER.as_bytes()),
+        ) {
+            page.replace_range(
+                at..at + EXCHANGE_MARKER.len(),
+                &story::wire(&written.exchange),
+            );
         }
-        return;
+        res.set_sized_body(page.len(), std::io::Cursor::new(page));
     }
-    if written.show {
-        let html = crate::html::show(
-            req.rocket(),
-            "exchange",
-            json!({ "exchange": written.exchange }),
-        );
-        if let Some(html) = html {
-            write_into_page(res, &html).await;
-        }
+    if let (Some(k), Some(shelf)) = (to_keep, req.rocket().state::<ReportShelf>()) {
+        let told = Told {
+            request: k.request,
+            own: k.own,
+            sibling: k.sibling,
+            exchange: written.exchange,
+        };
+        shelf.keep(Browser::of(req), k.token, told);
     }
-}
-
-/// Writes `html` where the page's footer left [`EXCHANGE_MARKER`]. Works on the body's bytes:
-/// the marker is ASCII and the fragment valid UTF-8, so the page stays valid UTF-8 without
-/// checking it again, and it is spliced in place rather than copied whole.
-async fn write_into_page(res: &mut Response<'_>, html: &str) {
-    let Ok(mut body) = res.body_mut().to_bytes().await else {
-        return;
-    };
-    let marker = EXCHANGE_MARKER.as_bytes();
-    if let Some(at) = memchr::memmem::rfind(&body, marker) {
-        body.splice(at..at + marker.len(), html.bytes());
-    }
-    res.set_sized_body(body.len(), std::io::Cursor::new(body));
 }
 
 /// The report the request before this one left, as the layout shows it — taken once, its cookie
@@ -178,14 +165,18 @@ fn told_view(told: &Told, now: time::OffsetDateTime) -> Value {
         sides.sort_by_key(|s| s.mode != Mode::Server);
         sides
             .iter()
-            .map(|s| view::summary(s, now))
+            .map(|s| json!({ "mode": s.mode.as_str(), "story": story::story(s, now) }))
             .collect::<Vec<_>>()
     });
+    let own = match sides {
+        Some(_) => String::new(),
+        None => story::story(&told.own, now),
+    };
     json!({
         "request": told.request,
-        "report": view::summary(&told.own, now),
+        "story": own,
         "sides": sides,
-        "exchange": told.exchange,
+        "exchange": story::wire(&told.exchange),
         "refused_why": told.own.refused.map(words::refusal),
     })
 }

@@ -86,12 +86,15 @@ impl SessionStore for ServerStore {
         if !looks_like_id(key) {
             return Ok(Done::local(Loaded::Refused(Refusal::Malformed)));
         }
-        let row: Option<SessionRow> = sqlx::query_as(
-            "SELECT data, user_id, created_at, updated_at, expires_at, absolute_expires_at, \
-             remember, user_agent FROM sessions WHERE id = $1",
+        // Boxed: sqlx's future is large, and each layer that awaits it would otherwise copy it.
+        let row: Option<SessionRow> = Box::pin(
+            sqlx::query_as(
+                "SELECT data, user_id, created_at, updated_at, expires_at, absolute_expires_at, \
+                 remember, user_agent FROM sessions WHERE id = $1",
+            )
+            .bind(key)
+            .fetch_optional(&self.pool),
         )
-        .bind(key)
-        .fetch_optional(&self.pool)
         .await?;
         let Some(r) = row else {
             return Ok(Done::sql(Loaded::Refused(Refusal::Unknown)));
