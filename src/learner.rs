@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::cookies::{
     from_json, to_json, CookieConfig, CookieValue, Jar, Kind, Lifetime, COOKIE_LIMIT,
 };
+use crate::exercises::ExerciseId;
 use crate::settings::Mode;
 
 /// How long the learner cookie lasts: Chrome caps any cookie's Expires at 400 days.
@@ -27,7 +28,7 @@ pub const LEARNER_LIFETIME_DAYS: i64 = 400;
 pub struct LearnerState {
     /// 128 random bits, hex.
     pub id: String,
-    /// Exercises waiting to be solved, keyed `exercise@mode`.
+    /// Exercises waiting to be solved, keyed `exercise@mode` ([`arm_key`]).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub armed: BTreeMap<String, Arm>,
     /// Progress made while the database was unreachable, stored once it is back.
@@ -55,6 +56,18 @@ pub struct Arm {
     pub m: Option<i64>,
 }
 
+/// The key an armed exercise is kept under in [`LearnerState::armed`]: `tamper@cookie`.
+pub fn arm_key(id: ExerciseId, mode: Mode) -> String {
+    format!("{id}@{mode}")
+}
+
+/// The exercise and mode an [`arm_key`] names; `None` for a key this version does not know.
+pub fn parse_arm_key(key: &str) -> Option<(ExerciseId, Mode)> {
+    let (id, mode) = key.split_once('@')?;
+    let mode = Mode::named(mode)?;
+    Some((ExerciseId::parse(id)?, mode))
+}
+
 fn is_false(b: &bool) -> bool {
     !b
 }
@@ -62,8 +75,8 @@ fn is_false(b: &bool) -> bool {
 /// One piece of progress kept in the cookie until the database takes it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Pending {
-    pub exercise: String,
-    pub mode: String,
+    pub exercise: ExerciseId,
+    pub mode: Mode,
     /// A prediction (the choice), a hint asked for, or a solve (what was seen).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prediction: Option<i16>,
@@ -282,8 +295,8 @@ mod tests {
         let cookies = config();
         let mut state = LearnerState::fresh();
         let entry = |hint: bool, at: i64| Pending {
-            exercise: "tamper".into(),
-            mode: "cookie".into(),
+            exercise: ExerciseId::Tamper,
+            mode: Mode::Cookie,
             prediction: None,
             hint,
             evidence: (!hint).then(|| "x".repeat(400)),

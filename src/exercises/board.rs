@@ -8,25 +8,25 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 use super::store::{self, Progress};
-use super::{catalogue, Exercise, ProgressTrace, EXERCISES};
+use super::{catalogue, Exercise, ExerciseId, ProgressTrace, EXERCISES};
 use crate::learner::{Learner, Pending};
 use crate::settings::Mode;
 
 /// A learner's progress in every exercise and mode.
 pub struct Board {
-    rows: HashMap<(String, String), Progress>,
+    rows: HashMap<(ExerciseId, Mode), Progress>,
     /// The database could not be reached: what is shown is what the cookie kept.
     pub offline: bool,
 }
 
 impl Board {
-    pub fn get(&self, id: &str, mode: Mode) -> Option<&Progress> {
-        self.rows.get(&(id.to_string(), mode.as_str().to_string()))
+    pub fn get(&self, id: ExerciseId, mode: Mode) -> Option<&Progress> {
+        self.rows.get(&(id, mode))
     }
 
     /// Modes `id` was solved in.
-    pub fn solved_in(&self, id: &str) -> Vec<&'static str> {
-        [Mode::Server, Mode::Cookie]
+    pub fn solved_in(&self, id: ExerciseId) -> Vec<&'static str> {
+        Mode::ALL
             .into_iter()
             .filter(|m| self.get(id, *m).is_some_and(|p| p.solved_at.is_some()))
             .map(Mode::as_str)
@@ -44,12 +44,8 @@ impl Board {
     fn apply(&mut self, p: &Pending) {
         let row = self
             .rows
-            .entry((p.exercise.clone(), p.mode.clone()))
-            .or_insert_with(|| Progress {
-                exercise_id: p.exercise.clone(),
-                mode: p.mode.clone(),
-                ..Progress::default()
-            });
+            .entry((p.exercise, p.mode))
+            .or_insert_with(|| Progress::empty(p.exercise, p.mode));
         if row.solved_at.is_none() && p.prediction.is_some() {
             row.prediction = p.prediction;
         }
@@ -84,9 +80,7 @@ pub async fn board(learner: &Learner<'_>) -> Board {
             match store::load(pool, &state.id, trace).await {
                 Ok(rows) => {
                     for r in rows {
-                        board
-                            .rows
-                            .insert((r.exercise_id.clone(), r.mode.clone()), r);
+                        board.rows.insert((r.exercise, r.mode), r);
                     }
                 }
                 Err(_) => board.offline = true,

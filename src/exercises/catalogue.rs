@@ -2,6 +2,7 @@
 //! means. The ids are the contract (docs/SPEC.md, "Exercises"); how each is detected is in
 //! [`super::detect`].
 
+use super::ExerciseId;
 use crate::settings::Mode;
 
 /// Both modes, and each alone, for [`Exercise::modes`].
@@ -11,7 +12,7 @@ const COOKIE: &[Mode] = &[Mode::Cookie];
 
 /// One exercise, as the page shows it.
 pub struct Exercise {
-    pub id: &'static str,
+    pub id: ExerciseId,
     pub title: &'static str,
     /// The lesson it belongs to: its name on the score board, and the page it is done on.
     pub lesson: &'static str,
@@ -53,9 +54,14 @@ impl Exercise {
     }
 }
 
-/// Looks an exercise up by id.
-pub fn find(id: &str) -> Option<&'static Exercise> {
+/// The exercise `id` names (every id has one: a test checks).
+pub fn find(id: ExerciseId) -> Option<&'static Exercise> {
     EXERCISES.iter().find(|e| e.id == id)
+}
+
+/// The exercise a name from outside (a form, a link) means, if any.
+pub fn named(name: &str) -> Option<&'static Exercise> {
+    find(ExerciseId::parse(name)?)
 }
 
 /// The lessons, in the order the home page teaches them.
@@ -86,7 +92,7 @@ pub fn lessons() -> Vec<(&'static str, &'static str, Vec<&'static Exercise>)> {
 
 pub static EXERCISES: &[Exercise] = &[
     Exercise {
-        id: "first-value",
+        id: ExerciseId::FirstValue,
         title: "Store a first value",
         lesson: "A first value",
         lesson_path: "/color",
@@ -114,7 +120,7 @@ pub static EXERCISES: &[Exercise] = &[
                       is nothing to SELECT.",
     },
     Exercise {
-        id: "delete-cookie",
+        id: ExerciseId::DeleteCookie,
         title: "Delete the session cookie",
         lesson: "Read the inspector",
         lesson_path: "/session",
@@ -142,7 +148,7 @@ pub static EXERCISES: &[Exercise] = &[
                       cookie mode the session was the cookie, so it is gone for good.",
     },
     Exercise {
-        id: "tamper",
+        id: ExerciseId::Tamper,
         title: "Edit the cookie by hand",
         lesson: "Tamper with it",
         lesson_path: "/labs/tamper",
@@ -169,7 +175,7 @@ pub static EXERCISES: &[Exercise] = &[
                       A 500 would let anyone crash pages by editing a cookie.",
     },
     Exercise {
-        id: "overflow",
+        id: ExerciseId::Overflow,
         title: "Pass the 4096-byte limit",
         lesson: "Watch it grow",
         lesson_path: "/notes",
@@ -194,7 +200,7 @@ pub static EXERCISES: &[Exercise] = &[
                       refuses the write instead, so nothing is lost silently.",
     },
     Exercise {
-        id: "row-grows",
+        id: ExerciseId::RowGrows,
         title: "Grow the row, not the cookie",
         lesson: "Watch it grow",
         lesson_path: "/notes",
@@ -221,7 +227,7 @@ pub static EXERCISES: &[Exercise] = &[
                       cookie.",
     },
     Exercise {
-        id: "replay-after-logout",
+        id: ExerciseId::ReplayAfterLogout,
         title: "Replay a cookie after logout",
         lesson: "Replay a stolen copy",
         lesson_path: "/labs/replay",
@@ -246,7 +252,7 @@ pub static EXERCISES: &[Exercise] = &[
                       (unless a deny-list or an epoch says otherwise).",
     },
     Exercise {
-        id: "end-elsewhere",
+        id: ExerciseId::EndElsewhere,
         title: "End a session from another browser",
         lesson: "End sessions from elsewhere",
         lesson_path: "/account/sessions",
@@ -276,7 +282,7 @@ pub static EXERCISES: &[Exercise] = &[
                       put back.",
     },
     Exercise {
-        id: "expire",
+        id: ExerciseId::Expire,
         title: "Let the session expire",
         lesson: "Let it expire",
         lesson_path: "/session",
@@ -302,7 +308,7 @@ pub static EXERCISES: &[Exercise] = &[
                       expires_at, or inside the sealed cookie) and check them on every request.",
     },
     Exercise {
-        id: "outage",
+        id: ExerciseId::Outage,
         title: "Lose the database",
         lesson: "Lose the database",
         lesson_path: "/labs/outage",
@@ -324,7 +330,7 @@ pub static EXERCISES: &[Exercise] = &[
                       the database only for accounts.",
     },
     Exercise {
-        id: "forge-plain",
+        id: ExerciseId::ForgePlain,
         title: "Forge a plain cookie",
         lesson: "Tamper with it",
         lesson_path: "/labs/tamper",
@@ -359,26 +365,6 @@ pub static EXERCISES: &[Exercise] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_contract_ids_are_all_there_in_order() {
-        let ids: Vec<&str> = EXERCISES.iter().map(|e| e.id).collect();
-        assert_eq!(
-            ids,
-            [
-                "first-value",
-                "delete-cookie",
-                "tamper",
-                "overflow",
-                "row-grows",
-                "replay-after-logout",
-                "end-elsewhere",
-                "expire",
-                "outage",
-                "forge-plain"
-            ]
-        );
-    }
 
     #[test]
     fn every_lesson_has_its_place_on_the_score_board() {

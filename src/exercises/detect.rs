@@ -18,6 +18,7 @@
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
+use super::ExerciseId;
 use crate::learner::Arm;
 use crate::session::{Refusal, Summary};
 use crate::settings::Mode;
@@ -73,19 +74,21 @@ pub fn plain_value(user_id: i64, username: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json.to_string())
 }
 
-/// Advances exercise `id`'s arm with one request's facts.
-pub fn step(id: &str, arm: &mut Arm, f: &Facts<'_>) -> Step {
+/// Advances exercise `id`'s arm with one request's facts. One arm per exercise, and no catch-all:
+/// an exercise added to [`ExerciseId`] does not build until it says how it is recognised.
+pub fn step(id: ExerciseId, arm: &mut Arm, f: &Facts<'_>) -> Step {
     let o = f.summary;
     let mark = f.session_cookie.map(fingerprint);
     match id {
-        "first-value" if o.inserted() && f.status < 400 => Step::Solved(format!(
+        ExerciseId::FirstValue if o.inserted() && f.status < 400 => Step::Solved(format!(
             "{} created your session: its first cookie ({} bytes) was sent with the response, \
              and Session-Trace said queries={}",
             f.request,
             o.cookie_sent().unwrap_or(0),
             o.trips.sql
         )),
-        "delete-cookie" => {
+        ExerciseId::FirstValue => Step::Nothing,
+        ExerciseId::DeleteCookie => {
             if arm.step && f.session_cookie.is_none() && f.status < 400 {
                 return Step::Solved(format!(
                     "{} came without the session cookie you held: the server saw no session \
@@ -104,7 +107,9 @@ pub fn step(id: &str, arm: &mut Arm, f: &Facts<'_>) -> Step {
             }
             Step::Nothing
         }
-        "tamper" if o.refused == Some(Refusal::Undecryptable) && f.session_cookie.is_some() => {
+        ExerciseId::Tamper
+            if o.refused == Some(Refusal::Undecryptable) && f.session_cookie.is_some() =>
+        {
             Step::Solved(format!(
                 "{} carried your edited cookie ({} bytes): refused=undecryptable, and you got \
                  a fresh, empty session",
@@ -112,12 +117,14 @@ pub fn step(id: &str, arm: &mut Arm, f: &Facts<'_>) -> Step {
                 f.cookie_bytes.unwrap_or(0)
             ))
         }
-        "overflow" if f.mode == Mode::Cookie && f.status == 413 => Step::Solved(format!(
+        ExerciseId::Tamper => Step::Nothing,
+        ExerciseId::Overflow if f.mode == Mode::Cookie && f.status == 413 => Step::Solved(format!(
             "{} was refused with 413: the cookie would have passed the 4096 bytes a browser \
              keeps, and nothing changed",
             f.request
         )),
-        "row-grows" if f.mode == Mode::Server => {
+        ExerciseId::Overflow => Step::Nothing,
+        ExerciseId::RowGrows if f.mode == Mode::Server => {
             if o.ended() {
                 arm.n = None;
                 return Step::Progressed;
@@ -144,7 +151,8 @@ pub fn step(id: &str, arm: &mut Arm, f: &Facts<'_>) -> Step {
                 }
             }
         }
-        "replay-after-logout" => {
+        ExerciseId::RowGrows => Step::Nothing,
+        ExerciseId::ReplayAfterLogout => {
             if o.ended() && o.user_before.is_some() && mark.is_some() {
                 arm.mark = mark;
                 return Step::Progressed;
@@ -166,7 +174,7 @@ pub fn step(id: &str, arm: &mut Arm, f: &Facts<'_>) -> Step {
                 None => Step::Nothing,
             }
         }
-        "end-elsewhere" => match f.mode {
+        ExerciseId::EndElsewhere => match f.mode {
             Mode::Server => {
                 if o.refused == Some(Refusal::Unknown) && arm.mark.is_some() && mark == arm.mark {
                     return Step::Solved(format!(
@@ -192,11 +200,12 @@ pub fn step(id: &str, arm: &mut Arm, f: &Facts<'_>) -> Step {
             )),
             Mode::Cookie => Step::Nothing,
         },
-        "expire" if o.refused == Some(Refusal::ExpiredIdle) => Step::Solved(format!(
+        ExerciseId::Expire if o.refused == Some(Refusal::ExpiredIdle) => Step::Solved(format!(
             "{} carried a cookie whose session had gone idle too long: refused: expired-idle",
             f.request
         )),
-        "outage" if f.db_cut => match f.mode {
+        ExerciseId::Expire => Step::Nothing,
+        ExerciseId::Outage if f.db_cut => match f.mode {
             Mode::Server if f.status == 503 => Step::Solved(format!(
                 "with the database cut off, {} answered 503: server mode keeps every session in \
                  it",
@@ -209,7 +218,8 @@ pub fn step(id: &str, arm: &mut Arm, f: &Facts<'_>) -> Step {
             )),
             _ => Step::Nothing,
         },
-        "forge-plain" => {
+        ExerciseId::Outage => Step::Nothing,
+        ExerciseId::ForgePlain => {
             let mut moved = false;
             if let (false, Some(user)) = (arm.step, f.plain_user) {
                 if Some(user) != arm.n {
@@ -232,7 +242,6 @@ pub fn step(id: &str, arm: &mut Arm, f: &Facts<'_>) -> Step {
                 Step::Nothing
             }
         }
-        _ => Step::Nothing,
     }
 }
 

@@ -4,6 +4,7 @@
 //! - [`board`]: progress as the pages show it, the cookie's waiting entries laid over the rows.
 //! - [`catalogue`]: the exercises, their questions, hints and answers.
 //! - [`detect`]: how each is recognised from what the learner's own requests did.
+//! - [`id`]: the exercises' names, one enum both of the above match on.
 //! - [`store`]: progress in PostgreSQL (`learners`, `exercise_progress`).
 //! - [`watch`]: told what the session layer did for each request of a learner that armed an
 //!   exercise, records what it solved, and says what that cost in `Progress-Trace`.
@@ -14,6 +15,7 @@
 pub mod board;
 pub mod catalogue;
 pub mod detect;
+pub mod id;
 pub mod store;
 pub mod watch;
 
@@ -23,13 +25,14 @@ use std::sync::Mutex;
 use rocket::Request;
 
 pub use catalogue::{Exercise, EXERCISES};
+pub use id::ExerciseId;
 
 /// What progress cost one request, for the `Progress-Trace` header: its SQL statements and the
 /// exercises it solved. Kept apart from the session's figures.
 #[derive(Default)]
 pub struct ProgressTrace {
     queries: AtomicU32,
-    solved: Mutex<Vec<&'static str>>,
+    solved: Mutex<Vec<ExerciseId>>,
     /// Something about the learner happened (a prediction, a hint, a step): say so even at zero
     /// queries.
     touched: AtomicU32,
@@ -49,7 +52,7 @@ impl ProgressTrace {
         self.touched.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn solved(&self, id: &'static str) {
+    pub fn solved(&self, id: ExerciseId) {
         if let Ok(mut s) = self.solved.lock() {
             s.push(id);
         }
@@ -65,7 +68,8 @@ impl ProgressTrace {
         if let Ok(s) = self.solved.lock() {
             if !s.is_empty() {
                 out.push_str("; solved=");
-                out.push_str(&s.join(","));
+                let names: Vec<&str> = s.iter().map(|id| id.as_str()).collect();
+                out.push_str(&names.join(","));
             }
         }
         if pending > 0 {

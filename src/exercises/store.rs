@@ -6,20 +6,60 @@ use rocket::Rocket;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
-use super::ProgressTrace;
+use super::{ExerciseId, ProgressTrace};
 use crate::db::{Db, DbError};
 use crate::learner::Pending;
+use crate::settings::Mode;
 use rocket_db_pools::Database;
 
 /// One exercise in one mode, as stored.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Progress {
-    pub exercise_id: String,
-    pub mode: String,
+    pub exercise: ExerciseId,
+    pub mode: Mode,
     pub prediction: Option<i16>,
     pub hints: i16,
     pub solved_at: Option<OffsetDateTime>,
     pub evidence: Option<String>,
+}
+
+impl Progress {
+    /// Nothing yet: no prediction, no hint, not solved.
+    pub fn empty(exercise: ExerciseId, mode: Mode) -> Progress {
+        Progress {
+            exercise,
+            mode,
+            prediction: None,
+            hints: 0,
+            solved_at: None,
+            evidence: None,
+        }
+    }
+}
+
+/// A row as the table holds it: names as text, read into a [`Progress`].
+#[derive(sqlx::FromRow)]
+struct Row {
+    exercise_id: String,
+    mode: String,
+    prediction: Option<i16>,
+    hints: i16,
+    solved_at: Option<OffsetDateTime>,
+    evidence: Option<String>,
+}
+
+impl Row {
+    /// `None` for a row this version has no exercise or mode for (left by a newer one).
+    fn typed(self) -> Option<Progress> {
+        Some(Progress {
+            exercise: ExerciseId::parse(&self.exercise_id)?,
+            mode: Mode::named(&self.mode)?,
+            prediction: self.prediction,
+            hints: self.hints,
+            solved_at: self.solved_at,
+            evidence: self.evidence,
+        })
+    }
 }
 
 /// The pool. The outage lab's switch cuts one browser's *session* off from the database, not its
@@ -48,13 +88,14 @@ pub async fn load(
     trace: &ProgressTrace,
 ) -> Result<Vec<Progress>, DbError> {
     trace.query();
-    Ok(sqlx::query_as(
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT exercise_id, mode, prediction, hints, solved_at, evidence \
          FROM exercise_progress WHERE learner_id = $1",
     )
     .bind(learner)
     .fetch_all(pool)
-    .await?)
+    .await?;
+    Ok(rows.into_iter().filter_map(Row::typed).collect())
 }
 
 /// Stores one piece of progress: a prediction (kept only while unsolved: what was predicted
@@ -89,8 +130,8 @@ pub async fn record(
              evidence = COALESCE(p.evidence, EXCLUDED.evidence)",
     )
     .bind(learner)
-    .bind(&p.exercise)
-    .bind(&p.mode)
+    .bind(p.exercise.as_str())
+    .bind(p.mode.as_str())
     .bind(p.prediction)
     .bind(at)
     .bind(i16::from(p.hint))

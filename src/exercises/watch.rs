@@ -10,9 +10,9 @@ use rocket::http::Header;
 use rocket::{Request, Response};
 
 use super::detect::{self, Facts, Step};
-use super::{catalogue, store, ProgressTrace};
+use super::{catalogue, store, ExerciseId, ProgressTrace};
 use crate::cookies::{Jar, Kind};
-use crate::learner::{self, LearnerCell, LearnerState, Pending};
+use crate::learner::{self, arm_key, parse_arm_key, LearnerCell, LearnerState, Pending};
 use crate::session::Summary;
 
 /// The most characters of a request's path that its evidence quotes.
@@ -48,8 +48,8 @@ async fn watch_request(req: &Request<'_>, res: &mut Response<'_>, summary: &Summ
     for (exercise, evidence) in &solved {
         trace.solved(exercise.id);
         let p = Pending {
-            exercise: exercise.id.to_string(),
-            mode: jar.mode().as_str().to_string(),
+            exercise: exercise.id,
+            mode: jar.mode(),
             prediction: None,
             hint: false,
             evidence: Some(evidence.clone()),
@@ -88,7 +88,7 @@ async fn watch_request(req: &Request<'_>, res: &mut Response<'_>, summary: &Summ
         trace.touch();
         learner::store(jar, &state);
     }
-    if solved.iter().any(|(e, _)| e.id == "forge-plain") {
+    if solved.iter().any(|(e, _)| e.id == ExerciseId::ForgePlain) {
         jar.remove(Kind::ExercisePlain);
     }
     if let Some(value) = trace.header(state.pending.len()) {
@@ -106,8 +106,9 @@ fn watch(
     state: &mut LearnerState,
     changed: &mut bool,
 ) -> Vec<(&'static catalogue::Exercise, String)> {
-    let suffix = format!("@{}", jar.mode().as_str());
-    if !state.armed.keys().any(|k| k.ends_with(&suffix)) {
+    let mode = jar.mode();
+    let armed_here = |key: &String| parse_arm_key(key).filter(|(_, m)| *m == mode);
+    if !state.armed.keys().any(|k| armed_here(k).is_some()) {
         return Vec::new();
     }
     let session_kind = Kind::Session(jar.mode());
@@ -122,7 +123,7 @@ fn watch(
     };
     let request = format!("{} {path}{cut}", req.method());
     let facts = Facts {
-        mode: jar.mode(),
+        mode,
         request: &request,
         status: res.status().code,
         summary,
@@ -133,7 +134,7 @@ fn watch(
     };
     let mut solved = Vec::new();
     for (key, arm) in state.armed.iter_mut() {
-        let Some(id) = key.strip_suffix(&suffix) else {
+        let Some((id, _)) = armed_here(key) else {
             continue;
         };
         let Some(exercise) = catalogue::find(id) else {
@@ -146,7 +147,7 @@ fn watch(
         }
     }
     for (exercise, _) in &solved {
-        state.armed.remove(&format!("{}{suffix}", exercise.id));
+        state.armed.remove(&arm_key(exercise.id, mode));
     }
     solved
 }

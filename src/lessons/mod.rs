@@ -18,6 +18,8 @@ use std::sync::LazyLock;
 use rocket_dyn_templates::tera::{self, escape_html};
 use serde_json::Value;
 
+use crate::settings::Mode;
+
 /// A block of source lines between two lesson markers, as `build.rs` found it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Snippet {
@@ -75,8 +77,8 @@ mod pages;
 pub use pages::LESSONS;
 
 /// Django's setting for what this mode does, in a sentence.
-fn engine(mode: &str) -> &'static str {
-    if mode == "cookie" {
+fn engine(mode: Mode) -> &'static str {
+    if mode == Mode::Cookie {
         "Django's nearest is <code>SESSION_ENGINE = \
          \"django.contrib.sessions.backends.signed_cookies\"</code>: the map in the cookie, \
          signed but readable (base64 JSON). Ours is encrypted too (AES-256-GCM)."
@@ -95,8 +97,8 @@ fn block(into: &mut String, code: &str) {
     );
 }
 
-/// The inside of a page's `<details>` box, in `mode` (`server` or `cookie`).
-fn render(lesson: &Lesson, mode: &str) -> String {
+/// The inside of a page's `<details>` box, in `mode`.
+fn render(lesson: &Lesson, mode: Mode) -> String {
     let mut html = format!("<p>{}</p>", engine(mode));
     for part in lesson.parts {
         let _ = write!(
@@ -126,9 +128,9 @@ fn render(lesson: &Lesson, mode: &str) -> String {
 
 /// Each page's box in server and cookie mode, in the order of [`LESSONS`], built the first time
 /// any is shown.
-static RENDERED: LazyLock<Vec<[String; 2]>> = LazyLock::new(|| {
+static RENDERED: LazyLock<Vec<[String; Mode::ALL.len()]>> = LazyLock::new(|| {
     // Collapsed by default: the page's lesson comes first, its code on request.
-    let boxed = |l: &Lesson, mode: &str| {
+    let boxed = |l: &Lesson, mode: Mode| {
         format!(
             "<details class=\"code-behind\">\n<summary>The code behind this page, beside \
              Django's</summary>\n{}\n</details>",
@@ -137,15 +139,16 @@ static RENDERED: LazyLock<Vec<[String; 2]>> = LazyLock::new(|| {
     };
     LESSONS
         .iter()
-        .map(|l| [boxed(l, "server"), boxed(l, "cookie")])
+        .map(|l| Mode::ALL.map(|mode| boxed(l, mode)))
         .collect()
 });
 
 /// The box of `page` in `mode`, or `None` for a page with no lesson.
-pub fn html(page: &str, mode: &str) -> Option<&'static str> {
+pub fn html(page: &str, mode: Mode) -> Option<&'static str> {
     let i = LESSONS.iter().position(|l| l.page == page)?;
     let boxes = RENDERED.get(i)?;
-    Some(boxes[usize::from(mode == "cookie")].as_str())
+    let m = Mode::ALL.iter().position(|m| *m == mode)?;
+    Some(boxes.get(m)?.as_str())
 }
 
 /// The lesson of `page`, if it has one.
@@ -161,7 +164,9 @@ pub fn register(tera: &mut tera::Tera) {
         "code_behind",
         |args: &HashMap<String, Value>| -> tera::Result<Value> {
             let page = args.get("page").and_then(Value::as_str).unwrap_or_default();
-            let mode = args.get("mode").and_then(Value::as_str).unwrap_or_default();
+            let name = args.get("mode").and_then(Value::as_str).unwrap_or_default();
+            let mode =
+                Mode::named(name).ok_or_else(|| format!("code_behind: no mode called {name:?}"))?;
             html(page, mode)
                 .map(|h| Value::String(h.to_string()))
                 .ok_or_else(|| format!("no lesson code for the page {page:?}").into())
@@ -195,9 +200,9 @@ mod tests {
         pages.sort_unstable();
         pages.dedup();
         assert_eq!(pages.len(), LESSONS.len(), "a page listed twice");
-        let color = html("color", "server").unwrap_or_default();
+        let color = html("color", Mode::Server).unwrap_or_default();
         // `Option<String>` in the handler must arrive as text, not as a tag.
         assert!(color.contains("Option&lt;String&gt;"), "{color}");
-        assert!(html("nowhere", "server").is_none());
+        assert!(html("nowhere", Mode::Server).is_none());
     }
 }

@@ -17,9 +17,9 @@ use crate::cookies::{Jar, Kind, Lifetime};
 use crate::csrf::{CheckedForm, NoFields};
 use crate::error::AppError;
 use crate::exercises::board::{board, keep, Board};
-use crate::exercises::{catalogue, detect, Exercise, EXERCISES};
+use crate::exercises::{catalogue, detect, Exercise, ExerciseId, EXERCISES};
 use crate::html::Html;
-use crate::learner::{Arm, Learner, LearnerState, Pending};
+use crate::learner::{arm_key, Arm, Learner, LearnerState, Pending};
 use crate::page::Page;
 use crate::settings::Mode;
 
@@ -78,15 +78,11 @@ fn exercise_view(e: &Exercise, board: &Board, state: Option<&LearnerState>, mode
     })
 }
 
-fn arm_key(id: &str, mode: Mode) -> String {
-    format!("{id}@{}", mode.as_str())
-}
-
 /// The page's words for what the form posted before it did (`?did=…&id=…`).
 /// Said only when the board agrees (a link cannot make the page claim a prediction it has not
 /// got).
 fn what_happened(did: Option<&str>, id: Option<&str>, board: &Board, mode: Mode) -> Option<String> {
-    let e = catalogue::find(id?)?;
+    let e = catalogue::named(id?)?;
     let row = board.get(e.id, mode)?;
     let offline = board.offline;
     let kept = if offline {
@@ -213,7 +209,7 @@ async fn predict(
         }
     };
     let mut arm = Arm::default();
-    if e.id == "forge-plain" {
+    if e.id == ExerciseId::ForgePlain {
         arm.n = Some(PLAIN_USER);
         // Plain on purpose: the exercise is to forge it.
         let value = detect::plain_value(PLAIN_USER, "guest");
@@ -223,8 +219,8 @@ async fn predict(
         s.armed.insert(arm_key(e.id, mode), arm);
     });
     let p = Pending {
-        exercise: e.id.to_string(),
-        mode: mode.as_str().to_string(),
+        exercise: e.id,
+        mode,
         prediction: i16::try_from(choice).ok(),
         hint: false,
         evidence: None,
@@ -249,8 +245,8 @@ async fn hint(
     // A learner asking for a hint is one from now on.
     learner.cell().update(|_| ());
     let p = Pending {
-        exercise: e.id.to_string(),
-        mode: jar.mode().as_str().to_string(),
+        exercise: e.id,
+        mode: jar.mode(),
         prediction: None,
         hint: true,
         evidence: None,
@@ -264,7 +260,7 @@ async fn hint(
 }
 
 fn known(req: &Request<'_>, id: &str) -> Result<&'static Exercise, (Status, Html)> {
-    catalogue::find(id).ok_or_else(|| {
+    catalogue::named(id).ok_or_else(|| {
         refuse(
             req,
             Status::NotFound,

@@ -161,7 +161,7 @@ fn row(r: &KeptSession, user: Option<&String>, now: OffsetDateTime, idle: Durati
 fn learner(l: &class::LearnerProgress, now: OffsetDateTime) -> Value {
     let solved: Vec<&str> = EXERCISES
         .iter()
-        .filter(|e| l.solved.iter().any(|s| s == e.id))
+        .filter(|e| l.solved.iter().any(|s| s == e.id.as_str()))
         .map(|e| e.title)
         .collect();
     json!({

@@ -17,6 +17,14 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// Every mode, for what is shown or counted per mode.
+    pub const ALL: [Mode; 2] = [Mode::Server, Mode::Cookie];
+
+    /// The mode a name (from a template, a row, a cookie) means, if any.
+    pub fn named(name: &str) -> Option<Mode> {
+        Mode::ALL.into_iter().find(|m| m.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Mode::Server => "server",

@@ -40,7 +40,7 @@ async fn the_page_shows_each_learners_progress_and_the_account_last_logged_in_fr
     let total = session_lab::exercises::EXERCISES.len();
     let title = session_lab::exercises::EXERCISES
         .iter()
-        .find(|e| e.id == "first-value")
+        .find(|e| e.id.as_str() == "first-value")
         .map(|e| e.title)
         .unwrap();
     assert!(
