@@ -24,6 +24,7 @@ mod headers;
 mod humanized;
 mod instance;
 mod labs;
+mod layering;
 mod lifecycle;
 mod live;
 mod report;
