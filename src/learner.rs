@@ -34,6 +34,11 @@ pub struct LearnerState {
     /// Progress made while the database was unreachable, stored once it is back.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pending: Vec<Pending>,
+    /// The account this learner's row was last filed under (for the teacher's board): a
+    /// logged-in request for another account files it again, one statement; the same account
+    /// costs nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<i64>,
 }
 
 /// An exercise the learner predicted and is now doing: what the detector has seen so far.

@@ -141,8 +141,9 @@ pub async fn record(
     Ok(())
 }
 
-/// Notes the account that logged in from this learner's browser, for a teacher's view. A learner
-/// not stored yet is left alone (its first stored progress makes it).
+/// Files this learner's browser under the account logged in from it, for a teacher's view: the
+/// learner's row is made if its progress has not made it yet (a student who signed up first and
+/// predicts next).
 ///
 /// # Errors
 /// The database's.
@@ -153,10 +154,13 @@ pub async fn note_account(
     trace: &ProgressTrace,
 ) -> Result<(), DbError> {
     trace.query();
-    sqlx::query("UPDATE learners SET user_id = $2, last_seen_at = now() WHERE id = $1")
-        .bind(learner)
-        .bind(user_id)
-        .execute(pool)
-        .await?;
+    sqlx::query(
+        "INSERT INTO learners (id, user_id) VALUES ($1, $2) \
+         ON CONFLICT (id) DO UPDATE SET user_id = $2, last_seen_at = now()",
+    )
+    .bind(learner)
+    .bind(user_id)
+    .execute(pool)
+    .await?;
     Ok(())
 }

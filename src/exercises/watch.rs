@@ -38,8 +38,12 @@ async fn watch_request(req: &Request<'_>, res: &mut Response<'_>, summary: &Summ
     let trace = ProgressTrace::of(req);
     let mut changed = false;
     let solved = watch(req, res, summary, jar, &mut state, &mut changed);
-    let logged_in = summary.user_after.is_some() && summary.user_after != summary.user_before;
-    let pool = if solved.is_empty() && !logged_in {
+    // A logged-in request names the learner's account, whatever the order a student goes in
+    // (sign up, then predict; or predict, then log in): once per account, not per request.
+    let account = summary
+        .user_after
+        .filter(|user| state.account != Some(*user));
+    let pool = if solved.is_empty() && account.is_none() {
         None
     } else {
         store::pool(req.rocket()).await.ok()
@@ -70,15 +74,18 @@ async fn watch_request(req: &Request<'_>, res: &mut Response<'_>, summary: &Summ
         }
         changed = true;
     }
-    if let (Some(pool), Some(user)) = (pool, summary.user_after) {
-        if logged_in {
-            // Only for a teacher's view: the login itself is not affected by a failure.
-            if let Err(e) = store::note_account(pool, &state.id, user, trace).await {
-                rocket::warn!(
-                    "exercises: could not note the learner's account: {}",
-                    e.chain()
-                );
+    if let (Some(pool), Some(user)) = (pool, account) {
+        // Only for a teacher's view: the request itself is not affected by a failure, and the
+        // next logged-in request tries again.
+        match store::note_account(pool, &state.id, user, trace).await {
+            Ok(()) => {
+                state.account = Some(user);
+                changed = true;
             }
+            Err(e) => rocket::warn!(
+                "exercises: could not note the learner's account: {}",
+                e.chain()
+            ),
         }
     }
     if changed {

@@ -70,8 +70,10 @@ fn error(e: AppError) -> Outcome<Teacher, AppError> {
     Outcome::Error((e.status(), e))
 }
 
-#[get("/teacher")]
+#[get("/teacher?<sort>")]
+#[allow(clippy::too_many_arguments)]
 async fn teacher_page(
+    sort: Option<&str>,
     page: Page<'_>,
     sibling: SiblingSession<'_>,
     teacher: Result<Teacher, AppError>,
@@ -95,10 +97,27 @@ async fn teacher_page(
         .map(|r| row(r, r.user_id.and_then(|id| names.get(&id)), now, idle))
         .collect();
     let orphans = rows.iter().filter(|r| r["orphan"] == json!(true)).count();
-    let progress: Vec<Value> = class::progress(pool)
-        .await?
+    let mut learners = class::progress(pool).await?;
+    let by_name = sort == Some("name");
+    if by_name {
+        // Named learners by account, then the unnamed ones; the query's order (last seen) within.
+        learners.sort_by(|a, b| match (&a.username, &b.username) {
+            (Some(x), Some(y)) => x.to_lowercase().cmp(&y.to_lowercase()),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        });
+    }
+    let progress: Vec<Value> = learners.iter().map(|l| learner(l, now)).collect();
+    let per_exercise: Vec<Value> = EXERCISES
         .iter()
-        .map(|l| learner(l, now))
+        .map(|e| {
+            let solved = learners
+                .iter()
+                .filter(|l| l.solved.iter().any(|s| s == e.id.as_str()))
+                .count();
+            json!({ "id": e.id, "title": e.title, "solved": solved })
+        })
         .collect();
     let class_now = class_labs.at(|| clock.now());
     let (outage_until, shift) = (class_now.cut_until, class_now.shift);
@@ -108,6 +127,9 @@ async fn teacher_page(
             "rows": rows,
             "orphans": orphans,
             "progress": progress,
+            "by_name": by_name,
+            "per_exercise": per_exercise,
+            "learners": learners.len(),
             "total": EXERCISES.len(),
             "idle_words": humanize::in_words(settings.idle_timeout.unsigned_abs()),
             "orphan_words": humanize::in_words(

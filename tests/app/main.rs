@@ -31,3 +31,4 @@ mod report;
 mod row_size;
 mod startup;
 mod teacher;
+mod teacher_board;
