@@ -12,6 +12,7 @@ mod common;
 
 mod a11y;
 mod chrome;
+mod drawings;
 mod exercises;
 mod fits;
 mod labs;
@@ -73,6 +74,7 @@ fn main() {
             exercises::exercises_a_full_run_with_devtools_like_cookie_edits,
             a11y::axe_finds_nothing_serious_on_any_page,
             a11y::keyboard_only_through_the_color_lesson,
+            drawings::the_drawings_say_what_they_show_and_pages_fit_a_phone,
         ]
         .to_vec();
         match mode {
@@ -240,7 +242,21 @@ async fn a_color_shows_in_the_page_and_the_cookie_as_devtools_lists_it(
     let size = devtools_size(&c);
     assert!(size < 4096, "size {size}");
     // The raw exchange on the page says the size devtools shows: the POST's Set-Cookie line in
-    // "What just happened", and the landing request's Cookie header at the page's foot.
+    // "What just happened" (folded under its drawing), and the landing request's Cookie header at
+    // the page's foot (folded too): both opened as a student would.
+    for folded in [
+        "section.happened details.story > summary",
+        ".this-page summary",
+    ] {
+        b.client
+            .find(Locator::Css(folded))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+    let text = b.text().await.unwrap();
     let name = app.mode.cookie_name();
     assert!(
         text.contains(&format!("(session cookie, {size} bytes)")),
