@@ -17,7 +17,7 @@ use crate::session::{Refusal, Summary};
 /// page's size there.
 pub const WIDTH: f32 = 330.0;
 /// Where each party's lifeline runs.
-const BROWSER: f32 = 34.0;
+const BROWSER: f32 = 40.0;
 const APP: f32 = 180.0;
 const STORE: f32 = 290.0;
 /// A cookie of the browsers' 4096-byte limit is this thick; a smaller one to scale, but never
