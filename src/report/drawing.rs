@@ -17,9 +17,9 @@ use crate::session::{Refusal, Summary};
 /// page's size there.
 pub const WIDTH: f32 = 330.0;
 /// Where each party's lifeline runs.
-const BROWSER: f32 = 40.0;
+const BROWSER: f32 = 44.0;
 const APP: f32 = 180.0;
-const STORE: f32 = 290.0;
+const STORE: f32 = 284.0;
 /// A cookie of the browsers' 4096-byte limit is this thick; a smaller one to scale, but never
 /// thinner than [`THIN`] so that it can be seen at all.
 pub const FULL: f32 = 16.0;
@@ -116,7 +116,7 @@ impl Rows {
             dashed,
             label,
             label_x,
-            label_y: tenth(self.y + LABEL - 3.0),
+            label_y: tenth(self.y + LABEL - 4.5),
         });
         self.y += LABEL + w + 5.0;
     }
