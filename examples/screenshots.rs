@@ -1,6 +1,8 @@
 //! Writes the README's screenshots: starts the app in each mode on a loopback port, walks headless
-//! Chromium through the lessons at 1280 px and saves `docs/screenshots/<mode>-<page>.png`. Run it
-//! through `docs/take-screenshots`; rerunning replaces the pictures.
+//! Chromium through the lessons at 1280 px and saves `docs/screenshots/<mode>-<page>.png`; then the
+//! page a POST lands on and the inspector again on a 390 px phone (`<mode>-<page>-390.png`),
+//! printing where the page's heading starts and how tall the page is. Run it through
+//! `docs/take-screenshots`; rerunning replaces the pictures.
 
 #[path = "../tests/browser/chrome.rs"]
 mod chrome;
@@ -14,8 +16,10 @@ use session_lab::settings::Mode;
 use sqlx::postgres::PgPoolOptions;
 
 const WIDTH: u32 = 1280;
+/// A phone's width (an iPhone 12 to 15's 390 × 844).
+const PHONE: u32 = 390;
 /// Long pages are captured whole up to this height; a taller one is cut there.
-const MAX_HEIGHT: u32 = 2600;
+const MAX_HEIGHT: u32 = 9000;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -116,6 +120,18 @@ async fn walk(b: &Chrome, mode: Mode, out: &Path) -> Result<Vec<PathBuf>, String
     b.goto("/session").await?;
     written.push(shot(b, out, mode, "inspector").await?);
 
+    // The same two pages on a phone: a POST's landing page (the report is shown once, so a new
+    // color) and the inspector.
+    b.emulate_viewport(PHONE, 844, true).await?;
+    b.goto("/color").await?;
+    b.submit_field("color", "seagreen").await?;
+    measure(b, mode, "after POST /color").await?;
+    written.push(shot_at(b, out, mode, "color-390", PHONE).await?);
+    b.goto("/session").await?;
+    measure(b, mode, "/session").await?;
+    written.push(shot_at(b, out, mode, "inspector-390", PHONE).await?);
+    b.emulate_viewport(WIDTH, 900, false).await?;
+
     b.goto("/signup").await?;
     b.client
         .find(Locator::Id("username"))
@@ -177,8 +193,39 @@ async fn predict(b: &Chrome, id: &str, choice: usize) -> Result<(), String> {
     .await
 }
 
+/// Prints where the page's `<h1>` starts and how tall the page is, at the viewport's width.
+async fn measure(b: &Chrome, mode: &str, what: &str) -> Result<(), String> {
+    let r = b
+        .client
+        .execute(
+            "const h = document.querySelector('h1'); \
+             return [window.innerWidth, h ? Math.round(h.getBoundingClientRect().top) : -1, \
+                     document.documentElement.scrollHeight];",
+            vec![],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "{mode} mode, {what} at {} px: heading at {} px, page {} px tall",
+        r[0], r[1], r[2]
+    );
+    Ok(())
+}
+
 /// Saves the page, as tall as its content (up to [`MAX_HEIGHT`]), as `<out>/<mode>-<name>.png`.
 async fn shot(b: &Chrome, out: &Path, mode: &str, name: &str) -> Result<PathBuf, String> {
+    shot_at(b, out, mode, name, WIDTH).await
+}
+
+/// As [`shot`], at `width` (a phone's, below 600 px, emulated as one).
+async fn shot_at(
+    b: &Chrome,
+    out: &Path,
+    mode: &str,
+    name: &str,
+    width: u32,
+) -> Result<PathBuf, String> {
+    let phone = width < 600;
     let height = b
         .client
         .execute("return document.documentElement.scrollHeight;", vec![])
@@ -187,9 +234,10 @@ async fn shot(b: &Chrome, out: &Path, mode: &str, name: &str) -> Result<PathBuf,
         .as_u64()
         .unwrap_or(900)
         .clamp(600, MAX_HEIGHT as u64) as u32;
-    b.set_viewport(WIDTH, height).await?;
+    b.emulate_viewport(width, height, phone).await?;
     let png = b.screenshot().await?;
-    b.set_viewport(WIDTH, 900).await?;
+    b.emulate_viewport(width, if phone { 844 } else { 900 }, phone)
+        .await?;
     let path = out.join(format!("{mode}-{name}.png"));
     std::fs::write(&path, png).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(path)

@@ -10,6 +10,7 @@ pub mod cookies;
 pub mod crypto;
 pub mod csrf;
 pub mod db;
+pub mod drawings;
 pub mod error;
 pub mod exercises;
 pub mod forms;

@@ -3,7 +3,7 @@
 //
 // - The .countdown elements count the deadlines down every second.
 // - Every 5 s (while the tab is visible and "Live" is ticked) it asks /session.json, the same
-//   data the page was rendered from, and updates in place: the size, the bar, the value, the
+//   data the page was rendered from, and updates in place: the size, the value, the
 //   decoded map, the anatomy, the row and the deadlines. Each poll is an ordinary read of the
 //   session: it pushes the idle deadline only once less than half the idle window is left, like
 //   any page, and with no session it creates none (the JSON route sends no cookie).
@@ -41,6 +41,10 @@ function shapeOf(s) {
     s.user_id,
     s.expires_at == null,
     s.anatomy ? s.anatomy.readable : null,
+    // The drawings (the cookie to scale, the deadlines) are made on the server: when what they
+    // show moves, the page is made again.
+    s.cookie ? s.cookie.bytes : null,
+    s.idle_expires_at,
   ]);
 }
 
@@ -74,16 +78,6 @@ function apply(s) {
   if (s.cookie) {
     const size = document.getElementById("cookie-size");
     if (size) size.textContent = `${s.cookie.bytes} of ${limit} bytes`;
-    const bar = document.getElementById("cookie-bar");
-    if (bar) {
-      const percent = Math.min(100, Math.floor((s.cookie.bytes * 100) / limit));
-      bar.classList.toggle("full", percent >= 90);
-      bar.setAttribute("aria-label", `${percent}% of the limit`);
-      const title = bar.querySelector("title");
-      if (title) title.textContent = `${percent}% of the limit`;
-      const rect = bar.querySelector("rect");
-      if (rect) rect.setAttribute("width", `${percent}%`);
-    }
   }
 }
 

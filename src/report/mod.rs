@@ -12,6 +12,7 @@
 //! without PostgreSQL, and only the browser holding the sealed token can read it. A report that
 //! is gone (kept too long, a restart, another instance) is said to be gone.
 
+pub mod drawing;
 mod heap;
 pub mod shelf;
 pub mod story;
@@ -157,8 +158,8 @@ pub fn take_last(req: &Request<'_>) -> Option<Value> {
     })
 }
 
-/// A kept report as the layout shows it: with `--mode both` each mode's side by side (server
-/// first, as on /compare).
+/// A kept report as the layout shows it: a headline, the exchange drawn, and the words (with
+/// `--mode both` each mode's side by side, server first, as on /compare).
 fn told_view(told: &Told, now: time::OffsetDateTime) -> Value {
     let sides = told.sibling.as_ref().map(|theirs| {
         let mut sides = [&told.own, theirs];
@@ -172,8 +173,13 @@ fn told_view(told: &Told, now: time::OffsetDateTime) -> Value {
         Some(_) => String::new(),
         None => story::story(&told.own, now),
     };
+    let summaries: Vec<&Summary> = std::iter::once(&told.own)
+        .chain(told.sibling.as_ref())
+        .collect();
     json!({
         "request": told.request,
+        "headline": drawing::headline(&told.own),
+        "drawing": drawing::drawing(&told.request, &summaries, &told.exchange),
         "story": own,
         "sides": sides,
         "exchange": story::wire(&told.exchange),

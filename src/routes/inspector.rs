@@ -15,6 +15,7 @@ use rocket::response::Redirect;
 use crate::browser_lab::Lab;
 use crate::cookies::{Jar, Kind, COOKIE_LIMIT};
 use crate::csrf::CheckedForm;
+use crate::drawings;
 use crate::error::AppError;
 use crate::humanize;
 use crate::page::Page;
@@ -243,6 +244,45 @@ fn to_the_second(mut row: Value) -> Value {
     row
 }
 
+/// The inspector's two drawings: the cookie as sent (with the row beside it in server mode), and
+/// the session's deadlines against this browser's now — each `None` where there is nothing to
+/// draw.
+async fn drawn(
+    page: &Page<'_>,
+    sent: &SentCookie,
+    view: &Value,
+    settings: &Settings,
+) -> Result<(Option<String>, Option<String>), AppError> {
+    let layer = page.session.layer();
+    let row = (!view["row"].is_null()).then(|| {
+        let bytes = view["usage"]["bytes"].as_u64().unwrap_or(0) as usize;
+        (bytes, settings.max_bytes)
+    });
+    let name = page.jar.name(layer.cookie_kind());
+    let cookie = sent
+        .0
+        .as_deref()
+        .map(|value| drawings::cookie(name, value, layer.keeps_sessions(), row));
+    let record = page.session.record().await?;
+    // One reading of real time, and this browser's clock from it, so that the gap between the
+    // two marks is exactly the fast-forward.
+    let real = layer.now();
+    let now = page.lab.now(real);
+    let deadlines = record.filter(|_| view["refused"].is_null()).map(|r| {
+        let d = layer.deadlines(&r);
+        drawings::deadlines(&drawings::Times {
+            issued: r.created_at,
+            last_seen: r.last_seen,
+            idle: d.idle,
+            absolute: d.absolute,
+            now,
+            real,
+            idle_timeout: settings.idle_timeout,
+        })
+    });
+    Ok((cookie, deadlines))
+}
+
 #[get("/session")]
 async fn inspector_page(
     page: Page<'_>,
@@ -272,6 +312,11 @@ async fn inspector_page(
         v.insert("idle_timeout".into(), json!(settings.idle_timeout));
         v.insert("absolute_timeout".into(), json!(settings.absolute_timeout));
         v.insert("clock_offset".into(), json!(page.lab.offset));
+    }
+    let (cookie, deadlines) = drawn(&page, &sent, &view, settings).await?;
+    if let Some(v) = view.as_object_mut() {
+        v.insert("cookie_drawing".into(), json!(cookie));
+        v.insert("deadlines_drawing".into(), json!(deadlines));
     }
     page.render("inspector", view).await
 }

@@ -40,6 +40,13 @@ async fn show(
     // end lesson
     // How full the session is against its mode's limit, so the 413 comes with a warning first.
     let usage = Usage::of(&page.session, sent.0.as_deref()).await?;
+    // The cookie as it came, drawn against 4096 bytes; in server mode the row's data beside it.
+    let layer = page.session.layer();
+    let row = (usage.what == "row").then_some((usage.bytes, usage.limit));
+    let drawing = sent.0.as_deref().map(|value| {
+        let name = page.jar.name(layer.cookie_kind());
+        crate::drawings::cookie(name, value, layer.keeps_sessions(), row)
+    });
     page.render(
         "notes",
         json!({
@@ -49,6 +56,7 @@ async fn show(
             "max_chars": NOTE_MAX_CHARS,
             "max_bytes": page.session.layer().max_data(),
             "usage": usage.view(),
+            "cookie_drawing": drawing,
         }),
     )
     .await

@@ -175,7 +175,12 @@ async fn pages_carry_no_inline_script_or_style(mode: Mode) {
         303
     );
     let inspector = b.get("/session").await;
-    assert!(inspector.body.contains("<svg class=\"bar"), "the size bar");
+    assert!(
+        inspector
+            .body
+            .contains("<svg class=\"drawing cookie-drawing\""),
+        "the cookie drawn"
+    );
     assert!(
         inspector.body.contains("class=\"countdown\""),
         "the countdowns"

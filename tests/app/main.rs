@@ -13,6 +13,7 @@ mod classroom;
 mod code;
 mod compare;
 mod core;
+mod drawings;
 mod evidence;
 mod exercises;
 mod exposure;

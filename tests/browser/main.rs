@@ -12,6 +12,7 @@ mod common;
 
 mod a11y;
 mod chrome;
+mod drawings;
 mod exercises;
 mod fits;
 mod labs;
@@ -76,6 +77,7 @@ fn main() {
             a11y::axe_finds_nothing_serious_in_the_guide,
             a11y::axe_finds_nothing_serious_after_forms_logins_and_labs,
             a11y::keyboard_only_through_the_color_lesson,
+            drawings::the_drawings_say_what_they_show_and_pages_fit_a_phone,
         ]
         .to_vec();
         match mode {
@@ -243,7 +245,21 @@ async fn a_color_shows_in_the_page_and_the_cookie_as_devtools_lists_it(
     let size = devtools_size(&c);
     assert!(size < 4096, "size {size}");
     // The raw exchange on the page says the size devtools shows: the POST's Set-Cookie line in
-    // "What just happened", and the landing request's Cookie header at the page's foot.
+    // "What just happened" (folded under its drawing), and the landing request's Cookie header at
+    // the page's foot (folded too): both opened as a student would.
+    for folded in [
+        "section.happened details.story > summary",
+        ".this-page summary",
+    ] {
+        b.client
+            .find(Locator::Css(folded))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+    let text = b.text().await.unwrap();
     let name = app.mode.cookie_name();
     assert!(
         text.contains(&format!("(session cookie, {size} bytes)")),
