@@ -12,6 +12,7 @@ mod accounts;
 mod classroom;
 mod code;
 mod compare;
+mod cookie_edit;
 mod core;
 mod evidence;
 mod exercises;
