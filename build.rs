@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 fn main() {
     // A directory here means "anything under it changed" to Cargo.
     println!("cargo:rerun-if-changed=src");
+    // sqlx::migrate!() reads migrations/ at compile time; a new migration must rebuild the crate.
+    println!("cargo:rerun-if-changed=migrations");
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by Cargo"));
     let mut files = Vec::new();
     rust_files(&root.join("src"), &mut files);

@@ -158,8 +158,8 @@ impl Removed {
 
 /// Resets the class for its next session, once its kept sessions have been ended through the
 /// store (`sessions_ended` of them): bumps every epoch (but `keep`'s), and removes all exercise
-/// progress, every account that is not a teacher and — unless a teacher is kept logged in — the
-/// deny-list. One transaction: a failure leaves the accounts and progress as they were.
+/// progress, every account that is not a teacher (the teachers' device cookies are replaced) and
+/// — unless a teacher is kept logged in — the deny-list. One transaction: a failure leaves the accounts and progress as they were.
 ///
 /// # Errors
 /// [`DbError`] when the database cannot be reached.
@@ -188,6 +188,11 @@ pub async fn reset(pool: &PgPool, keep: &Keep, sessions_ended: u64) -> Result<Re
         .execute(&mut *tx)
         .await?
         .rows_affected();
+    // The teachers' device cookies go too: a reset starts the room over, and a device cookie a
+    // student copied from the teacher's browser must not outlive it.
+    sqlx::query("UPDATE users SET device_secret = gen_random_uuid()::text")
+        .execute(&mut *tx)
+        .await?;
     let teachers_kept: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
         .fetch_one(&mut *tx)
         .await?;

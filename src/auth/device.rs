@@ -4,12 +4,15 @@
 //! instead of the name's lockout, which anyone can trigger by guessing. A flood of guesses then
 //! locks out the guessers, not the account's owner on their own browser.
 //!
-//! The cookie holds the name and a random id, sealed (AES-256-GCM, the cookie's name as
-//! associated data) with the app's key: nobody can make one without logging in as that name, and
-//! it says nothing about any other name.
+//! The cookie holds the name, the account's id and its `device_secret`, and a random id of its
+//! own, sealed (AES-256-GCM, the cookie's name as associated data) with the app's key: nobody can
+//! make one without logging in as that account, it says nothing about any other, and it is bound
+//! to the account rather than the name — once a reset, a password change or a deletion replaces
+//! the account's secret (or its row), the cookie is no device at all.
 
 use serde::{Deserialize, Serialize};
 
+use super::users::UserRow;
 use crate::cookies::{from_json, to_json, CookieValue, Jar, Kind, Lifetime};
 use crate::crypto::random_token;
 use crate::settings::Mode;
@@ -22,6 +25,11 @@ pub struct Device {
     pub name: String,
     #[serde(rename = "d")]
     pub id: String,
+    /// The account it was issued for, and that account's `device_secret` then.
+    #[serde(rename = "a", default)]
+    pub account: i64,
+    #[serde(rename = "s", default)]
+    pub secret: String,
     /// How long the browser keeps it (`login_device_lifetime`); never sealed.
     #[serde(skip)]
     lifetime: i64,
@@ -54,11 +62,23 @@ impl Device {
         self.name == name
     }
 
-    /// A new device for `name`, with 128 random bits as its id, kept for `lifetime_secs`.
-    pub fn new(name: &str, lifetime_secs: i64) -> Device {
+    /// Whether this device was issued for `user` as the account is now: its id, and the secret
+    /// that a reset or a password change replaces. Compared in constant time.
+    pub fn is_bound_to(&self, user: &UserRow) -> bool {
+        use subtle::ConstantTimeEq;
+        self.account == user.id
+            && !self.secret.is_empty()
+            && bool::from(self.secret.as_bytes().ct_eq(user.device_secret.as_bytes()))
+    }
+
+    /// A new device for the account `user`, with 128 random bits as its id, kept for
+    /// `lifetime_secs`.
+    pub fn new(user: &UserRow, lifetime_secs: i64) -> Device {
         Device {
-            name: name.to_string(),
+            name: user.username.clone(),
             id: random_token(16),
+            account: user.id,
+            secret: user.device_secret.clone(),
             lifetime: lifetime_secs,
         }
     }

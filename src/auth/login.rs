@@ -27,6 +27,8 @@ pub struct LoginGate<'r> {
     pub lab: &'r Lab,
     /// `login_device_lifetime`, for a new device cookie.
     pub device_lifetime: i64,
+    /// `max_sessions_per_account`, for [`super::make_room`].
+    pub max_sessions: u32,
 }
 
 #[rocket::async_trait]
@@ -55,6 +57,7 @@ impl<'r> FromRequest<'r> for LoginGate<'r> {
                     jar,
                     lab: Lab::of(req),
                     device_lifetime: settings.login_device_lifetime,
+                    max_sessions: settings.max_sessions_per_account,
                 })
             }
             _ => Outcome::Error((
@@ -79,19 +82,25 @@ pub enum Attempt {
 
 /// The steps every login takes, in this order, wherever its form is (`/login`, `/compare/login`):
 ///
-/// 1. A place in the hash queue, before anything else: a shed attempt (503) has then spent no
-///    throttle token, so a real user retrying through a flood is not locked out by their own
-///    retries; and an attempt the throttle refuses gives its place straight back, having cost no
-///    query and no hash. An attempt with a trusted device cookie for the name it types takes a
-///    place kept for devices, which anonymous attempts cannot fill.
-/// 2. The throttle, keyed on the name as typed (so a 429 does not tell whether the account
-///    exists) and the address; its growing delay is waited in the queue place, so a flood cannot
-///    hold more delayed attempts open than the queue has places. A trusted device skips it: its
-///    own bucket of wrong passwords is its limit (OWASP's device cookies).
-/// 3. The lookup (counted in the session's statements), then the verify — against a dummy hash
-///    when there is no such user, so every miss costs the same.
-/// 4. A wrong password with a device cookie spends that device's bucket; a right one gets a
-///    device cookie for the name, unless the browser already holds one.
+/// 0. The outage lab, before anything is spent: a browser whose lab cuts the database off gets its
+///    503 having used no token of its name, its address or its device.
+/// 1. A place in the hash queue: a shed attempt (503) has then spent no throttle token, so a real
+///    user retrying through a flood is not locked out by their own retries; and an attempt the
+///    throttle refuses gives its place straight back, having cost no hash. An attempt with a
+///    device cookie for the name it types takes a place kept for devices, which anonymous
+///    attempts cannot fill — at most one per device at a time.
+/// 2. Without a device cookie: the throttle, keyed on the name as typed (so a 429 does not tell
+///    whether the account exists) and the address, before the lookup; its growing delay is waited
+///    in the queue place, so a flood cannot hold more delayed attempts open than the queue has
+///    places.
+/// 3. The lookup (counted in the session's statements). With a device cookie it comes first: the
+///    cookie counts only if it is bound to the account as it is now (its id and
+///    `device_secret`), and then the device's own bucket is the limit, right password or wrong
+///    (OWASP's device cookies); a cookie that is not bound is no device, and the throttle of
+///    step 2 applies.
+/// 4. The verify — against a dummy hash when there is no such user, so every miss costs the same.
+///    A wrong password with a device cookie spends that device's bucket only; a right one gets a
+///    device cookie for the account, unless the browser already holds one bound to it.
 ///
 /// # Errors
 /// [`AppError::Unavailable`] when the database cannot be reached.
@@ -109,44 +118,59 @@ pub async fn authenticate(
         jar,
         lab,
         device_lifetime,
+        ..
     } = *gate;
     // The empty name stands in for any impossible one: the CHECK constraint keeps it out of
     // `users`, and unlike the raw input it is always valid text for PostgreSQL (a NUL is not).
     let name = normalise_username(username).unwrap_or_default();
-    let device = Device::read(jar).filter(|d| d.is_for(&name));
-    let trusted = device
-        .as_ref()
-        .filter(|d| !name.is_empty() && throttles.trusts_device(&d.id));
-    let admitted = match trusted {
-        Some(_) => queue.admit_device(),
+    let pool = lab.ready(db).await?;
+    let device = Device::read(jar).filter(|d| !name.is_empty() && d.is_for(&name));
+    let admitted = match &device {
+        Some(d) => queue.admit_device(&d.id),
         None => queue.admit(),
     };
     let Ok(admitted) = admitted else {
         return Ok(Attempt::Busy);
     };
-    if trusted.is_none() {
+    if device.is_none() {
         if let Err(too_many) = throttles.login(&name, addr).await {
             return Ok(Attempt::Throttled(too_many));
         }
     }
-    let pool = lab.ready(db).await?;
     let mut conn = pool.acquire().await.map_err(DbError::from)?;
     let user = find_by_name(&mut conn, &name).await?;
     session.counted(1, None).await;
     // The connection goes back before the hash, which can wait for a free core.
     drop(conn);
+    let bound = device
+        .as_ref()
+        .filter(|d| user.as_ref().is_some_and(|u| d.is_bound_to(u)));
+    let device_used = match bound {
+        Some(d) => match throttles.device_attempt(&d.id) {
+            Ok(used) => Some(used),
+            Err(too_many) => return Ok(Attempt::Throttled(too_many)),
+        },
+        // A device cookie for this name not bound to the account as it is now (minted before a
+        // reset or a password change, or for a name nobody holds): no device, so the throttle
+        // it skipped applies after all.
+        None if device.is_some() => match throttles.login(&name, addr).await {
+            Ok(()) => None,
+            Err(too_many) => return Ok(Attempt::Throttled(too_many)),
+        },
+        None => None,
+    };
     let phc = user.as_ref().map(|u| u.password_hash.clone());
     let ok = verify_password(admitted, password, phc).await;
     match user.filter(|_| ok) {
         Some(user) => {
-            if device.is_none() {
-                Device::new(&name, device_lifetime).issue(jar);
+            if bound.is_none() {
+                Device::new(&user, device_lifetime).issue(jar);
             }
             Ok(Attempt::Accepted(user))
         }
         None => {
-            if let Some(device) = trusted {
-                throttles.device_failed(&device.id);
+            if let (Some(device), Some(used)) = (bound, device_used) {
+                throttles.device_failed(&device.id, used);
             }
             Ok(Attempt::Refused)
         }

@@ -18,7 +18,7 @@ use crate::cookies::CookieConfig;
 use crate::crypto::Keys;
 use crate::db::{DbConnection, DbError};
 use crate::error::AppError;
-use crate::session::{Refusal, Session, SessionError};
+use crate::session::{Ended, Refusal, Session, SessionError};
 use users::{find_by_id, UserRow};
 
 /// The keys a login keeps in the session map (a leaf of their own, so the session layer's report
@@ -246,6 +246,34 @@ pub async fn log_in(
     ];
     session.log_in(user.id, remember, stamp).await
     // end lesson
+}
+
+/// Before `user_id` logs in on `session`: where the store keeps sessions (server mode), the
+/// account holds at most `max` live ones, so the oldest (by login) are ended until the new one
+/// fits — as Spring Security's `maximumSessions` and Keycloak's session limits do. One script
+/// logging one account in again and again then replaces its own rows rather than adding (one
+/// account made 168 rows in 10 s). This browser's own session is not counted: logging in again
+/// replaces it. Returns how many were ended; a cookie store keeps nothing to count (`0`).
+///
+/// # Errors
+/// As the store's list and delete.
+pub async fn make_room(session: &Session<'_>, user_id: i64, max: u32) -> Result<u64, SessionError> {
+    let Some(mut live) = session.list_user_sessions(user_id).await? else {
+        return Ok(0);
+    };
+    live.retain(|s| !s.current);
+    let keep = usize::try_from(max.saturating_sub(1)).unwrap_or(usize::MAX);
+    if live.len() <= keep {
+        return Ok(0);
+    }
+    live.sort_by_key(|s| (s.created_at, s.handle));
+    let mut ended = 0;
+    for oldest in &live[..live.len() - keep] {
+        if session.end_user_session(user_id, oldest.handle).await? == Some(Ended::Another) {
+            ended += 1;
+        }
+    }
+    Ok(ended)
 }
 
 /// The accounts subsystem's start-up work: the dummy hash, so the first unknown-user login does

@@ -1,7 +1,8 @@
 //! The hash queue: password hashes run on the blocking pool, no more at once than there are
 //! cores, and no more waiting than `hash_queue` — past it a request is turned away at once (503).
 
-use std::sync::{Arc, OnceLock};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use super::password::{dummy_hash, hash_blocking, verify_blocking};
 
@@ -53,6 +54,8 @@ pub struct HashQueue {
     admitted: Arc<tokio::sync::Semaphore>,
     /// The places only trusted devices may take.
     devices: Arc<tokio::sync::Semaphore>,
+    /// The device cookies (random ids) whose attempt holds a place now: one each.
+    in_flight: Arc<Mutex<HashSet<String>>>,
 }
 
 impl HashQueue {
@@ -65,6 +68,7 @@ impl HashQueue {
             devices: Arc::new(tokio::sync::Semaphore::new(
                 for_devices.min(tokio::sync::Semaphore::MAX_PERMITS),
             )),
+            in_flight: Arc::new(Mutex::new(HashSet::new())),
         }
     }
 
@@ -88,25 +92,59 @@ impl HashQueue {
     pub fn admit(&self) -> Result<Admitted<'_>, HashError> {
         self.admitted
             .try_acquire()
-            .map(Admitted)
+            .map(|permit| Admitted {
+                _permit: permit,
+                device: None,
+            })
             .map_err(|_| HashError::Busy)
     }
 
-    /// A place for a login with a trusted device cookie: one of the places kept for devices,
-    /// else one of everyone's.
+    /// A place for a login with a device cookie (its random id `device`): one of the places
+    /// kept for devices, else one of everyone's — and at most one per device at a time, so a
+    /// script sending one device cookie over 48 connections holds one place, not the lane.
     ///
     /// # Errors
-    /// [`HashError::Busy`] when both are full.
-    pub fn admit_device(&self) -> Result<Admitted<'_>, HashError> {
-        match self.devices.try_acquire() {
-            Ok(permit) => Ok(Admitted(permit)),
-            Err(_) => self.admit(),
+    /// [`HashError::Busy`] when this device already holds a place, or both lanes are full.
+    pub fn admit_device(&self, device: &str) -> Result<Admitted<'_>, HashError> {
+        if !lock(&self.in_flight).insert(device.to_string()) {
+            return Err(HashError::Busy);
+        }
+        let permit = match self.devices.try_acquire() {
+            Ok(permit) => Ok(permit),
+            Err(_) => self.admitted.try_acquire(),
+        };
+        match permit {
+            Ok(permit) => Ok(Admitted {
+                _permit: permit,
+                device: Some((&self.in_flight, device.to_string())),
+            }),
+            Err(_) => {
+                lock(&self.in_flight).remove(device);
+                Err(HashError::Busy)
+            }
         }
     }
 }
 
-/// A place in the [`HashQueue`], given back when its hash is done (the permit is held, not read).
-pub struct Admitted<'q>(#[allow(dead_code)] tokio::sync::SemaphorePermit<'q>);
+/// The set, even if a thread panicked while holding it (its entries are whole strings).
+fn lock(set: &Mutex<HashSet<String>>) -> MutexGuard<'_, HashSet<String>> {
+    set.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A place in the [`HashQueue`], given back when its hash is done (the permit is held, not read),
+/// and with it the device's claim to its one place.
+pub struct Admitted<'q> {
+    _permit: tokio::sync::SemaphorePermit<'q>,
+    device: Option<(&'q Mutex<HashSet<String>>, String)>,
+}
+
+impl Drop for Admitted<'_> {
+    fn drop(&mut self) {
+        if let Some((set, device)) = self.device.take() {
+            lock(set).remove(&device);
+        }
+    }
+}
 
 /// Why a password could not be hashed or checked.
 #[derive(Debug, thiserror::Error)]
@@ -148,7 +186,16 @@ async fn hash_off_the_workers<T: Send + 'static>(
 /// [`HashError::Busy`] when the queue is full; the hasher's error (it has none for valid
 /// input) as [`HashError::Failed`].
 pub async fn hash_password(queue: &HashQueue, password: String) -> Result<String, HashError> {
-    hash_off_the_workers(queue.admit()?, move || hash_blocking(&password))
+    hash_admitted(queue.admit()?, password).await
+}
+
+/// Hashes a new password in the place `admitted` holds in the queue (a signup takes its place
+/// before its throttle, as a login does).
+///
+/// # Errors
+/// As [`hash_password`], but never [`HashError::Busy`].
+pub async fn hash_admitted(admitted: Admitted<'_>, password: String) -> Result<String, HashError> {
+    hash_off_the_workers(admitted, move || hash_blocking(&password))
         .await?
         .map_err(HashError::Failed)
 }
@@ -170,4 +217,31 @@ pub async fn verify_password(
         rocket::error!("password check failed: {why}");
         false
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_device_holds_one_place_at_a_time_and_gets_it_back_when_done() {
+        let queue = HashQueue::new(8, 4);
+        let first = queue.admit_device("d1").expect("a place");
+        assert!(
+            matches!(queue.admit_device("d1"), Err(HashError::Busy)),
+            "a second connection with the same device cookie is shed"
+        );
+        let other = queue
+            .admit_device("d2")
+            .expect("another device has its own");
+        drop(first);
+        let again = queue.admit_device("d1").expect("its place is back");
+        drop((other, again));
+        // A device turned away for want of any place leaves no claim behind.
+        let full = HashQueue::new(0, 0);
+        let held: Vec<_> = std::iter::from_fn(|| full.admit().ok()).collect();
+        assert!(matches!(full.admit_device("d3"), Err(HashError::Busy)));
+        drop(held);
+        assert!(full.admit_device("d3").is_ok());
+    }
 }

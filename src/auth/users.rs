@@ -4,7 +4,7 @@
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 
-use super::queue::{hash_password, HashError, HashQueue};
+use super::queue::{hash_admitted, hash_password, Admitted, HashError, HashQueue};
 use crate::db::DbError;
 
 /// A row of `users`.
@@ -15,6 +15,9 @@ pub struct UserRow {
     pub password_hash: String,
     pub created_at: OffsetDateTime,
     pub session_epoch: i32,
+    /// What a device cookie for this account must carry besides its id (see
+    /// [`super::device`]); a reset or a password change replaces it.
+    pub device_secret: String,
 }
 
 /// Why an account could not be created.
@@ -47,8 +50,24 @@ pub async fn create_user(
     create_account(pool, queue, username, password, false).await
 }
 
-/// As [`create_user`], and a teacher when `teacher` is set (only the command line asks for one),
-/// in the same statement: no moment where the account exists without its role.
+/// As [`create_user`], hashing in the queue place `admitted` (the signup form takes its place
+/// before its throttle, so a shed signup spends no token).
+///
+/// # Errors
+/// As [`create_user`].
+pub async fn create_user_admitted(
+    pool: &PgPool,
+    admitted: Admitted<'_>,
+    username: &str,
+    password: String,
+) -> Result<UserRow, CreateError> {
+    let hash = hash_admitted(admitted, password).await?;
+    insert(pool, username, hash, false).await
+}
+
+/// As [`create_user`], hashing in a place of `queue`, and a teacher when `teacher` is set (only
+/// the command line asks for one), in the same statement: no moment where the account exists
+/// without its role.
 ///
 /// # Errors
 /// As [`create_user`].
@@ -60,12 +79,21 @@ pub async fn create_account(
     teacher: bool,
 ) -> Result<UserRow, CreateError> {
     let hash = hash_password(queue, password).await?;
+    insert(pool, username, hash, teacher).await
+}
+
+async fn insert(
+    pool: &PgPool,
+    username: &str,
+    hash: String,
+    teacher: bool,
+) -> Result<UserRow, CreateError> {
     // ON CONFLICT DO NOTHING: of two parallel signups of one name, one inserts and the other
     // gets no row back — a clean "taken", not a unique-violation error.
     let row: Option<UserRow> = sqlx::query_as(
         "INSERT INTO users (username, password_hash, is_teacher) VALUES ($1, $2, $3) \
          ON CONFLICT (username) DO NOTHING \
-         RETURNING id, username, password_hash, created_at, session_epoch",
+         RETURNING id, username, password_hash, created_at, session_epoch, device_secret",
     )
     .bind(username)
     .bind(hash)
@@ -82,7 +110,8 @@ pub async fn find_by_name(
     username: &str,
 ) -> Result<Option<UserRow>, DbError> {
     Ok(sqlx::query_as(
-        "SELECT id, username, password_hash, created_at, session_epoch FROM users WHERE username = $1",
+        "SELECT id, username, password_hash, created_at, session_epoch, device_secret \
+         FROM users WHERE username = $1",
     )
     .bind(username)
     .fetch_optional(conn)
@@ -93,7 +122,8 @@ pub async fn find_by_name(
 /// [`DbError`] when the database cannot be reached.
 pub async fn find_by_id(conn: &mut PgConnection, id: i64) -> Result<Option<UserRow>, DbError> {
     Ok(sqlx::query_as(
-        "SELECT id, username, password_hash, created_at, session_epoch FROM users WHERE id = $1",
+        "SELECT id, username, password_hash, created_at, session_epoch, device_secret \
+         FROM users WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(conn)

@@ -27,6 +27,10 @@ pub enum AppError {
     /// A form value the page does not offer: 422 with what was wrong, nothing changed.
     #[error("unprocessable: {0}")]
     Unprocessable(String),
+    /// The request does not fit the state it finds (a cookie edit without a session cookie):
+    /// 409 with the reason, nothing changed.
+    #[error("conflict: {0}")]
+    Conflict(String),
     /// PostgreSQL is down or the pool timed out: 503.
     #[error("database unavailable")]
     Unavailable,
@@ -104,6 +108,7 @@ impl AppError {
             AppError::LoginRequired { .. } => Status::SeeOther,
             AppError::Forbidden(_) => Status::Forbidden,
             AppError::Unprocessable(_) => Status::UnprocessableEntity,
+            AppError::Conflict(_) => Status::Conflict,
             AppError::Unavailable => Status::ServiceUnavailable,
             AppError::TooLarge(_) => Status::PayloadTooLarge,
             AppError::RetryLater { status, .. } => *status,
@@ -117,6 +122,7 @@ impl<'r> Responder<'r, 'static> for AppError {
         let (status, detail) = match self {
             AppError::LoginRequired { next } => return login_redirect(&next).respond_to(req),
             AppError::Forbidden(why) => (Status::Forbidden, Some(why)),
+            AppError::Conflict(why) => (Status::Conflict, Some(why)),
             AppError::Unprocessable(why) => (
                 Status::UnprocessableEntity,
                 Some(format!("Refused: {why}. Nothing changed.")),

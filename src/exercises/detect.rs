@@ -40,6 +40,10 @@ pub struct Facts<'a> {
     pub plain_user: Option<i64>,
 }
 
+/// The requests whose removal of the session cookie is a deletion by the learner's own hand:
+/// the server does what devtools' Delete would, on the learner's request.
+const HAND_EDITS: [&str; 2] = ["POST /session/cookie", "POST /compare/forget"];
+
 /// What one request did to an armed exercise.
 #[derive(Debug, PartialEq)]
 pub enum Step {
@@ -96,8 +100,11 @@ pub fn step(id: ExerciseId, arm: &mut Arm, f: &Facts<'_>) -> Step {
                     f.request
                 ));
             }
-            // A cookie the server removed (logout) was not deleted by hand.
-            if arm.step && (o.cookie_removed() || o.ended()) {
+            // A cookie the server removed (logout) was not deleted by hand — unless the learner
+            // asked for exactly that, as devtools' Delete (`POST /session/cookie`, `/compare`'s
+            // "Delete both cookies").
+            let by_hand = HAND_EDITS.contains(&f.request) && !o.ended();
+            if arm.step && (o.cookie_removed() || o.ended()) && !by_hand {
                 arm.step = false;
                 return Step::Progressed;
             }

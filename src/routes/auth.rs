@@ -9,9 +9,10 @@ use rocket::{get, post, Request, State};
 use serde_json::json;
 
 use crate::auth;
+use crate::auth::device::Device;
 use crate::auth::login::{authenticate, Attempt, LoginGate};
 use crate::auth::password::{check_password, normalise_username};
-use crate::auth::queue::{HashError, HashQueue};
+use crate::auth::queue::HashQueue;
 use crate::auth::users::{self, CreateError};
 use crate::csrf::{CheckedForm, NoFields};
 use crate::db::Db;
@@ -166,6 +167,13 @@ async fn signup(
         )
         .await;
     };
+    // The outage lab and a place in the hash queue before the throttle, as a login does: a
+    // signup answered 503 (this browser's outage, or a full queue) has spent no token.
+    let pool = page.lab.ready(db).await?;
+    let Ok(admitted) = queue.admit() else {
+        let wait = (Status::ServiceUnavailable, BUSY_RETRY_AFTER);
+        return wait_page(&page, "signup", wait, &f.username, BUSY.into(), None).await;
+    };
     // Counted only for a signup that would hash and store: a form sent back with a 422 cost
     // nothing, and someone fixing a weak password is not locked out for it.
     if let Err(too_many) = throttles.signup(addr) {
@@ -178,8 +186,7 @@ async fn signup(
         let wait = (Status::TooManyRequests, too_many.retry_after);
         return wait_page(&page, "signup", wait, &f.username, why, None).await;
     }
-    let pool = page.lab.ready(db).await?;
-    let user = match users::create_user(pool, queue, &name, f.password).await {
+    let user = match users::create_user_admitted(pool, admitted, &name, f.password).await {
         Ok(user) => user,
         Err(CreateError::Taken) => {
             let why = vec![format!(
@@ -188,12 +195,12 @@ async fn signup(
             return form_page(&page, "signup", Status::Conflict, &f.username, why, None).await;
         }
         Err(CreateError::Db(e)) => return Err(e.into()),
-        Err(CreateError::Hash(HashError::Busy)) => {
-            let wait = (Status::ServiceUnavailable, BUSY_RETRY_AFTER);
-            return wait_page(&page, "signup", wait, &f.username, BUSY.into(), None).await;
-        }
         Err(CreateError::Hash(e)) => return Err(AppError::Internal(e.to_string())),
     };
+    // A new account's browser is its first device: its later logins are judged against that
+    // device's own bucket, so a classmate's script using up the shared address's login tokens
+    // does not keep them out.
+    Device::new(&user, settings.login_device_lifetime).issue(page.jar);
     // lesson: signup
     auth::log_in(&page.session, &page.jar.config().keys, &user, f.remember).await?;
     page.renew_csrf();
@@ -242,11 +249,45 @@ async fn login(page: Page<'_>, form: CheckedForm<Credentials>, gate: LoginGate<'
         let wait = (Status::TooManyRequests, too_many.retry_after);
         return wait_page(&page, "login", wait, &f.username, why, next).await;
     }
+    auth::make_room(&page.session, user.id, gate.max_sessions).await?;
     // lesson: login
     auth::log_in(&page.session, &page.jar.config().keys, &user, f.remember).await?;
     page.renew_csrf();
     // end lesson
     Ok(Ok(Redirect::to(safe_next(f.next.as_deref()).to_string())))
+}
+
+/// Cookie mode with `cookie_revocation = "epoch"`: a teacher's logout bumps their epoch, so a
+/// copy of the cookie taken before it — anyone on the classroom's plain http can take one — opens
+/// no teacher page after it (the `Teacher` guard checks the epoch on every request). A student's
+/// logout leaves the epoch alone: that a copy outlives it is the `replay-after-logout` lesson.
+/// Where the check cannot run (the database unreachable), the logout goes ahead: removing the
+/// cookie needs no database.
+async fn end_teacher_copies(page: &Page<'_>, db: &Db) -> Result<(), AppError> {
+    let layer = page.session.layer();
+    if layer.keeps_sessions() || layer.revocation() != Some(crate::settings::Revocation::Epoch) {
+        return Ok(());
+    }
+    let Some(user_id) = page.session.user_id().await? else {
+        return Ok(());
+    };
+    let Ok(mut conn) = page.lab.connection(db).await else {
+        return Ok(());
+    };
+    let teacher = crate::class::is_teacher(&mut conn, user_id).await;
+    page.session.counted(1, None).await;
+    if let Ok(true) = teacher {
+        // A teacher's copy must not survive: better a 503 than a logout that leaves it working.
+        users::bump_epoch(&mut conn, user_id).await?;
+        page.session.counted(1, None).await;
+        page.session
+            .note(
+                "A teacher's logout also moves the account's epoch: every copy of this cookie, \
+                 and your other cookie-mode sessions, are refused from now on.",
+            )
+            .await;
+    }
+    Ok(())
 }
 
 #[post("/logout", data = "<_form>")]
@@ -255,6 +296,7 @@ async fn logout(
     _form: CheckedForm<NoFields>,
     addr: ClientAddr,
     throttles: &State<Throttles>,
+    db: &Db,
 ) -> Result<Redirect, AppError> {
     if let Err(too_many) = denylist_room(&page.session, throttles, addr).await? {
         return Err(AppError::RetryLater {
@@ -263,6 +305,7 @@ async fn logout(
             why: too_many.sentence(DENYLIST_WHAT),
         });
     }
+    end_teacher_copies(&page, db).await?;
     // lesson: logout
     page.session.flush().await?;
     page.session.note("You are logged out.").await;

@@ -22,6 +22,7 @@ use crate::html::Html;
 use crate::learner::{arm_key, Arm, Learner, LearnerState, Pending};
 use crate::page::Page;
 use crate::settings::Mode;
+use crate::throttle::{ClientAddr, Throttles};
 
 /// The user id the plain cookie of `forge-plain` names at first: no real account.
 const PLAIN_USER: i64 = 42;
@@ -179,11 +180,15 @@ async fn predict(
     form: CheckedForm<PredictForm>,
     learner: Learner<'_>,
     jar: Jar<'_>,
-) -> Result<Redirect, (Status, Html)> {
-    let e = known(learner.request(), id)?;
+    addr: ClientAddr,
+) -> Result<Result<Redirect, (Status, Html)>, AppError> {
+    let e = match known(learner.request(), id) {
+        Ok(e) => e,
+        Err(refused) => return Ok(Err(refused)),
+    };
     let mode = jar.mode();
     if !e.applies_to(mode) {
-        return Err(refuse(
+        return Ok(Err(refuse(
             learner.request(),
             Status::UnprocessableEntity,
             format!(
@@ -192,12 +197,12 @@ async fn predict(
                 e.mode_names().join(" or "),
                 mode.as_str()
             ),
-        ));
+        )));
     }
     let choice = match form.0.choice.trim().parse::<usize>() {
         Ok(c) if c < e.choices.len() => c,
         _ => {
-            return Err(refuse(
+            return Ok(Err(refuse(
                 learner.request(),
                 Status::UnprocessableEntity,
                 format!(
@@ -205,9 +210,10 @@ async fn predict(
                     form.0.choice,
                     e.choices.len()
                 ),
-            ))
+            )))
         }
     };
+    room_for_a_learner(&learner, addr)?;
     let mut arm = Arm::default();
     if e.id == ExerciseId::ForgePlain {
         arm.n = Some(PLAIN_USER);
@@ -227,10 +233,33 @@ async fn predict(
         at: crate::clock::now_for(learner.request().rocket()).unix_timestamp(),
     };
     keep(&learner, p).await;
-    Ok(Redirect::to(format!(
+    Ok(Ok(Redirect::to(format!(
         "/exercises?did=predict&id={}#{}",
         e.id, e.id
-    )))
+    ))))
+}
+
+/// Before a browser becomes a learner (its first prediction or hint), which adds a row to
+/// `learners` and a line to the teacher's board: one address may make `learner_address_burst`,
+/// then one per `learner_address_interval` (issue 22: a script made 411 a second). A browser that
+/// already is one costs nothing.
+///
+/// # Errors
+/// [`AppError::RetryLater`] (429) past the address's bound.
+fn room_for_a_learner(learner: &Learner<'_>, addr: ClientAddr) -> Result<(), AppError> {
+    if learner.cell().exists() {
+        return Ok(());
+    }
+    let Some(throttles) = learner.request().rocket().state::<Throttles>() else {
+        return Err(AppError::Internal("the throttles are not attached".into()));
+    };
+    throttles
+        .new_learner(addr)
+        .map_err(|too_many| AppError::RetryLater {
+            status: Status::TooManyRequests,
+            retry_after: too_many.retry_after,
+            why: too_many.sentence("new learners from your address"),
+        })
 }
 
 /// One more hint; the second also opens the full answer.
@@ -240,8 +269,13 @@ async fn hint(
     _form: CheckedForm<NoFields>,
     learner: Learner<'_>,
     jar: Jar<'_>,
-) -> Result<Redirect, (Status, Html)> {
-    let e = known(learner.request(), id)?;
+    addr: ClientAddr,
+) -> Result<Result<Redirect, (Status, Html)>, AppError> {
+    let e = match known(learner.request(), id) {
+        Ok(e) => e,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    room_for_a_learner(&learner, addr)?;
     // A learner asking for a hint is one from now on.
     learner.cell().update(|_| ());
     let p = Pending {
@@ -253,10 +287,10 @@ async fn hint(
         at: crate::clock::now_for(learner.request().rocket()).unix_timestamp(),
     };
     keep(&learner, p).await;
-    Ok(Redirect::to(format!(
+    Ok(Ok(Redirect::to(format!(
         "/exercises?did=hint&id={}#{}",
         e.id, e.id
-    )))
+    ))))
 }
 
 fn known(req: &Request<'_>, id: &str) -> Result<&'static Exercise, (Status, Html)> {

@@ -4,6 +4,7 @@ pub mod account;
 pub mod auth;
 pub mod color;
 pub mod compare;
+pub mod cookie_edit;
 pub mod exercises;
 pub mod favicon;
 pub mod guide;
@@ -21,6 +22,7 @@ pub fn routes() -> Vec<rocket::Route> {
         color::routes(),
         notes::routes(),
         inspector::routes(),
+        cookie_edit::routes(),
         health::routes(),
         auth::routes(),
         account::routes(),

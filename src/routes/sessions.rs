@@ -20,7 +20,11 @@ use crate::page::Page;
 use crate::session::{Ended, SessionSummary};
 
 #[get("/account/sessions")]
-async fn sessions_page(page: Page<'_>, user: Result<User, AppError>) -> Result<Html, AppError> {
+async fn sessions_page(
+    page: Page<'_>,
+    user: Result<User, AppError>,
+    settings: &rocket::State<crate::settings::Settings>,
+) -> Result<Html, AppError> {
     let user = user?;
     let sessions = page.session.list_user_sessions(user.id).await?;
     let can_end_remotely = sessions.is_some();
@@ -38,6 +42,7 @@ async fn sessions_page(page: Page<'_>, user: Result<User, AppError>) -> Result<H
             "can_end_remotely": can_end_remotely,
             "sessions": sessions,
             "epoch": epoch,
+            "max_sessions": settings.max_sessions_per_account,
         }),
     )
     .await

@@ -28,7 +28,7 @@ use crate::html::Html;
 use crate::humanize;
 use crate::page::Page;
 use crate::session::{KeptSession, Session, SiblingSession};
-use crate::settings::Settings;
+use crate::settings::{Revocation, Settings};
 
 /// A logged-in teacher. As `Result<Teacher, AppError>`: the `User` guard's answer for an
 /// anonymous visitor (303 to the login page, back here afterwards), a 403 for anyone else.
@@ -44,6 +44,23 @@ impl<'r> FromRequest<'r> for Teacher {
             Outcome::Error((_, e)) => return error(e),
             Outcome::Forward(status) => return Outcome::Forward(status),
         };
+        // Teacher powers only on a session the server can end. The `User` guard has checked the
+        // epoch (or the deny-list) already; with `cookie_revocation = "none"` there is nothing
+        // to check, and a copy of the teacher's cookie — which anyone on the classroom's plain
+        // http can take — would keep its powers after logout.
+        if let Outcome::Success(session) = req.guard::<Session<'_>>().await {
+            let layer = session.layer();
+            if !layer.keeps_sessions() && layer.revocation() == Some(Revocation::None) {
+                return error(AppError::Forbidden(
+                    "The teacher's pages need a session the server can end, and with \
+                     cookie_revocation = \"none\" nothing ends a cookie-mode session before its \
+                     deadlines: a copy of your cookie would keep a teacher's powers after you log \
+                     out. Run server mode, or cookie mode with cookie_revocation = \"epoch\" or \
+                     \"denylist\"."
+                        .into(),
+                ));
+            }
+        }
         let mut conn = match req.guard::<DbConnection>().await {
             Outcome::Success(conn) => conn,
             _ => return error(AppError::Unavailable),

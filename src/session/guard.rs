@@ -173,6 +173,24 @@ impl<'r> Session<'r> {
     /// [`SessionError::Store`].
     pub async fn flush(&self) -> Result<(), SessionError> {
         let mut inner = self.loaded().await?;
+        let expired = matches!(
+            inner.refused,
+            Some(Refusal::ExpiredIdle | Refusal::ExpiredAbsolute)
+        );
+        if expired && self.layer.keeps_sessions() && inner.stored.is_none() {
+            // Refused as expired on this browser's clock (its fast-forward, or a class-wide
+            // shift), the row may still stand on real time: left there, a copy of the cookie
+            // works again once the shift is over. A logout deletes it whatever the clock says.
+            if let Some(value) = self.jar.value(self.layer.cookie_kind()) {
+                let store = self.layer.store_for(self.conditions.cut);
+                let now = self.layer.now();
+                let opened = self.layer.open(self.jar.config(), value, now, &store).await;
+                inner.trips += store.around().trips();
+                if let Opened::Found { record, key, .. } = opened? {
+                    inner.stored = Some(super::state::Filed { key, record });
+                }
+            }
+        }
         self.replace(&mut inner, None, false)
     }
 

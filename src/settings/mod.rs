@@ -73,6 +73,13 @@ pub struct Settings {
     /// further one.
     pub new_session_address_burst: u32,
     pub new_session_address_interval: u64,
+    /// Learners (the exercises' progress rows, each listed on the teacher's board) one client
+    /// address may create at once, and the seconds per further one.
+    pub learner_address_burst: u32,
+    pub learner_address_interval: u64,
+    /// The most live sessions one account may hold where the store keeps them (server mode): a
+    /// login past it ends the account's oldest first, as Spring Security's `maximumSessions`.
+    pub max_sessions_per_account: u32,
     /// Server mode: form writes (a color, a note) one session may make at once, and the seconds
     /// per further one. Each write rewrites the session's whole row (and its TOASTed data), so
     /// without a rate one client posting as fast as it can leaves dead row versions faster than
@@ -85,8 +92,8 @@ pub struct Settings {
     /// Places in the hash queue kept for logins that carry a trusted device cookie: a flood of
     /// anonymous attempts cannot fill them.
     pub hash_queue_devices: usize,
-    /// Wrong passwords one device cookie may send for its name before it is no longer trusted
-    /// (its attempts are then judged like anyone's)...
+    /// Login attempts (right or wrong) one device cookie may send for its account; the wrong one
+    /// that uses the last of them puts the device on the lockout list for an interval...
     pub login_device_burst: u32,
     /// ...and the seconds after which one more is allowed.
     pub login_device_interval: u64,
@@ -149,6 +156,14 @@ impl Default for Settings {
             // as fast as it can gets one a second instead of thousands.
             new_session_address_burst: 100,
             new_session_address_interval: 1,
+            // A browser becomes a learner once; a household or an office has a few dozen. A
+            // script making a learner per request gets one every ten seconds after the first 30.
+            learner_address_burst: 30,
+            learner_address_interval: 10,
+            // Enough for the exercises that need two or three browsers logged in as one account,
+            // and one on each device a student owns; a script logging in again and again replaces
+            // its own oldest rows instead of adding (one account made 168 rows in 10 s).
+            max_sessions_per_account: 5,
             // A person adds a few notes a minute; a script gets one a second after the first 20.
             session_write_burst: 20,
             session_write_interval: 1,
@@ -159,8 +174,8 @@ impl Default for Settings {
             // Four more for devices that logged in before: a real user's login waits behind at
             // most the running hashes and these.
             hash_queue_devices: 4,
-            // OWASP's device cookies: five wrong passwords from one device, then one a minute
-            // while it stays trusted; a device past that is judged like any other attempt.
+            // OWASP's device cookies: five attempts from one device, then one a minute; the wrong
+            // password that uses the fifth puts the device on the lockout list for a minute.
             login_device_burst: 5,
             login_device_interval: 60,
             login_device_lifetime: 365 * 24 * 3600,

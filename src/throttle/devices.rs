@@ -28,10 +28,14 @@ impl Lockouts {
         self.until.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Whether `device` is off the list, or its distrust has ended.
-    pub(super) fn trusts(&self, device: &str) -> bool {
+    /// How long `device` stays distrusted: `None` when it is off the list or its distrust has
+    /// ended.
+    pub(super) fn distrusted_for(&self, device: &str) -> Option<Duration> {
         let now = self.clock.monotonic();
-        self.list().get(device).is_none_or(|until| *until <= now)
+        self.list()
+            .get(device)
+            .filter(|until| **until > now)
+            .map(|until| until.saturating_sub(now))
     }
 
     /// Puts `device` on the list for `how_long` from now.

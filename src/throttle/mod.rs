@@ -43,6 +43,8 @@ pub struct Limits {
     device_interval: Duration,
     signup_address: Limiter<ClientAddr>,
     new_session_address: Limiter<ClientAddr>,
+    /// Learners (rows of `learners`) created per client address.
+    learner_address: Limiter<ClientAddr>,
     denylist_address: Limiter<ClientAddr>,
     /// Form writes per kept session (server mode), keyed by the session's id.
     session_write: Limiter<String>,
@@ -103,6 +105,11 @@ impl Throttles {
                 s.new_session_address_interval,
                 clock,
             ),
+            learner_address: Limiter::new(
+                s.learner_address_burst,
+                s.learner_address_interval,
+                clock,
+            ),
             denylist_address: Limiter::new(
                 s.denylist_address_burst,
                 s.denylist_address_interval,
@@ -121,32 +128,56 @@ impl Throttles {
             self.login_device.forget_idle();
             self.signup_address.forget_idle();
             self.new_session_address.forget_idle();
+            self.learner_address.forget_idle();
             self.denylist_address.forget_idle();
             self.session_write.forget_idle();
             self.distrusted.forget_ended();
         }
     }
 
-    /// Whether the device cookie with this random id is trusted: it has not used its burst of
-    /// wrong passwords lately. A trusted device's attempts skip the name's and the address's
-    /// limits (see [`Throttles::device_failed`] for what bounds them instead).
-    pub fn trusts_device(&self, device: &str) -> bool {
-        self.distrusted.trusts(device)
+    /// An attempt with a device cookie bound to the account it names (see
+    /// [`crate::auth::device`]): judged against that device's own bucket, right password or
+    /// wrong, and never against the name's or the address's. A device cookie is then worth
+    /// `login_device_burst` attempts, then one per interval, however many connections carry it
+    /// (without this, its owner's own correct logins were unlimited: 168 in 10 s from one
+    /// script). Returns how much of the burst is used, this attempt included, for
+    /// [`Throttles::device_failed`].
+    ///
+    /// # Errors
+    /// [`TooMany`] while the device is on the lockout list or has used its burst: nothing else
+    /// is spent, so a stolen copy of the cookie cannot use up the name's tokens either.
+    pub fn device_attempt(&self, device: &str) -> Result<u32, TooMany> {
+        self.sweep_now_and_then();
+        if let Some(wait) = self.distrusted.distrusted_for(device) {
+            return Err(TooMany::after(wait));
+        }
+        match self.login_device.check(&device.to_string()) {
+            Verdict::Go { used } => Ok(used),
+            Verdict::Wait(wait) => Err(TooMany::after(wait)),
+        }
     }
 
-    /// A wrong password sent with a trusted device cookie: it spends that device's bucket, and
-    /// the attempt that uses the last of it puts the device on the lockout list for one
-    /// interval (longer if the bucket says so), after which its attempts are judged like
-    /// anyone's until it is trusted again.
-    pub fn device_failed(&self, device: &str) {
+    /// A wrong password sent with a device cookie, whose attempt used `used` of the device's
+    /// burst: the wrong password that uses the last of it puts the device on the lockout list
+    /// for one interval, so a thief holding a copy gets no trickle of one guess per interval
+    /// either. Only that device pays: the name's and the address's buckets are untouched.
+    pub fn device_failed(&self, device: &str, used: u32) {
+        if used >= self.login_device.burst {
+            self.distrusted.distrust(device, self.device_interval);
+        }
+    }
+
+    /// A new learner (a browser's first prediction or hint) from `addr`: each adds a row to
+    /// `learners` that the teacher's board lists, so one address may make only so many.
+    ///
+    /// # Errors
+    /// [`TooMany`] when the address has used its burst.
+    pub fn new_learner(&self, addr: ClientAddr) -> Result<(), TooMany> {
         self.sweep_now_and_then();
-        let burst = self.login_device.burst;
-        let distrust_for = match self.login_device.check(&device.to_string()) {
-            Verdict::Go { used } if used >= burst => self.device_interval,
-            Verdict::Go { .. } => return,
-            Verdict::Wait(wait) => wait.max(self.device_interval),
-        };
-        self.distrusted.distrust(device, distrust_for);
+        match self.learner_address.check(&addr) {
+            Verdict::Go { .. } => Ok(()),
+            Verdict::Wait(wait) => Err(TooMany::after(wait)),
+        }
     }
 
     /// Before a write that will add a row to the deny-list (a logout, or a new login, of a
@@ -331,7 +362,7 @@ mod tests {
     }
 
     #[test]
-    fn a_device_is_distrusted_once_its_burst_of_wrong_passwords_is_used_until_the_interval_ends() {
+    fn a_device_spends_its_bucket_on_every_attempt_and_is_distrusted_by_its_last_wrong_one() {
         let s = Settings {
             login_device_burst: 3,
             login_device_interval: 60,
@@ -339,19 +370,23 @@ mod tests {
         };
         let clock = manual();
         let t = Throttles::new(&s, &clock);
-        for _ in 0..2 {
-            t.device_failed("d1");
-            assert!(t.trusts_device("d1"));
-        }
-        t.device_failed("d1");
-        assert!(
-            !t.trusts_device("d1"),
-            "the third wrong password used the burst"
+        assert_eq!(t.device_attempt("d1"), Ok(1), "a right password spends too");
+        assert_eq!(t.device_attempt("d1"), Ok(2));
+        t.device_failed("d1", 2);
+        assert_eq!(t.device_attempt("d1"), Ok(3));
+        t.device_failed("d1", 3);
+        assert_eq!(
+            t.device_attempt("d1"),
+            Err(TooMany { retry_after: 60 }),
+            "the wrong password that used the burst distrusts it"
         );
-        assert!(t.trusts_device("d2"), "devices are independent");
+        assert_eq!(t.device_attempt("d2"), Ok(1), "devices are independent");
         clock.advance(59);
-        assert!(!t.trusts_device("d1"), "distrusted for one interval");
+        assert!(
+            t.device_attempt("d1").is_err(),
+            "distrusted for one interval"
+        );
         clock.advance(1);
-        assert!(t.trusts_device("d1"), "trusted again after it");
+        assert_eq!(t.device_attempt("d1"), Ok(3), "one token back after it");
     }
 }

@@ -68,6 +68,8 @@ pub fn test_figment(mode: Mode, db_url: &str) -> Figment {
         "signup_address_burst",
         "new_session_address_burst",
         "session_write_burst",
+        "learner_address_burst",
+        "login_device_burst",
     ] {
         figment = figment.merge((burst, 1_000_000));
     }

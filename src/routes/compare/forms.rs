@@ -178,6 +178,7 @@ async fn log_in_both(
     let side = f.side;
     for session in cookie_first(&page.session, &sibling) {
         if side.includes(session) {
+            auth::make_room(session, user.id, gate.max_sessions).await?;
             auth::log_in(session, &page.jar.config().keys, &user, f.remember).await?;
         }
     }
