@@ -190,7 +190,7 @@ pub fn step(id: &str, arm: &mut Arm, f: &Facts<'_>) -> Step {
                  else: refused: old-epoch",
                 f.request
             )),
-            Mode::Cookie => Step::Nothing,
+            Mode::Cookie | Mode::Redis => Step::Nothing,
         },
         "expire" if o.refused == Some(Refusal::ExpiredIdle) => Step::Solved(format!(
             "{} carried a cookie whose session had gone idle too long: refused: expired-idle",

@@ -14,6 +14,8 @@ pub enum Mode {
     Server,
     /// The cookie holds the whole encrypted session; the server keeps nothing.
     Cookie,
+    /// The cookie holds a random id; the data is one key in Redis, which expires it.
+    Redis,
 }
 
 impl Mode {
@@ -21,6 +23,7 @@ impl Mode {
         match self {
             Mode::Server => "server",
             Mode::Cookie => "cookie",
+            Mode::Redis => "redis",
         }
     }
 
@@ -30,6 +33,7 @@ impl Mode {
         match self {
             Mode::Server => "session_id",
             Mode::Cookie => "session_data",
+            Mode::Redis => "session_key",
         }
     }
 
@@ -39,6 +43,7 @@ impl Mode {
         match self {
             Mode::Server => "csrf_server",
             Mode::Cookie => "csrf_cookie",
+            Mode::Redis => "csrf_redis",
         }
     }
 
@@ -47,6 +52,7 @@ impl Mode {
         match self {
             Mode::Server => "report_server",
             Mode::Cookie => "report_cookie",
+            Mode::Redis => "report_redis",
         }
     }
 
@@ -55,6 +61,7 @@ impl Mode {
         match self {
             Mode::Server => "__Host-report_server",
             Mode::Cookie => "__Host-report_cookie",
+            Mode::Redis => "__Host-report_redis",
         }
     }
 
@@ -64,6 +71,7 @@ impl Mode {
         match self {
             Mode::Server => "replay_copy_server",
             Mode::Cookie => "replay_copy_cookie",
+            Mode::Redis => "replay_copy_redis",
         }
     }
 
@@ -72,6 +80,7 @@ impl Mode {
         match self {
             Mode::Server => "__Host-replay_copy_server",
             Mode::Cookie => "__Host-replay_copy_cookie",
+            Mode::Redis => "__Host-replay_copy_redis",
         }
     }
 
@@ -82,6 +91,7 @@ impl Mode {
         match self {
             Mode::Server => "__Host-session_id",
             Mode::Cookie => "__Host-session_data",
+            Mode::Redis => "__Host-session_key",
         }
     }
 
@@ -90,6 +100,7 @@ impl Mode {
         match self {
             Mode::Server => "__Host-csrf_server",
             Mode::Cookie => "__Host-csrf_cookie",
+            Mode::Redis => "__Host-csrf_redis",
         }
     }
 
@@ -134,7 +145,7 @@ mod tests {
 
     #[test]
     fn secure_names_are_the_plain_ones_with_the_host_prefix() {
-        for mode in [Mode::Server, Mode::Cookie] {
+        for mode in [Mode::Server, Mode::Cookie, Mode::Redis] {
             assert_eq!(
                 mode.host_cookie_name(),
                 format!("__Host-{}", mode.cookie_name())

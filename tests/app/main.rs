@@ -26,6 +26,7 @@ mod instance;
 mod labs;
 mod lifecycle;
 mod live;
+mod redis_store;
 mod report;
 mod row_size;
 mod startup;

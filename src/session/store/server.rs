@@ -59,6 +59,7 @@ impl SessionStore for ServerStore {
         // The row is the session: deleting it ends every copy of the cookie at once.
         Traits {
             keeps_sessions: true,
+            holds_data: true,
             ends_copies: true,
             revocation: None,
         }
