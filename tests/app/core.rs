@@ -327,12 +327,17 @@ async fn the_inspector_shows_the_cookie_exactly_as_sent(mode: Mode) {
     assert!(json["expires_at"].is_string());
     if stores_rows(mode) {
         assert_eq!(json["row"]["data"]["color"], "teal");
-        let id: String = sqlx::query_scalar("SELECT id FROM sessions")
+        // The row is filed under the SHA-256 of the id, which the inspector names beside it.
+        let filed: String = sqlx::query_scalar("SELECT id FROM sessions")
             .fetch_one(&app.pool)
             .await
             .unwrap();
-        assert_eq!(json["row"]["id"], id.as_str());
-        assert!(!sent.contains(&id), "the id must travel encrypted");
+        assert_eq!(json["row"]["key"], filed.as_str());
+        let id = json["row"]["id"].as_str().expect("the id from the cookie");
+        assert_ne!(id, filed, "the table does not hold the id");
+        assert_eq!(filed, session_lab::session::store::at_rest(id));
+        assert!(json["row"]["key_why"].as_str().unwrap().contains("SHA-256"));
+        assert!(!sent.contains(id), "the id must travel encrypted");
     } else if holds_data_on_the_server(mode) {
         // One Redis key, named exactly, holding the map: filed under the id's SHA-256.
         let keys = crate::common::redis::keys(&crate::common::redis::prefix_for(&app.db_url)).await;

@@ -9,6 +9,7 @@
 mod common;
 
 mod accounts;
+mod at_rest;
 mod classroom;
 mod code;
 mod compare;

@@ -162,6 +162,17 @@ pub enum StoreError {
 
 pub use crate::unavailable::Unavailable;
 
+/// What a store files a session id under at rest: its SHA-256, in hex. Never the id itself, the
+/// credential the cookie carries, so a copy of the store (a dump, a replica, a backup) opens no
+/// session — as Rails has stored `private_id` since CVE-2019-16782.
+pub fn at_rest(id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(id.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         if crate::unavailable::is_unavailable(&e) {
@@ -254,8 +265,9 @@ pub trait SessionStore: Send + Sync {
         Err(StoreError::Invalid("this store keeps no sessions to list"))
     }
 
-    /// Ends one of the user's sessions by its handle, returning the key it had; a handle of
-    /// someone else's session ends nothing.
+    /// Ends one of the user's sessions by its handle, returning the name it was filed under
+    /// ([`SessionStore::filed_under`], or its key where the store files it under the key); a
+    /// handle of someone else's session ends nothing.
     ///
     /// # Errors
     /// As [`SessionStore::list_user`].

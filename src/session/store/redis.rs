@@ -22,13 +22,12 @@ use std::time::Duration as StdDuration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 use tokio::sync::OnceCell;
 
 use super::{
-    Done, Loaded, Op, Record, Refusal, Saved, SessionStore, StoreError, Traits, Trips, Unavailable,
-    Write,
+    at_rest, Done, Loaded, Op, Record, Refusal, Saved, SessionStore, StoreError, Traits, Trips,
+    Unavailable, Write,
 };
 use crate::crypto::random_token;
 
@@ -63,13 +62,13 @@ impl RedisStore {
 
     /// The Redis key a session's id is filed under: its SHA-256, never the id itself.
     pub fn session_key(&self, id: &str) -> String {
-        format!("{}session:{}", self.prefix, sha256_hex(id))
+        format!("{}session:{}", self.prefix, at_rest(id))
     }
 
     /// The marker a session the app ended leaves behind for one idle window, so a copy of its
     /// cookie is told `unknown`, not `evicted`.
     fn ended_key(&self, id: &str) -> String {
-        format!("{}ended:{}", self.prefix, sha256_hex(id))
+        format!("{}ended:{}", self.prefix, at_rest(id))
     }
 
     /// The shared connection, made on first use; a failed attempt is tried again next time.
@@ -128,13 +127,6 @@ struct Stored<'a> {
     absolute_expires_at: OffsetDateTime,
     remember: bool,
     user_agent: Option<Cow<'a, str>>,
-}
-
-fn sha256_hex(id: &str) -> String {
-    Sha256::digest(id.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// The cookie's key, `<id>.<created, unix seconds>`, split; `None` for anything else.
