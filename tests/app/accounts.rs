@@ -5,7 +5,7 @@ use session_lab::settings::Mode;
 
 const PW: &str = "correct horse battery";
 
-both_modes![
+all_modes![
     signup_account_logout_then_account_redirects,
     wrong_password_and_unknown_user_get_the_same_answer,
     a_login_with_an_impossible_name_is_a_plain_401,
