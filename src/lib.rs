@@ -38,11 +38,15 @@ use rocket::figment::Figment;
 use rocket::{Build, Rocket};
 
 /// Rocket's figment (`Rocket.toml`, found from any working directory, and `ROCKET_*`), with
-/// `DATABASE_URL` taking the place of `databases.session_lab.url` when it is set.
+/// `DATABASE_URL` taking the place of `databases.session_lab.url` when it is set, and `REDIS_URL`
+/// that of `redis_url`.
 pub fn figment() -> Figment {
     let mut figment = settings::rocket_figment();
     if let Some(url) = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
         figment = figment.merge(("databases.session_lab.url", url));
+    }
+    if let Some(url) = std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty()) {
+        figment = figment.merge(("redis_url", url));
     }
     figment
 }

@@ -55,6 +55,8 @@ enum CliMode {
     Server,
     /// The whole session, encrypted, in the cookie; the server keeps nothing.
     Cookie,
+    /// A random id in the cookie; the session is one key in Redis, which expires it.
+    Redis,
     /// Server mode on the configured port and cookie mode on the next one, in one process
     /// (compare them at /compare). create-user and clear-sessions act on the one database both
     /// share, as with any mode.
@@ -114,6 +116,7 @@ async fn run() -> ExitCode {
     let single = match cli.mode {
         Some(CliMode::Server) => Some(Mode::Server),
         Some(CliMode::Cookie) => Some(Mode::Cookie),
+        Some(CliMode::Redis) => Some(Mode::Redis),
         Some(CliMode::Both) | None => None,
     };
     if let Some(mode) = single {

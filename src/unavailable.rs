@@ -8,6 +8,9 @@ pub enum Unavailable {
     /// PostgreSQL refused, timed out, or is gone.
     #[error(transparent)]
     Database(sqlx::Error),
+    /// Redis refused, timed out, or is gone (`--mode redis`).
+    #[error(transparent)]
+    Redis(redis::RedisError),
     /// This browser's (or its class's) outage lab has cut the backend off: nothing was asked.
     #[error("an outage lab (this browser's or the class's) cut the database off")]
     Cut,

@@ -51,14 +51,19 @@ impl Kind {
         match self {
             Kind::Session(Mode::Server) => "__Host-session_id",
             Kind::Session(Mode::Cookie) => "__Host-session_data",
+            Kind::Session(Mode::Redis) => "__Host-session_key",
             Kind::Csrf(Mode::Server) => "__Host-csrf_server",
             Kind::Csrf(Mode::Cookie) => "__Host-csrf_cookie",
+            Kind::Csrf(Mode::Redis) => "__Host-csrf_redis",
             Kind::Report(Mode::Server) => "__Host-report_server",
             Kind::Report(Mode::Cookie) => "__Host-report_cookie",
+            Kind::Report(Mode::Redis) => "__Host-report_redis",
             Kind::ReplayCopy(Mode::Server) => "__Host-replay_copy_server",
             Kind::ReplayCopy(Mode::Cookie) => "__Host-replay_copy_cookie",
+            Kind::ReplayCopy(Mode::Redis) => "__Host-replay_copy_redis",
             Kind::Device(Mode::Server) => "__Host-device_server",
             Kind::Device(Mode::Cookie) => "__Host-device_cookie",
+            Kind::Device(Mode::Redis) => "__Host-device_redis",
             Kind::Learner => "__Host-learner",
             Kind::Lab => "__Host-lab",
             Kind::ExercisePlain => "__Host-exercise_plain",
@@ -90,17 +95,22 @@ impl Kind {
     }
 
     /// Every kind of cookie, for finding one by its name.
-    const ALL: [Kind; 13] = [
+    const ALL: [Kind; 18] = [
         Kind::Session(Mode::Server),
         Kind::Session(Mode::Cookie),
+        Kind::Session(Mode::Redis),
         Kind::Csrf(Mode::Server),
         Kind::Csrf(Mode::Cookie),
+        Kind::Csrf(Mode::Redis),
         Kind::Report(Mode::Server),
         Kind::Report(Mode::Cookie),
+        Kind::Report(Mode::Redis),
         Kind::ReplayCopy(Mode::Server),
         Kind::ReplayCopy(Mode::Cookie),
+        Kind::ReplayCopy(Mode::Redis),
         Kind::Device(Mode::Server),
         Kind::Device(Mode::Cookie),
+        Kind::Device(Mode::Redis),
         Kind::Learner,
         Kind::Lab,
         Kind::ExercisePlain,

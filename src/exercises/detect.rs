@@ -205,7 +205,7 @@ pub fn step(id: ExerciseId, arm: &mut Arm, f: &Facts<'_>) -> Step {
                  else: refused: old-epoch",
                 f.request
             )),
-            Mode::Cookie => Step::Nothing,
+            Mode::Cookie | Mode::Redis => Step::Nothing,
         },
         ExerciseId::Expire if o.refused == Some(Refusal::ExpiredIdle) => Step::Solved(format!(
             "{} carried a cookie whose session had gone idle too long: refused: expired-idle",

@@ -22,6 +22,8 @@ type Said = (String, String);
 struct Story<'a> {
     name: &'a str,
     rows: bool,
+    /// Redis mode: the session is one Redis key.
+    redis: bool,
     load: &'static str,
     refused: Option<crate::session::Refusal>,
     refused_code: &'static str,
@@ -38,6 +40,7 @@ struct Story<'a> {
     unchanged: bool,
     notes: &'a [String],
     statements: u32,
+    redis_commands: u32,
     cookie: &'static str,
     cookie_bytes: usize,
 }
@@ -58,6 +61,7 @@ pub fn story(s: &Summary, now: OffsetDateTime) -> String {
     let story = Story {
         name: s.cookie_name,
         rows: s.keeps_sessions,
+        redis: s.mode == crate::settings::Mode::Redis,
         load: match s.load {
             Load::None => "none",
             Load::Hit => "hit",
@@ -88,6 +92,7 @@ pub fn story(s: &Summary, now: OffsetDateTime) -> String {
             && s.load != Load::Miss,
         notes: &s.notes,
         statements: s.trips.sql,
+        redis_commands: s.trips.redis,
         cookie,
         cookie_bytes,
     };

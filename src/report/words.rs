@@ -17,6 +17,10 @@ pub fn refusal(why: Refusal) -> &'static str {
             "no session has its id any more: it was logged out, signed out from elsewhere, or \
              cleaned up after it expired"
         }
+        Refusal::Evicted => {
+            "Redis no longer has its key, though its idle deadline cannot have passed yet: it was \
+             evicted, flushed, or lost when Redis restarted — a cache is not permanent storage"
+        }
         Refusal::ExpiredIdle => "it went unused for longer than the idle timeout",
         Refusal::ExpiredAbsolute => {
             "it is older than the absolute timeout, which holds however active a session is"

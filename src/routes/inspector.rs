@@ -106,7 +106,7 @@ impl Usage {
     /// [`SessionError::Store`] when the store cannot be reached.
     pub async fn of(session: &Session<'_>, sent: Option<&str>) -> Result<Usage, SessionError> {
         let layer = session.layer();
-        if layer.keeps_sessions() {
+        if layer.holds_data() {
             let record = session.record().await?;
             let bytes = match &record {
                 Some(r) => r.data_bytes().map_err(|source| SessionError::Type {
@@ -133,7 +133,7 @@ impl Usage {
     /// The limit that applies to `session`'s mode, without loading it.
     pub fn limit_of(session: &Session<'_>) -> usize {
         let layer = session.layer();
-        if layer.keeps_sessions() {
+        if layer.holds_data() {
             layer.max_data()
         } else {
             COOKIE_LIMIT
@@ -157,6 +157,11 @@ impl Usage {
     }
 }
 
+/// Why the store's key is not the id the cookie carries, in one sentence.
+const KEY_WHY: &str = "the store files the session under the SHA-256 of the id, never the id \
+     itself, so a copy of the store (a dump, a replica, a backup) holds no id a browser could \
+     send, and opens no session";
+
 /// The inspector's data, shared by the page, `/session.json` and `/compare.json`: `session` as its
 /// own mode's store opens it, and `sent`, the value its cookie came with (as the browser holds it).
 ///
@@ -174,11 +179,14 @@ pub async fn inspect(session: &Session<'_>, sent: Option<&str>) -> Result<Value,
         .map(|value| json!({ "name": name, "value": value, "bytes": name.len() + value.len() }));
     let usage = Usage::of(session, sent).await?;
     let deadlines = record.as_ref().map(|r| layer.deadlines(r));
-    // Where the store keeps sessions, the inspector shows the row as the table holds it.
+    // Where the store holds the data, the inspector shows it as the store holds it: the id from
+    // the cookie, and the key the store files it under (not the id: see `KEY_WHY`).
     let row = match &record {
-        Some(r) if layer.keeps_sessions() => match deadlines {
+        Some(r) if layer.holds_data() => match deadlines {
             Some(d) => json!({
                 "id": r.id,
+                "key": layer.filed_under(r),
+                "key_why": layer.filed_under(r).map(|_| KEY_WHY),
                 "data": r.data,
                 "bytes": usage.bytes,
                 "user_id": r.user_id,

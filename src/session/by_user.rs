@@ -79,7 +79,13 @@ impl Session<'_> {
             return Ok(None);
         };
         let mut inner = self.loaded().await?;
-        let this_one = ended.is_some() && ended == inner.current.as_ref().map(|f| f.key.clone());
+        // The store names what it ended as it files it (a row's key is the id's hash).
+        let filed = inner.current.as_ref().map(|f| {
+            self.layer
+                .filed_under(&f.record)
+                .unwrap_or_else(|| f.key.clone())
+        });
+        let this_one = ended.is_some() && ended == filed;
         if this_one {
             // Its row is gone already: only the cookie is left to remove.
             inner.stored = None;

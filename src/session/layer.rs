@@ -109,6 +109,16 @@ impl SessionLayer {
         self.traits().keeps_sessions
     }
 
+    /// Whether the session's data lives with the store (the cookie only names it).
+    pub fn holds_data(&self) -> bool {
+        self.traits().holds_data
+    }
+
+    /// The name the store files `record` under at rest, where that is not the cookie's key.
+    pub fn filed_under(&self, record: &Record) -> Option<String> {
+        self.store.filed_under(record)
+    }
+
     /// Whether a logout also kills every copy of the cookie.
     pub fn ends_copies(&self) -> bool {
         self.traits().ends_copies

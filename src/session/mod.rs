@@ -188,5 +188,15 @@ fn store_for(settings: &Settings, db: Option<&Db>) -> Option<Arc<dyn SessionStor
                 absolute,
             ))
         }
+        Mode::Redis => {
+            let idle = time::Duration::seconds(settings.idle_timeout);
+            match store::redis::RedisStore::new(&settings.redis_url, &settings.redis_prefix, idle) {
+                Ok(store) => Arc::new(store),
+                Err(e) => {
+                    eprintln!("session-lab: bad setting: redis_url: {e}");
+                    return None;
+                }
+            }
+        }
     })
 }

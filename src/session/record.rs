@@ -77,6 +77,9 @@ pub enum Refusal {
     Malformed,
     /// Server mode: no row has this id (logged out, signed out elsewhere, cleaned up).
     Unknown,
+    /// Redis mode: the key is gone before its idle deadline could have passed — evicted, flushed,
+    /// or lost in a restart without persistence. A cache is not permanent storage.
+    Evicted,
     /// No request for longer than the idle timeout.
     ExpiredIdle,
     /// Older than the absolute timeout, however active.
@@ -97,6 +100,7 @@ impl Refusal {
             Refusal::Undecryptable => "undecryptable",
             Refusal::Malformed => "malformed",
             Refusal::Unknown => "unknown",
+            Refusal::Evicted => "evicted",
             Refusal::ExpiredIdle => "expired-idle",
             Refusal::ExpiredAbsolute => "expired-absolute",
             Refusal::OldEpoch => "old-epoch",

@@ -27,7 +27,7 @@ impl SideBySide {
     /// The port the app of `mode` listens on.
     pub fn port(&self, mode: Mode) -> u16 {
         match mode {
-            Mode::Server => self.server_port,
+            Mode::Server | Mode::Redis => self.server_port,
             Mode::Cookie => self.cookie_port,
         }
     }
@@ -57,7 +57,7 @@ pub(super) struct SiblingState(pub(super) RequestState);
 /// The mode the app does not run.
 pub fn other_mode(mode: Mode) -> Mode {
     match mode {
-        Mode::Server => Mode::Cookie,
+        Mode::Server | Mode::Redis => Mode::Cookie,
         Mode::Cookie => Mode::Server,
     }
 }

@@ -43,6 +43,13 @@ pub struct Settings {
     pub max_bytes: usize,
     /// Cookie mode: how a session can be ended before its deadlines.
     pub cookie_revocation: Revocation,
+    /// `--mode redis`: the Redis server, `REDIS_URL` taking its place when set (see
+    /// [`crate::figment`]). Not serialized: a URL may carry a password.
+    #[serde(skip_serializing)]
+    pub redis_url: String,
+    /// `--mode redis`: what every key the app files in Redis starts with, so several apps (or
+    /// tests) can share one server without touching each other's keys.
+    pub redis_prefix: String,
     /// Log each request's decoded session map at the debug level. Off unless asked for: the map
     /// is what a user stored, and debug logs travel further than the database does.
     #[serde(rename = "session_log_map")]
@@ -138,6 +145,8 @@ impl Default for Settings {
             max_bytes: 64 * 1024,
             cookie_revocation: Revocation::Epoch,
             log_map: false,
+            redis_url: DEFAULT_REDIS_URL.to_string(),
+            redis_prefix: "session-lab:".to_string(),
             site_origin: None,
             origins: Vec::new(),
             secret_key_fallbacks: Vec::new(),
@@ -206,6 +215,10 @@ pub const MAX_LOGIN_DELAY_MS: u64 = 4000;
 
 /// The `Rocket.toml` profile that serves a class from one machine (README, "Teaching a class").
 pub const CLASSROOM_PROFILE: &str = "classroom";
+
+/// The Redis server when neither `REDIS_URL` nor `redis_url` names one: database 0 on this
+/// machine.
+pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379/0";
 
 /// The database URL when neither `DATABASE_URL` nor `Rocket.toml` names one.
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/session_lab";

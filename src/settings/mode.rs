@@ -14,6 +14,8 @@ pub enum Mode {
     Server,
     /// The cookie holds the whole encrypted session; the server keeps nothing.
     Cookie,
+    /// The cookie holds a random id; the data is one key in Redis, which expires it.
+    Redis,
 }
 
 impl Mode {
@@ -29,6 +31,7 @@ impl Mode {
         match self {
             Mode::Server => "server",
             Mode::Cookie => "cookie",
+            Mode::Redis => "redis",
         }
     }
 
@@ -38,6 +41,7 @@ impl Mode {
         match self {
             Mode::Server => "session_id",
             Mode::Cookie => "session_data",
+            Mode::Redis => "session_key",
         }
     }
 
@@ -47,6 +51,7 @@ impl Mode {
         match self {
             Mode::Server => "csrf_server",
             Mode::Cookie => "csrf_cookie",
+            Mode::Redis => "csrf_redis",
         }
     }
 
@@ -55,6 +60,7 @@ impl Mode {
         match self {
             Mode::Server => "report_server",
             Mode::Cookie => "report_cookie",
+            Mode::Redis => "report_redis",
         }
     }
 
@@ -63,6 +69,7 @@ impl Mode {
         match self {
             Mode::Server => "__Host-report_server",
             Mode::Cookie => "__Host-report_cookie",
+            Mode::Redis => "__Host-report_redis",
         }
     }
 
@@ -72,6 +79,7 @@ impl Mode {
         match self {
             Mode::Server => "replay_copy_server",
             Mode::Cookie => "replay_copy_cookie",
+            Mode::Redis => "replay_copy_redis",
         }
     }
 
@@ -80,6 +88,7 @@ impl Mode {
         match self {
             Mode::Server => "__Host-replay_copy_server",
             Mode::Cookie => "__Host-replay_copy_cookie",
+            Mode::Redis => "__Host-replay_copy_redis",
         }
     }
 
@@ -90,6 +99,7 @@ impl Mode {
         match self {
             Mode::Server => "__Host-session_id",
             Mode::Cookie => "__Host-session_data",
+            Mode::Redis => "__Host-session_key",
         }
     }
 
@@ -98,6 +108,7 @@ impl Mode {
         match self {
             Mode::Server => "__Host-csrf_server",
             Mode::Cookie => "__Host-csrf_cookie",
+            Mode::Redis => "__Host-csrf_redis",
         }
     }
 
@@ -142,7 +153,7 @@ mod tests {
 
     #[test]
     fn secure_names_are_the_plain_ones_with_the_host_prefix() {
-        for mode in [Mode::Server, Mode::Cookie] {
+        for mode in [Mode::Server, Mode::Cookie, Mode::Redis] {
             assert_eq!(
                 mode.host_cookie_name(),
                 format!("__Host-{}", mode.cookie_name())

@@ -5,7 +5,7 @@ use session_lab::settings::Mode;
 
 const PW: &str = "correct horse battery";
 
-both_modes![
+all_modes![
     signup_account_logout_then_account_redirects,
     wrong_password_and_unknown_user_get_the_same_answer,
     a_login_with_an_impossible_name_is_a_plain_401,
@@ -121,7 +121,7 @@ async fn the_id_changes_at_login_and_the_pre_login_cookie_is_worthless(mode: Mod
         let old_rows = app
             .count(&format!(
                 "SELECT count(*) FROM sessions WHERE id = '{}'",
-                before_json["row"]["id"].as_str().unwrap()
+                before_json["row"]["key"].as_str().unwrap()
             ))
             .await;
         assert_eq!(old_rows, 0, "the pre-login row is deleted");
@@ -185,7 +185,7 @@ async fn a_second_users_login_inherits_nothing(mode: Mode) {
     login(&b, "alice", PW).await;
     b.post("/color", &[("color", "red")]).await;
     b.post("/notes", &[("note", "alice's secret")]).await;
-    let alices_row = b.get("/session.json").await.json()["row"]["id"].clone();
+    let alices_row = b.get("/session.json").await.json()["row"]["key"].clone();
     let res = login(&b, "bob", PW).await;
     assert_eq!(res.status, 303);
     let json = b.get("/session.json").await.json();
@@ -200,7 +200,7 @@ async fn a_second_users_login_inherits_nothing(mode: Mode) {
             ))
             .await;
         assert_eq!(gone, 0, "alice's row on this browser is deleted");
-        assert_ne!(json["row"]["id"], alices_row);
+        assert_ne!(json["row"]["key"], alices_row);
     }
 }
 

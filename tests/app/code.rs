@@ -111,6 +111,7 @@ async fn each_lesson_page_shows_its_code_beside_djangos(mode: Mode) {
     let engine = match mode {
         Mode::Server => "django.contrib.sessions.backends.db",
         Mode::Cookie => "django.contrib.sessions.backends.signed_cookies",
+        Mode::Redis => unreachable!("this suite runs in server and cookie mode"),
     };
     for (path, page, who) in [
         ("/", "home", &b),

@@ -89,7 +89,7 @@ async fn mode_both_serves_both_modes_from_one_process_and_compare_shows_both_coo
 async fn a_compare_form_changes_both_sessions(from: Mode) {
     let (server, cookie) = spawn_both(|f| f).await;
     let (here, there) = match from {
-        Mode::Server => (&server, &cookie),
+        Mode::Server | Mode::Redis => (&server, &cookie),
         Mode::Cookie => (&cookie, &server),
     };
     let mut b = here.browser();
@@ -573,7 +573,7 @@ async fn without_mode_both_compare_json_gives_the_other_mode_as_null(mode: Mode)
     b.post("/color", &[("color", "red")]).await;
     let json = b.get("/compare.json").await.json();
     let (here, other) = match mode {
-        Mode::Server => ("server", "cookie"),
+        Mode::Server | Mode::Redis => ("server", "cookie"),
         Mode::Cookie => ("cookie", "server"),
     };
     assert!(json[other].is_null(), "{json}");

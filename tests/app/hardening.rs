@@ -11,7 +11,7 @@ use session_lab::settings::Mode;
 
 const PW: &str = "correct horse battery";
 
-both_modes![
+all_modes![
     a_guessing_run_gets_429_before_any_hash_and_the_right_password_works_after_the_window,
     an_unknown_name_is_throttled_exactly_like_a_real_one,
     the_address_limit_stops_a_run_over_many_names_and_the_name_limit_one_over_many_addresses,

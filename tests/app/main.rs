@@ -9,6 +9,7 @@
 mod common;
 
 mod accounts;
+mod at_rest;
 mod classroom;
 mod code;
 mod compare;
@@ -30,6 +31,7 @@ mod labs;
 mod layering;
 mod lifecycle;
 mod live;
+mod redis_store;
 mod report;
 mod roles;
 mod row_size;

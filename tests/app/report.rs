@@ -7,7 +7,7 @@ use session_lab::settings::Mode;
 
 const PW: &str = "correct horse battery";
 
-both_modes![
+all_modes![
     the_page_after_a_post_says_what_it_did_once,
     logout_says_whether_a_copy_still_works,
     a_refused_session_is_explained_on_the_inspector_and_the_login_page,
@@ -58,6 +58,15 @@ async fn the_page_after_a_post_says_what_it_did_once(mode: Mode) {
             "{said}"
         );
         assert!(said.contains("1 SQL statement ran."), "{said}");
+    } else if holds_data_on_the_server(mode) {
+        assert!(
+            said.contains("one <code>SET</code> of a new Redis key"),
+            "{said}"
+        );
+        assert!(
+            said.contains("No SQL statement ran. 1 Redis command ran."),
+            "{said}"
+        );
     } else {
         assert!(said.contains("sealed into a new cookie"), "{said}");
         assert!(said.contains("No SQL statement ran."), "{said}");
@@ -224,22 +233,30 @@ async fn a_session_past_its_cap_is_413_and_unchanged(mode: Mode) {
     let res = refused.expect("a cap stops the list within 30 notes");
     assert_eq!(res.status, 413);
     let before = b.get("/session.json").await.json()["data"]["notes"].clone();
-    if stores_rows(mode) {
+    if holds_data_on_the_server(mode) {
         assert!(
             res.body.contains("over the 3500 bytes this server keeps"),
             "{}",
             res.body
         );
+    }
+    if stores_rows(mode) {
         let row: serde_json::Value = sqlx::query_scalar("SELECT data FROM sessions")
             .fetch_one(&app.pool)
             .await
             .unwrap();
         assert_eq!(row["notes"], before, "the row is unchanged");
+    } else if holds_data_on_the_server(mode) {
+        let inspected = b.get("/session.json").await.json();
+        let key = inspected["row"]["key"].as_str().expect("the Redis key");
+        let json: String = crate::common::redis::cmd(::redis::cmd("GET").arg(key)).await;
+        let stored: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(stored["data"]["notes"], before, "the key is unchanged");
     } else {
         // Sealed, 3500 bytes of data would pass the 4096 of a cookie: the browser's limit said no.
         assert!(res.body.contains("a browser keeps"), "{}", res.body);
     }
-    let kept = if stores_rows(mode) { 8 } else { 7 };
+    let kept = if holds_data_on_the_server(mode) { 8 } else { 7 };
     assert_eq!(before.as_array().map(Vec::len), Some(kept));
 }
 
@@ -306,7 +323,7 @@ async fn login_and_sign_outs_say_what_they_did(mode: Mode) {
     b.post("/account/sessions/end-others", &[]).await;
     let page = b.get("/account/sessions").await;
     let said = happened(&page.body);
-    if can_revoke_one_session(mode) {
+    if ends_sessions_through_an_index(mode) {
         assert!(
             said.contains("Signed out all others: 1 row was deleted."),
             "{said}"
@@ -488,11 +505,7 @@ async fn every_lab_post_lands_on_a_page_that_says_what_it_did(mode: Mode) {
 async fn the_replay_copy_goes_when_its_lesson_is_done(mode: Mode) {
     let app = TestApp::spawn(mode).await;
     let b = app.browser();
-    let copy = if mode == Mode::Server {
-        "replay_copy_server"
-    } else {
-        "replay_copy_cookie"
-    };
+    let copy = mode.replay_copy_cookie_name();
     let removed = |res: &Res| {
         res.set_cookie(copy)
             .is_some_and(|l| l.contains("Max-Age=0"))
@@ -603,7 +616,8 @@ async fn the_outage_page_says_truly_which_pages_answer_503(mode: Mode) {
     b.get("/account").await;
     assert_eq!(b.post("/labs/outage", &[("cut", "true")]).await.status, 303);
     let page = b.get("/labs/outage").await;
-    let server = stores_rows(mode);
+    // Where the session lives in a store the switch cuts off (a row, a Redis key).
+    let server = holds_data_on_the_server(mode);
     let li = |path: &str| -> String {
         let at = page
             .body

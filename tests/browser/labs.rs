@@ -80,6 +80,7 @@ pub async fn replay_lab_a_copy_kept_before_logging_out(b: &Chrome, app: &ServedA
                 "cookie mode: the copy is still logged in: {account}"
             );
         }
+        Mode::Redis => unreachable!("the browser tests run in server and cookie mode"),
     }
 }
 

@@ -84,6 +84,7 @@ fn main() {
             Mode::Cookie => list.extend(tests![notes_fill_the_cookie_up_to_the_413]),
             // Only a store that keeps sessions can list them.
             Mode::Server => list.extend(tests![your_sessions_read_in_words]),
+            Mode::Redis => unreachable!("the browser tests run in server and cookie mode"),
         }
         for (name, test) in list {
             let missing = missing.clone();

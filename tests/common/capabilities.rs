@@ -10,7 +10,7 @@ use session_lab::settings::Mode;
 pub fn stores_rows(mode: Mode) -> bool {
     match mode {
         Mode::Server => true,
-        Mode::Cookie => false,
+        Mode::Cookie | Mode::Redis => false,
     }
 }
 
@@ -19,7 +19,7 @@ pub fn stores_rows(mode: Mode) -> bool {
 pub fn sessions_cost_queries(mode: Mode) -> bool {
     match mode {
         Mode::Server => true,
-        Mode::Cookie => false,
+        Mode::Cookie | Mode::Redis => false,
     }
 }
 
@@ -28,7 +28,7 @@ pub fn sessions_cost_queries(mode: Mode) -> bool {
 /// refused wholesale, by bumping the user's epoch; a copy of one outlives its logout.
 pub fn can_revoke_one_session(mode: Mode) -> bool {
     match mode {
-        Mode::Server => true,
+        Mode::Server | Mode::Redis => true,
         Mode::Cookie => false,
     }
 }
@@ -38,7 +38,7 @@ pub fn can_revoke_one_session(mode: Mode) -> bool {
 pub fn needs_the_database_for_sessions(mode: Mode) -> bool {
     match mode {
         Mode::Server => true,
-        Mode::Cookie => false,
+        Mode::Cookie | Mode::Redis => false,
     }
 }
 
@@ -47,7 +47,7 @@ pub fn needs_the_database_for_sessions(mode: Mode) -> bool {
 pub fn the_cookie_is_the_session(mode: Mode) -> bool {
     match mode {
         Mode::Cookie => true,
-        Mode::Server => false,
+        Mode::Server | Mode::Redis => false,
     }
 }
 
@@ -55,7 +55,37 @@ pub fn the_cookie_is_the_session(mode: Mode) -> bool {
 /// nothing to the other.
 pub fn other_mode(mode: Mode) -> Mode {
     match mode {
-        Mode::Server => Mode::Cookie,
+        Mode::Server | Mode::Redis => Mode::Cookie,
         Mode::Cookie => Mode::Server,
+    }
+}
+
+/// The session's data lives on the server and the cookie only names it (a row, a Redis key): the
+/// inspector shows what the store holds, and `session_max_bytes` is the limit.
+pub fn holds_data_on_the_server(mode: Mode) -> bool {
+    match mode {
+        Mode::Server | Mode::Redis => true,
+        Mode::Cookie => false,
+    }
+}
+
+/// `Session-Trace`'s round-trip figures for `n` session round trips: SQL statements in server
+/// mode, Redis commands in redis mode, none where the cookie is the session.
+pub fn trips(mode: Mode, n: u32) -> String {
+    match mode {
+        Mode::Server => format!("queries={n}"),
+        Mode::Cookie => "queries=0".to_string(),
+        Mode::Redis if n == 0 => "queries=0".to_string(),
+        Mode::Redis => format!("queries=0; redis={n}"),
+    }
+}
+
+/// The store keeps an index of sessions (rows by user), so "sign out everywhere else" and "your
+/// sessions" end them one by one. Redis mode files each session under its own key and keeps no
+/// index: like cookie mode, it signs out everywhere by bumping the account's epoch.
+pub fn ends_sessions_through_an_index(mode: Mode) -> bool {
+    match mode {
+        Mode::Server => true,
+        Mode::Cookie | Mode::Redis => false,
     }
 }

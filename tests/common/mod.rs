@@ -6,6 +6,7 @@
 
 pub mod capabilities;
 pub mod proxy;
+pub mod redis;
 pub mod served;
 
 use std::collections::BTreeMap;
@@ -22,7 +23,9 @@ use sqlx::PgPool;
 #[allow(unused_imports)]
 pub use capabilities::*;
 #[allow(unused_imports)]
-pub use session_lab::settings::Mode::{Cookie as CookieMode, Server as ServerMode};
+pub use session_lab::settings::Mode::{
+    Cookie as CookieMode, Redis as RedisMode, Server as ServerMode,
+};
 
 /// The server that holds the test databases; `TEST_DATABASE_URL` may point elsewhere.
 pub fn admin_url() -> String {
@@ -57,6 +60,8 @@ pub fn test_figment(mode: Mode, db_url: &str) -> Figment {
         .merge(("databases.session_lab.connect_timeout", 2))
         .merge(("secret_key", SECRET.to_vec()))
         .merge(("session_mode", mode.as_str()))
+        // Each test's keys under a prefix of its own on the shared Redis (never a flush).
+        .merge(("redis_prefix", redis::prefix_for(db_url)))
         .merge(("log_level", "off"))
         // As behind the reverse proxy in deploy/: the limit tests speak for several addresses.
         .merge(("ip_header", "X-Real-IP"))
@@ -249,6 +254,7 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         drop_database(&self.db_name);
+        redis::delete_keys(&redis::prefix_for(&self.db_url));
     }
 }
 
@@ -616,6 +622,18 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// Runs each listed `async fn(Mode)` in every mode, as `server::NAME`, `cookie::NAME` and
+/// `redis::NAME` (Redis at `REDIS_URL`, else 127.0.0.1:6379).
+#[macro_export]
+macro_rules! all_modes {
+    ($($name:ident),* $(,)?) => {
+        $crate::both_modes!($($name),*);
+        mod redis {
+            $( #[rocket::async_test] async fn $name() { super::$name(session_lab::settings::Mode::Redis).await } )*
+        }
+    };
 }
 
 /// Runs each listed `async fn(Mode)` once per mode, as `server::NAME` and `cookie::NAME`.

@@ -115,6 +115,7 @@ impl SessionStore for CookieStore {
         // could mark.
         Traits {
             keeps_sessions: false,
+            holds_data: false,
             ends_copies: self.denylist().is_some(),
             revocation: Some(self.revocation),
         }

@@ -71,6 +71,10 @@ impl<S: SessionStore, A: Around> SessionStore for Decorated<S, A> {
         self.store.key(record, renew)
     }
 
+    fn filed_under(&self, record: &Record) -> Option<String> {
+        self.store.filed_under(record)
+    }
+
     fn reaches_backend(&self, op: Op<'_>) -> bool {
         self.store.reaches_backend(op)
     }

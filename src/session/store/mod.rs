@@ -16,6 +16,7 @@
 
 pub mod cookie;
 pub mod decorators;
+pub mod redis;
 pub mod server;
 
 use time::OffsetDateTime;
@@ -131,6 +132,9 @@ pub enum Op<'a> {
 pub struct Traits {
     /// It keeps sessions the server can list and end (rows), so it has an index.
     pub keeps_sessions: bool,
+    /// The session's data lives with the store and the cookie only names it, so the limit it
+    /// meets is `session_max_bytes`, not the browser's 4096 bytes.
+    pub holds_data: bool,
     /// Ending a session (logout) also kills every copy of its cookie: the server deletes what
     /// the cookie points to, or records the session as revoked.
     pub ends_copies: bool,
@@ -157,6 +161,17 @@ pub enum StoreError {
 }
 
 pub use crate::unavailable::Unavailable;
+
+/// What a store files a session id under at rest: its SHA-256, in hex. Never the id itself, the
+/// credential the cookie carries, so a copy of the store (a dump, a replica, a backup) opens no
+/// session — as Rails has stored `private_id` since CVE-2019-16782.
+pub fn at_rest(id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(id.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
@@ -212,6 +227,12 @@ pub trait SessionStore: Send + Sync {
     /// A record that cannot be encoded.
     fn key(&self, record: &mut Record, renew: bool) -> Result<String, StoreError>;
 
+    /// The name the store files `record` under at rest (a row's key, a Redis key), where that is
+    /// not the cookie's: what the inspector shows beside the id. Pure: no round trip.
+    fn filed_under(&self, _record: &Record) -> Option<String> {
+        None
+    }
+
     /// Whether `op` needs a round trip to the store's backend, or is answered from what the store
     /// is given (a cookie store's load). An outage cuts off only the former.
     fn reaches_backend(&self, op: Op<'_>) -> bool;
@@ -244,8 +265,9 @@ pub trait SessionStore: Send + Sync {
         Err(StoreError::Invalid("this store keeps no sessions to list"))
     }
 
-    /// Ends one of the user's sessions by its handle, returning the key it had; a handle of
-    /// someone else's session ends nothing.
+    /// Ends one of the user's sessions by its handle, returning the name it was filed under
+    /// ([`SessionStore::filed_under`], or its key where the store files it under the key); a
+    /// handle of someone else's session ends nothing.
     ///
     /// # Errors
     /// As [`SessionStore::list_user`].
@@ -309,6 +331,9 @@ impl<S: SessionStore + ?Sized> SessionStore for &S {
     }
     fn key(&self, record: &mut Record, renew: bool) -> Result<String, StoreError> {
         (**self).key(record, renew)
+    }
+    fn filed_under(&self, record: &Record) -> Option<String> {
+        (**self).filed_under(record)
     }
     fn reaches_backend(&self, op: Op<'_>) -> bool {
         (**self).reaches_backend(op)

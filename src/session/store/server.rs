@@ -1,5 +1,8 @@
 //! Server mode's store: the key is a random id, the data a row of `sessions` in PostgreSQL.
 //!
+//! The row is filed under the SHA-256 of the id ([`at_rest`]), never the id: the table holds no
+//! credential, so a dump of it opens no session. Each statement hashes the key it is given.
+//!
 //! Every statement touches one row by its primary key, so each costs one index lookup. Writes
 //! update rows in place (`UPDATE … WHERE id`), never upsert: a logout that deleted the row while
 //! another request was still running must not be undone by that request's write — and such a
@@ -11,7 +14,7 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 
 use super::{
-    Done, KeptSession, Loaded, Op, Record, Refusal, Saved, SessionStore, SessionSummary,
+    at_rest, Done, KeptSession, Loaded, Op, Record, Refusal, Saved, SessionStore, SessionSummary,
     StoreError, Traits, Write,
 };
 use crate::crypto::random_token;
@@ -59,6 +62,7 @@ impl SessionStore for ServerStore {
         // The row is the session: deleting it ends every copy of the cookie at once.
         Traits {
             keeps_sessions: true,
+            holds_data: true,
             ends_copies: true,
             revocation: None,
         }
@@ -73,6 +77,10 @@ impl SessionStore for ServerStore {
             .id
             .clone()
             .ok_or(StoreError::Invalid("a server session without an id"))
+    }
+
+    fn filed_under(&self, record: &Record) -> Option<String> {
+        record.id.as_deref().map(at_rest)
     }
 
     fn reaches_backend(&self, op: Op<'_>) -> bool {
@@ -92,7 +100,7 @@ impl SessionStore for ServerStore {
                 "SELECT data, user_id, created_at, updated_at, expires_at, absolute_expires_at, \
                  remember, user_agent FROM sessions WHERE id = $1",
             )
-            .bind(key)
+            .bind(at_rest(key))
             .fetch_optional(&self.pool),
         )
         .await?;
@@ -147,7 +155,7 @@ impl SessionStore for ServerStore {
             // A row already gone is as deleted as it gets.
             Write::Delete { key, .. } => {
                 sqlx::query("DELETE FROM sessions WHERE id = $1")
-                    .bind(key)
+                    .bind(at_rest(key))
                     .execute(&self.pool)
                     .await?;
                 return Ok(Done::sql(Saved::Saved));
@@ -161,7 +169,7 @@ impl SessionStore for ServerStore {
                     "UPDATE sessions SET data = $2, user_id = $3, updated_at = $4, \
                      expires_at = $5, remember = $6 WHERE id = $1",
                 )
-                .bind(key)
+                .bind(at_rest(key))
                 .bind(Json(&r.data))
                 .bind(r.user_id)
                 .bind(r.last_seen)
@@ -176,7 +184,7 @@ impl SessionStore for ServerStore {
                 deadlines,
             } => {
                 sqlx::query("UPDATE sessions SET updated_at = $2, expires_at = $3 WHERE id = $1")
-                    .bind(key)
+                    .bind(at_rest(key))
                     .bind(r.last_seen)
                     .bind(deadlines.expires_at())
                     .execute(&self.pool)
@@ -203,7 +211,7 @@ impl SessionStore for ServerStore {
                  FROM sessions WHERE user_id = $1 AND expires_at > $3 ORDER BY updated_at DESC",
             )
             .bind(user_id)
-            .bind(current)
+            .bind(current.map(at_rest))
             .bind(now)
             .fetch_all(&self.pool)
             .await?,
@@ -234,7 +242,7 @@ impl SessionStore for ServerStore {
         let ended =
             sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id IS DISTINCT FROM $2")
                 .bind(user_id)
-                .bind(keep)
+                .bind(keep.map(at_rest))
                 .execute(&self.pool)
                 .await?;
         Ok(Done::sql(ended.rows_affected()))
@@ -247,7 +255,7 @@ impl SessionStore for ServerStore {
                         expires_at, absolute_expires_at, id = $1 IS TRUE AS current \
                  FROM sessions ORDER BY updated_at DESC, handle",
             )
-            .bind(current)
+            .bind(current.map(at_rest))
             .fetch_all(&self.pool)
             .await?,
         ))
@@ -255,7 +263,7 @@ impl SessionStore for ServerStore {
 
     async fn end_all(&self, keep: Option<&str>) -> Result<Done<u64>, StoreError> {
         let ended = sqlx::query("DELETE FROM sessions WHERE id IS DISTINCT FROM $1")
-            .bind(keep)
+            .bind(keep.map(at_rest))
             .execute(&self.pool)
             .await?;
         Ok(Done::sql(ended.rows_affected()))
@@ -320,7 +328,7 @@ fn insert<'q>(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
     let sql = if replacing.is_some() { REPLACE } else { INSERT };
     let query = sqlx::query(sql)
-        .bind(key)
+        .bind(at_rest(key))
         .bind(Json(&r.data))
         .bind(r.user_id)
         .bind(r.created_at)
@@ -330,7 +338,7 @@ fn insert<'q>(
         .bind(r.remember)
         .bind(&r.user_agent);
     match replacing {
-        Some(old) => query.bind(old),
+        Some(old) => query.bind(at_rest(old)),
         None => query,
     }
 }
