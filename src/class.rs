@@ -93,6 +93,17 @@ pub async fn progress(pool: &PgPool) -> Result<Vec<LearnerProgress>, DbError> {
     .await?)
 }
 
+/// Learners with an account by its name, then those without; the order they came in (last seen)
+/// within each.
+pub fn sort_by_name(learners: &mut [LearnerProgress]) {
+    learners.sort_by(|a, b| match (&a.username, &b.username) {
+        (Some(x), Some(y)) => x.to_lowercase().cmp(&y.to_lowercase()),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    });
+}
+
 /// What a class-wide action must leave standing: the asking teacher's own account, whose epoch is
 /// not bumped (its cookie sessions stay), so the page that asked can say what happened instead of
 /// sending its teacher to the login page.

@@ -117,13 +117,7 @@ async fn teacher_page(
     let mut learners = class::progress(pool).await?;
     let by_name = sort == Some("name");
     if by_name {
-        // Named learners by account, then the unnamed ones; the query's order (last seen) within.
-        learners.sort_by(|a, b| match (&a.username, &b.username) {
-            (Some(x), Some(y)) => x.to_lowercase().cmp(&y.to_lowercase()),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => std::cmp::Ordering::Equal,
-        });
+        class::sort_by_name(&mut learners);
     }
     let progress: Vec<Value> = learners.iter().map(|l| learner(l, now)).collect();
     let per_exercise: Vec<Value> = EXERCISES
