@@ -30,5 +30,6 @@ mod live;
 mod redis_store;
 mod report;
 mod row_size;
+mod session_cache;
 mod startup;
 mod teacher;
