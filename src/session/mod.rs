@@ -42,7 +42,7 @@ use crate::clock::Clock;
 use crate::cookies::CookieConfig;
 use crate::crypto::Keys;
 use crate::db::Db;
-use crate::settings::{Mode, Revocation, Settings};
+use crate::settings::{Mode, Revocation, SessionCache, Settings};
 
 pub use by_user::Ended;
 pub use guard::Session;
@@ -175,7 +175,21 @@ async fn layer_stage(
 /// database and there is no pool.
 fn store_for(settings: &Settings, db: Option<&Db>) -> Option<Arc<dyn SessionStore>> {
     Some(match settings.mode {
-        Mode::Server => Arc::new(store::server::ServerStore::new(db?.pool().clone())),
+        Mode::Server => match settings.session_cache {
+            SessionCache::None => Arc::new(store::server::ServerStore::new(db?.pool().clone())),
+            SessionCache::Redis => {
+                let prefix = format!("{}cache:", settings.redis_prefix);
+                let cache = redis_store(settings, &prefix)?;
+                let idle = time::Duration::seconds(settings.idle_timeout);
+                let absolute = time::Duration::seconds(settings.absolute_timeout);
+                Arc::new(store::cached::Cached::new(
+                    db?.pool().clone(),
+                    cache,
+                    idle,
+                    absolute,
+                ))
+            }
+        },
         Mode::Cookie => {
             let pool = match settings.cookie_revocation {
                 Revocation::Denylist => Some(db?.pool().clone()),
@@ -188,15 +202,14 @@ fn store_for(settings: &Settings, db: Option<&Db>) -> Option<Arc<dyn SessionStor
                 absolute,
             ))
         }
-        Mode::Redis => {
-            let idle = time::Duration::seconds(settings.idle_timeout);
-            match store::redis::RedisStore::new(&settings.redis_url, &settings.redis_prefix, idle) {
-                Ok(store) => Arc::new(store),
-                Err(e) => {
-                    eprintln!("session-lab: bad setting: redis_url: {e}");
-                    return None;
-                }
-            }
-        }
+        Mode::Redis => Arc::new(redis_store(settings, &settings.redis_prefix)?),
     })
+}
+
+/// A Redis store on `redis_url` under `prefix`; `None` (said) for a URL redis-rs cannot read.
+fn redis_store(settings: &Settings, prefix: &str) -> Option<store::redis::RedisStore> {
+    let idle = time::Duration::seconds(settings.idle_timeout);
+    store::redis::RedisStore::new(&settings.redis_url, prefix, idle)
+        .map_err(|e| eprintln!("session-lab: bad setting: redis_url: {e}"))
+        .ok()
 }

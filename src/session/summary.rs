@@ -247,7 +247,7 @@ impl Summary {
     }
 
     /// The `Session-Trace` header's value:
-    /// `mode=server; load=hit; save=none; queries=1[; redis=N][; checked=…][; refused=…]`.
+    /// `mode=server; load=hit; save=none; queries=1[; redis=N][; cache=…][; checked=…][; refused=…]`.
     pub fn trace(&self) -> String {
         let load = match self.load {
             Load::None => "none",
@@ -262,6 +262,10 @@ impl Summary {
         );
         if self.trips.redis > 0 {
             trace.push_str(&format!("; redis={}", self.trips.redis));
+        }
+        if let Some(cache) = self.trips.cache {
+            trace.push_str("; cache=");
+            trace.push_str(cache.as_str());
         }
         if let Some(checked) = self.checked {
             trace.push_str("; checked=");

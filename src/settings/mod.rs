@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::origin::SiteOrigin;
 
 pub use bounds::MAX_INSTANCE_CHARS;
-pub use mode::{Mode, Revocation};
+pub use mode::{Mode, Revocation, SessionCache};
 pub use source::rocket_figment;
 
 /// Everything docs/SPEC.md's settings table names. Each field's default is in `Default` below.
@@ -43,7 +43,9 @@ pub struct Settings {
     pub max_bytes: usize,
     /// Cookie mode: how a session can be ended before its deadlines.
     pub cookie_revocation: Revocation,
-    /// `--mode redis`: the Redis server, `REDIS_URL` taking its place when set (see
+    /// Server mode: Redis in front of the `sessions` table (`"redis"`), or nothing (`"none"`).
+    pub session_cache: SessionCache,
+    /// `--mode redis` and `session_cache = "redis"`: the Redis server, `REDIS_URL` taking its place when set (see
     /// [`crate::figment`]). Not serialized: a URL may carry a password.
     #[serde(skip_serializing)]
     pub redis_url: String,
@@ -145,6 +147,7 @@ impl Default for Settings {
             max_bytes: 64 * 1024,
             cookie_revocation: Revocation::Epoch,
             log_map: false,
+            session_cache: SessionCache::None,
             redis_url: DEFAULT_REDIS_URL.to_string(),
             redis_prefix: "session-lab:".to_string(),
             site_origin: None,

@@ -125,6 +125,17 @@ impl fmt::Display for Mode {
     }
 }
 
+/// What server mode puts in front of the `sessions` table (`session_cache`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionCache {
+    /// Nothing: every load reads the row.
+    #[default]
+    None,
+    /// Redis, as Django's `cached_db`: reads try it first, writes go to both.
+    Redis,
+}
+
 /// How cookie mode can end a session before its deadlines (`cookie_revocation`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -35,6 +35,7 @@ mod redis_store;
 mod report;
 mod roles;
 mod row_size;
+mod session_cache;
 mod session_limit;
 mod startup;
 mod teacher;

@@ -14,15 +14,18 @@
 //! [`decorators::Counted`] (the round trips `Session-Trace` reports). A new store is one file, and
 //! the labs and the trace work on it for free.
 
+pub mod cached;
 pub mod cookie;
 pub mod decorators;
 pub mod redis;
 pub mod server;
+mod trips;
 
 use time::OffsetDateTime;
 
 pub use super::record::{Deadlines, Record, Refusal};
 use crate::settings::Revocation;
+pub use trips::{Cache, Done, Trips};
 
 /// What a store made of a key.
 #[derive(Debug)]
@@ -73,47 +76,6 @@ pub enum Saved {
     /// The session was deleted while the request ran (logged out in another tab, signed out
     /// elsewhere): the write was not kept.
     Gone,
-}
-
-/// Round trips to a store's backend, the figures `Session-Trace` reports.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Trips {
-    /// SQL statements (`queries=`).
-    pub sql: u32,
-    /// Redis commands (`redis=`).
-    pub redis: u32,
-}
-
-impl std::ops::AddAssign for Trips {
-    fn add_assign(&mut self, other: Trips) {
-        self.sql += other.sql;
-        self.redis += other.redis;
-    }
-}
-
-/// A store's answer and the round trips it took: a store knows what it ran, so it says so.
-#[derive(Debug)]
-pub struct Done<T> {
-    pub value: T,
-    pub trips: Trips,
-}
-
-impl<T> Done<T> {
-    /// Answered from what the store was given: no round trip.
-    pub fn local(value: T) -> Done<T> {
-        Done {
-            value,
-            trips: Trips::default(),
-        }
-    }
-
-    /// Answered by one SQL statement.
-    pub fn sql(value: T) -> Done<T> {
-        Done {
-            value,
-            trips: Trips { sql: 1, redis: 0 },
-        }
-    }
 }
 
 /// An operation, for [`SessionStore::reaches_backend`].

@@ -62,7 +62,12 @@ impl RedisStore {
 
     /// The Redis key a session's id is filed under: its SHA-256, never the id itself.
     pub fn session_key(&self, id: &str) -> String {
-        format!("{}session:{}", self.prefix, at_rest(id))
+        self.key_at_rest(&at_rest(id))
+    }
+
+    /// The Redis key of a session whose id hashes to `hash` ([`at_rest`]).
+    pub(super) fn key_at_rest(&self, hash: &str) -> String {
+        format!("{}session:{hash}", self.prefix)
     }
 
     /// The marker a session the app ended leaves behind for one idle window, so a copy of its
@@ -72,7 +77,7 @@ impl RedisStore {
     }
 
     /// The shared connection, made on first use; a failed attempt is tried again next time.
-    async fn connection(&self) -> Result<ConnectionManager, StoreError> {
+    pub(super) async fn connection(&self) -> Result<ConnectionManager, StoreError> {
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(TIMEOUT))
             .set_response_timeout(Some(TIMEOUT))
@@ -95,7 +100,10 @@ impl RedisStore {
     }
 
     /// The JSON the key holds for `record`.
-    fn encode(record: &Record, deadlines: super::Deadlines) -> Result<String, StoreError> {
+    pub(super) fn encode(
+        record: &Record,
+        deadlines: super::Deadlines,
+    ) -> Result<String, StoreError> {
         Ok(serde_json::to_string(&Stored {
             data: Cow::Borrowed(&record.data),
             user_id: record.user_id,
@@ -129,6 +137,30 @@ struct Stored<'a> {
     user_agent: Option<Cow<'a, str>>,
 }
 
+/// What the JSON a key holds opens to at `now`, for the session `id`.
+pub(super) fn opened(id: &str, json: &str, now: OffsetDateTime) -> Loaded {
+    let Ok(s) = serde_json::from_str::<Stored<'_>>(json) else {
+        return Loaded::Refused(Refusal::Malformed);
+    };
+    // The key's own deadlines decide, as the row's do in server mode: Redis's clock is not this
+    // browser's (the inspector's fast-forward moves only the latter).
+    if now >= s.absolute_expires_at {
+        Loaded::Refused(Refusal::ExpiredAbsolute)
+    } else if now >= s.expires_at {
+        Loaded::Refused(Refusal::ExpiredIdle)
+    } else {
+        Loaded::Found(Record {
+            id: Some(id.to_string()),
+            data: s.data.into_owned(),
+            user_id: s.user_id,
+            created_at: s.created_at,
+            last_seen: s.updated_at,
+            remember: s.remember,
+            user_agent: s.user_agent.map(Cow::into_owned),
+        })
+    }
+}
+
 /// The cookie's key, `<id>.<created, unix seconds>`, split; `None` for anything else.
 fn parse_key(key: &str) -> Option<(&str, OffsetDateTime)> {
     let (id, created) = key.split_once('.')?;
@@ -147,7 +179,7 @@ fn expire_at(deadlines: super::Deadlines) -> i64 {
 
 /// Redis unreachable (refused, timed out, dropped, or not letting us in) is 503; an error reply
 /// to a command we wrote is a bug.
-fn failed(e: redis::RedisError) -> StoreError {
+pub(super) fn failed(e: redis::RedisError) -> StoreError {
     use redis::ErrorKind;
     let unreachable = e.is_io_error()
         || e.is_timeout()
@@ -169,8 +201,8 @@ fn done<T>(value: T, commands: u32) -> Done<T> {
     Done {
         value,
         trips: Trips {
-            sql: 0,
             redis: commands,
+            ..Trips::default()
         },
     }
 }
@@ -232,27 +264,7 @@ impl SessionStore for RedisStore {
             };
             return Ok(done(Loaded::Refused(why), 1));
         };
-        let Ok(s) = serde_json::from_str::<Stored<'_>>(&json) else {
-            return Ok(done(Loaded::Refused(Refusal::Malformed), 1));
-        };
-        // The key's own deadlines decide, as the row's do in server mode: Redis's clock is not
-        // this browser's (the inspector's fast-forward moves only the latter).
-        let loaded = if now >= s.absolute_expires_at {
-            Loaded::Refused(Refusal::ExpiredAbsolute)
-        } else if now >= s.expires_at {
-            Loaded::Refused(Refusal::ExpiredIdle)
-        } else {
-            Loaded::Found(Record {
-                id: Some(id.to_string()),
-                data: s.data.into_owned(),
-                user_id: s.user_id,
-                created_at: s.created_at,
-                last_seen: s.updated_at,
-                remember: s.remember,
-                user_agent: s.user_agent.map(Cow::into_owned),
-            })
-        };
-        Ok(done(loaded, 1))
+        Ok(done(opened(id, &json, now), 1))
     }
 
     async fn save(&self, write: Write<'_>) -> Result<Done<Saved>, StoreError> {
@@ -356,7 +368,12 @@ fn record_id(record: &Record) -> Result<&str, StoreError> {
 }
 
 /// `SET key json NX|XX EXAT deadline`: one command writes the data and its expiry.
-fn set_cmd(key: String, json: String, deadlines: super::Deadlines, only: &str) -> redis::Cmd {
+pub(super) fn set_cmd(
+    key: String,
+    json: String,
+    deadlines: super::Deadlines,
+    only: &str,
+) -> redis::Cmd {
     redis::cmd("SET")
         .arg(key)
         .arg(json)
