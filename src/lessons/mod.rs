@@ -78,14 +78,23 @@ pub use pages::LESSONS;
 
 /// Django's setting for what this mode does, in a sentence.
 fn engine(mode: Mode) -> &'static str {
-    if mode == Mode::Cookie {
-        "Django's nearest is <code>SESSION_ENGINE = \
-         \"django.contrib.sessions.backends.signed_cookies\"</code>: the map in the cookie, \
-         signed but readable (base64 JSON). Ours is encrypted too (AES-256-GCM)."
-    } else {
-        "Django's nearest is <code>SESSION_ENGINE = \"django.contrib.sessions.backends.db\"</code> \
-         (its default): a random key in the <code>sessionid</code> cookie, the data in a row of \
-         <code>django_session</code>."
+    match mode {
+        Mode::Cookie => {
+            "Django's nearest is <code>SESSION_ENGINE = \
+             \"django.contrib.sessions.backends.signed_cookies\"</code>: the map in the cookie, \
+             signed but readable (base64 JSON). Ours is encrypted too (AES-256-GCM)."
+        }
+        Mode::Server => {
+            "Django's nearest is <code>SESSION_ENGINE = \
+             \"django.contrib.sessions.backends.db\"</code> (its default): a random key in the \
+             <code>sessionid</code> cookie, the data in a row of <code>django_session</code>."
+        }
+        Mode::Redis => {
+            "Django's nearest is <code>SESSION_ENGINE = \
+             \"django.contrib.sessions.backends.cache\"</code> with a Redis cache: a random key in \
+             the <code>sessionid</code> cookie, the data in the cache under that key — which \
+             Django warns may be evicted. Ours files it under the key's SHA-256."
+        }
     }
 }
 

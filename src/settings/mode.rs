@@ -20,7 +20,7 @@ pub enum Mode {
 
 impl Mode {
     /// Every mode, for what is shown or counted per mode.
-    pub const ALL: [Mode; 2] = [Mode::Server, Mode::Cookie];
+    pub const ALL: [Mode; 3] = [Mode::Server, Mode::Cookie, Mode::Redis];
 
     /// The mode a name (from a template, a row, a cookie) means, if any.
     pub fn named(name: &str) -> Option<Mode> {

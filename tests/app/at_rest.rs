@@ -73,7 +73,7 @@ async fn the_migration_rekeys_old_rows_and_their_cookies_keep_working() {
         before
             .migrations
             .iter()
-            .filter(|m| m.version < 20261206000001)
+            .filter(|m| m.version < 20261206000002)
             .cloned()
             .collect(),
     );
