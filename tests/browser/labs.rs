@@ -97,6 +97,34 @@ pub async fn tamper_lab_a_flipped_byte_is_undecryptable(b: &Chrome, _app: &Serve
     if b.client.find(Locator::Id("signed-flipped")).await.is_ok() {
         assert!(text_of(b, "#signed-flipped").await.starts_with("refused"));
     }
+    // At a phone's width the three columns stack: each cell the table's whole width, under its
+    // column's name, so no JSON key or base64 run is cut to a third of the screen.
+    b.emulate_viewport(390, 844, true).await.unwrap();
+    b.goto("/labs/tamper").await.unwrap();
+    let widths = b
+        .client
+        .execute(
+            "const t = document.querySelector('table.stack');
+             const cells = [...t.querySelectorAll('td[data-label]')];
+             return { table: t.getBoundingClientRect().width, inner: window.innerWidth,
+                      narrowest: Math.min(...cells.map(c => c.getBoundingClientRect().width)),
+                      label: getComputedStyle(cells[0], '::before').content };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(widths["inner"], 390, "{widths}");
+    let (table, narrowest) = (
+        widths["table"].as_f64().unwrap_or(0.0),
+        widths["narrowest"].as_f64().unwrap_or(0.0),
+    );
+    assert!(
+        narrowest >= table * 0.95,
+        "every cell the table's width: {widths}"
+    );
+    assert_eq!(widths["label"], "\"Encrypted\"", "{widths}");
+    b.emulate_viewport(1280, 900, false).await.unwrap();
+
     // The real cookie was not touched: the color is still there.
     b.goto("/color").await.unwrap();
     assert!(b
