@@ -69,7 +69,9 @@ async fn query_budgets_hold_on_the_wire(mode: Mode) {
     assert_eq!(n, 0, "untouched session");
     assert!(res.trace().contains("load=none"));
 
-    // Login: the user lookup + the session's load and its move, all counted in the trace.
+    // Login: the user lookup + the session's load, the account's live sessions (listed against
+    // max_sessions_per_account: the oldest go past it) and the session's move, all counted in the
+    // trace.
     let signup = app.browser();
     signup
         .post("/signup", &[("username", "alice"), ("password", PW)])
@@ -82,8 +84,8 @@ async fn query_budgets_hold_on_the_wire(mode: Mode) {
     assert_eq!(res.status, 303);
     assert_eq!(
         (n, trace_queries(&res)),
-        if queried { (3, 3) } else { (1, 1) },
-        "login: user lookup (+ load + one statement moving the row)"
+        if queried { (4, 4) } else { (1, 1) },
+        "login: user lookup (+ load + the account's sessions + one statement moving the row)"
     );
 
     // The account page reads `users` (the epoch check) besides the session's own load.
