@@ -121,3 +121,16 @@ pub fn show(rocket: &Rocket<Orbit>, template: &str, mut context: Value) -> Optio
         }
     }
 }
+
+/// `text` in pieces of at most `width` bytes, for a template to join with `<wbr>`: where a long
+/// identifier (a SHA-256 in hex) may break on a narrow screen, and nowhere else. ASCII in, so a
+/// piece never splits a character; anything else comes out whole.
+pub fn halves(text: &str, width: usize) -> Vec<String> {
+    if !text.is_ascii() || width == 0 {
+        return vec![text.to_string()];
+    }
+    text.as_bytes()
+        .chunks(width)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect()
+}

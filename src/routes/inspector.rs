@@ -187,6 +187,8 @@ pub async fn inspect(session: &Session<'_>, sent: Option<&str>) -> Result<Value,
                 "id": r.id,
                 "key": layer.filed_under(r),
                 "key_why": layer.filed_under(r).map(|_| KEY_WHY),
+                // 64 hex digits are wider than a phone: the page breaks them only between halves.
+                "key_parts": layer.filed_under(r).map(|k| crate::html::halves(&k, 32)),
                 "data": r.data,
                 "bytes": usage.bytes,
                 "user_id": r.user_id,
