@@ -5,20 +5,11 @@
 use session_lab::settings::Mode;
 
 use crate::common::*;
+use crate::teacher::teacher;
 
 const PW: &str = "correct horse battery";
 
 both_modes![a_copy_of_the_teachers_cookie_taken_before_logout_opens_no_teacher_page_after_it];
-
-/// A teacher account (as `create-user --teacher` makes one), logged in on `b`.
-async fn teacher(app: &TestApp, b: &Browser<'_>, name: &str) {
-    assert_eq!(signup(b, name, PW).await.status, 303);
-    sqlx::query("UPDATE users SET is_teacher = true WHERE username = $1")
-        .bind(name)
-        .execute(&app.pool)
-        .await
-        .unwrap();
-}
 
 async fn a_copy_of_the_teachers_cookie_taken_before_logout_opens_no_teacher_page_after_it(
     mode: Mode,

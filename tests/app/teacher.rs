@@ -15,7 +15,7 @@ both_modes![
 ];
 
 /// Solves `first-value` the way a student does: predict, then store a first value.
-async fn solve_first_value(b: &Browser<'_>) {
+pub(crate) async fn solve_first_value(b: &Browser<'_>) {
     let res = b
         .post("/exercises/first-value/predict", &[("choice", "1")])
         .await;
@@ -62,8 +62,9 @@ async fn the_page_shows_each_learners_progress_and_the_account_last_logged_in_fr
     assert_eq!(app.count("SELECT count(*) FROM learners").await, 2);
 }
 
-/// A teacher account made as `create-user --teacher` makes it, logged in on `b`.
-async fn teacher(app: &TestApp, b: &Browser<'_>, name: &str) {
+/// A teacher account made as `create-user --teacher` makes it, logged in on `b` (shared with the
+/// board's and the roles' tests).
+pub(crate) async fn teacher(app: &TestApp, b: &Browser<'_>, name: &str) {
     assert_eq!(signup(b, name, PW).await.status, 303);
     sqlx::query("UPDATE users SET is_teacher = true WHERE username = $1")
         .bind(name)

@@ -2,6 +2,7 @@
 //! order the student went in; how many learners solved each exercise; the learners sorted by name.
 
 use crate::common::*;
+use crate::teacher::{solve_first_value, teacher};
 use session_lab::settings::Mode;
 
 const PW: &str = "correct horse battery";
@@ -10,25 +11,6 @@ both_modes![
     a_student_who_signs_up_first_and_predicts_next_is_named_on_the_board,
     the_board_counts_each_exercise_and_sorts_learners_by_name,
 ];
-
-/// A teacher account made as `create-user --teacher` makes it, logged in on `b`.
-async fn teacher(app: &TestApp, b: &Browser<'_>, name: &str) {
-    assert_eq!(signup(b, name, PW).await.status, 303);
-    sqlx::query("UPDATE users SET is_teacher = true WHERE username = $1")
-        .bind(name)
-        .execute(&app.pool)
-        .await
-        .unwrap();
-}
-
-/// Predicts `first-value`, then stores a first value: solved.
-async fn solve_first_value(b: &Browser<'_>) {
-    let res = b
-        .post("/exercises/first-value/predict", &[("choice", "1")])
-        .await;
-    assert_eq!(res.status, 303, "{}", res.body);
-    assert_eq!(b.post("/color", &[("color", "teal")]).await.status, 303);
-}
 
 async fn a_student_who_signs_up_first_and_predicts_next_is_named_on_the_board(mode: Mode) {
     let app = TestApp::spawn(mode).await;
