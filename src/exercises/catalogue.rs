@@ -194,8 +194,8 @@ pub static EXERCISES: &[Exercise] = &[
             "Browsers keep at most 4096 bytes of name + value per cookie.",
             "Paste a long note (a few hundred characters) again and again.",
         ],
-        answer: "On /notes add a note of 500 characters eight or nine times: the one that would \
-                 pass 4096 bytes is answered 413 and nothing changes.",
+        answer: "On /notes add a note of 500 characters again and again: the sixth would pass \
+                 4096 bytes, so it is answered 413 and nothing changes.",
         explanation: "A browser drops a cookie past 4096 bytes without a word, and the session \
                       with it. This app measures the sealed cookie before sending it and \
                       refuses the write instead, so nothing is lost silently.",
@@ -215,14 +215,16 @@ pub static EXERCISES: &[Exercise] = &[
             "It is replaced by a bigger one",
         ],
         right: [1, 1],
-        task: "Store something, then add notes until the session's data (the inspector's row) is \
-               ten times bigger, without logging in or out meanwhile.",
+        task: "Store something (or press Clear notes, if the session already holds notes), then \
+               add notes until the session's data (the inspector's row) is ten times bigger, \
+               without logging in or out meanwhile.",
         hints: [
             "The inspector shows the row's size and the cookie's size.",
             "Add a few long notes; keep the inspector open beside them.",
         ],
-        answer: "Pick a color, then add three notes of 100 characters on /notes: the row grows \
-                 tenfold while the session cookie keeps its value and size.",
+        answer: "Pick a color (or clear the notes), then add three notes of 100 characters on \
+                 /notes: the row grows tenfold from its smallest while the session cookie keeps \
+                 its value and size.",
         explanation: "In server mode the cookie holds a random id; the data lives in the row, \
                       limited only by session_max_bytes. Each write rewrites the row, not the \
                       cookie.",
@@ -297,7 +299,8 @@ pub static EXERCISES: &[Exercise] = &[
         ],
         right: [1, 1],
         task: "Have a session, then let it go idle past the timeout: wait, or use the \
-               inspector's fast-forward (debug builds), and load a page.",
+               inspector's fast-forward (it moves only this browser's clock), and load a \
+               page.",
         hints: [
             "The browser's Expires is advice; the deadline the server checks is its own.",
             "The inspector's fast-forward moves the server's clock past the idle deadline.",
@@ -318,14 +321,17 @@ pub static EXERCISES: &[Exercise] = &[
         question: "PostgreSQL goes away. What happens to the color page?",
         choices: &["It keeps working", "It answers 503"],
         right: [1, 0],
-        task: "In the outage lab, cut the database off, then load the color page (and your \
-               account page). Turn the database back on afterwards.",
+        task: "Hold a session first (pick a color on /color), then in the outage lab cut the \
+               database off and load the color page (and your account page). Turn the database \
+               back on afterwards.",
         hints: [
             "Where does each mode keep the session?",
-            "The outage lab's switch is at /labs/outage (debug builds).",
+            "The outage lab's switch is at /labs/outage; it cuts the database off for this \
+             browser only.",
         ],
-        answer: "On /labs/outage press \"Cut the database off\", open /color, then turn it back \
-                 on. Server mode: 503. Cookie mode: the page works; /account does not.",
+        answer:
+            "Pick a color; on /labs/outage press \"Cut the database off\", open /color, then \
+                 turn it back on. Server mode: 503. Cookie mode: the page works; /account does not.",
         explanation: "Server mode reads a row for every session page, so no database means no \
                       sessions. Cookie mode carries the session with each request and needs \
                       the database only for accounts.",

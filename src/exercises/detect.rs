@@ -148,6 +148,12 @@ pub fn step(id: ExerciseId, arm: &mut Arm, f: &Facts<'_>) -> Step {
                         arm.m.unwrap_or(0)
                     ))
                 }
+                // Smaller than where it started (the notes cleared): measured from here, so a
+                // session that already held notes can still grow tenfold.
+                Some(start) if o.cookie_sent().is_none() && bytes < start => {
+                    arm.n = Some(bytes.max(16));
+                    Step::Progressed
+                }
                 Some(_) if o.cookie_sent().is_none() => Step::Nothing,
                 // The start, or a new one after a new cookie (a login): measured from here.
                 _ => {

@@ -5,6 +5,7 @@
 //! - [`catalogue`]: the exercises, their questions, hints and answers.
 //! - [`detect`]: how each is recognised from what the learner's own requests did.
 //! - [`id`]: the exercises' names, one enum both of the above match on.
+//! - [`order`]: the order the pages list them in (the lessons').
 //! - [`store`]: progress in PostgreSQL (`learners`, `exercise_progress`).
 //! - [`watch`]: told what the session layer did for each request of a learner that armed an
 //!   exercise, records what it solved, and says what that cost in `Progress-Trace`.
@@ -16,6 +17,7 @@ pub mod board;
 pub mod catalogue;
 pub mod detect;
 pub mod id;
+pub mod order;
 pub mod store;
 pub mod watch;
 

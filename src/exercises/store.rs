@@ -164,3 +164,23 @@ pub async fn note_account(
     .await?;
     Ok(())
 }
+
+/// The learner last seen under `user_id`, for a browser that logs in without a learner cookie
+/// (its site data cleared, or a new browser): its progress follows the account.
+///
+/// # Errors
+/// The database's.
+pub async fn learner_of_account(
+    pool: &PgPool,
+    user_id: i64,
+    trace: &ProgressTrace,
+) -> Result<Option<String>, DbError> {
+    trace.query();
+    let id = sqlx::query_scalar(
+        "SELECT id FROM learners WHERE user_id = $1 ORDER BY last_seen_at DESC LIMIT 1",
+    )
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(id)
+}

@@ -20,8 +20,12 @@ const MAX_PATH: usize = 60;
 
 /// Watches one request: see the module's documentation.
 pub async fn observe(req: &Request<'_>, res: &mut Response<'_>, summary: &Summary, jar: Jar<'_>) {
-    // Only a learner's requests, and the exercises' own pages (which may make one), go on.
-    if jar.value(Kind::Learner).is_none() && !req.uri().path().as_str().starts_with("/exercises") {
+    // Only a learner's requests, the exercises' own pages (which may make one) and a login
+    // (whose account's progress may follow it here) go on.
+    if jar.value(Kind::Learner).is_none()
+        && !req.uri().path().as_str().starts_with("/exercises")
+        && logged_in_now(summary).is_none()
+    {
         return;
     }
     // The watch itself in a box of its own: its future is large (the learner's state and the
@@ -33,6 +37,9 @@ pub async fn observe(req: &Request<'_>, res: &mut Response<'_>, summary: &Summar
 async fn watch_request(req: &Request<'_>, res: &mut Response<'_>, summary: &Summary, jar: Jar<'_>) {
     let cell = LearnerCell::of(req);
     let Some(mut state) = cell.get() else {
+        if let Some(user) = logged_in_now(summary) {
+            adopt(req, res, jar, user).await;
+        }
         return;
     };
     let trace = ProgressTrace::of(req);
@@ -99,6 +106,42 @@ async fn watch_request(req: &Request<'_>, res: &mut Response<'_>, summary: &Summ
         jar.remove(Kind::ExercisePlain);
     }
     if let Some(value) = trace.header(state.pending.len()) {
+        res.set_header(Header::new("Progress-Trace", value));
+    }
+}
+
+/// The account this request logged in (a login or a signup), if it did.
+fn logged_in_now(summary: &Summary) -> Option<i64> {
+    summary
+        .user_after
+        .filter(|user| summary.user_before != Some(*user))
+}
+
+/// A browser with no learner cookie logged in as `user`: if the account already has a learner
+/// (the student cleared this browser's site data, or moved to another browser), this browser
+/// becomes that learner again, so the progress follows the account. One indexed read, and only
+/// on a login.
+async fn adopt(req: &Request<'_>, res: &mut Response<'_>, jar: Jar<'_>, user: i64) {
+    let trace = ProgressTrace::of(req);
+    let Ok(pool) = store::pool(req.rocket()).await else {
+        return;
+    };
+    match store::learner_of_account(pool, user, trace).await {
+        Ok(Some(id)) => {
+            let state = LearnerState {
+                id,
+                account: Some(user),
+                ..LearnerState::default()
+            };
+            learner::store(jar, &state);
+        }
+        Ok(None) => {}
+        Err(e) => rocket::warn!(
+            "exercises: could not look up the account's learner: {}",
+            e.chain()
+        ),
+    }
+    if let Some(value) = trace.header(0) {
         res.set_header(Header::new("Progress-Trace", value));
     }
 }

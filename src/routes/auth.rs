@@ -308,7 +308,7 @@ async fn logout(
     end_teacher_copies(&page, db).await?;
     // lesson: logout
     page.session.flush().await?;
-    page.session.note("You are logged out.").await;
+    // The report says "You are no longer logged in." itself: no second sentence for it.
     page.renew_csrf();
     // end lesson
     Ok(Redirect::to("/"))

@@ -3,13 +3,17 @@
 //! `flip` sends it back with one character in the middle changed — and nothing else: nothing
 //! stored is opened or changed, and the next request carries what the browser now holds, so it
 //! counts for the exercises exactly as a devtools edit does (`delete-cookie`, `tamper`).
+//! `POST /exercises/forge-plain/forge` does the same for the `forge-plain` exercise's plain
+//! cookie: it writes back the value a forger would, naming another user.
 
 use rocket::form::FromForm;
 use rocket::post;
 use rocket::response::Redirect;
 
+use crate::cookies::{Jar, Kind, Lifetime};
 use crate::csrf::CheckedForm;
 use crate::error::AppError;
+use crate::exercises::detect;
 use crate::session::Session;
 
 #[derive(FromForm)]
@@ -59,6 +63,44 @@ async fn edit_cookie(session: Session<'_>, form: CheckedForm<Edit>) -> Result<Re
     Ok(Redirect::to("/session"))
 }
 
+#[derive(FromForm)]
+struct Forge {
+    /// Text, so anything but a whole number gets this page's 422 with the reason.
+    user: String,
+}
+
+/// What a forger would do with a plain cookie, done by the server on the learner's request: the
+/// `exercise_plain` cookie rewritten to name `user`. The next request carries the forged value,
+/// so the exercise sees exactly what a devtools edit would show it.
+#[post("/exercises/forge-plain/forge", data = "<form>")]
+async fn forge_plain(jar: Jar<'_>, form: CheckedForm<Forge>) -> Result<Redirect, AppError> {
+    let name = jar.name(Kind::ExercisePlain);
+    let typed = form.0.user.trim();
+    let Some(user) = typed.parse::<i64>().ok().filter(|u| *u > 0) else {
+        let why = format!(
+            "“{typed}” is not a user id: type a whole number from 1 up, the id of the user the \
+             forged cookie should name"
+        );
+        return Err(AppError::Unprocessable(why));
+    };
+    if jar.value(Kind::ExercisePlain).is_none() {
+        let why = format!(
+            "This browser holds no {name} cookie, so there is nothing to forge: record your \
+             prediction for “Forge a plain cookie” on /exercises, which gives you one."
+        );
+        return Err(AppError::Conflict(why));
+    }
+    // The user name is left as it was given: a forger changes only what the server trusts.
+    jar.put(
+        Kind::ExercisePlain,
+        detect::plain_value(user, "guest"),
+        Lifetime::Browser,
+    );
+    Ok(Redirect::to(
+        "/exercises?did=forge&id=forge-plain#forge-plain",
+    ))
+}
+
 pub fn routes() -> Vec<rocket::Route> {
-    rocket::routes![edit_cookie]
+    rocket::routes![edit_cookie, forge_plain]
 }

@@ -17,7 +17,8 @@ use crate::cookies::{Jar, Kind, Lifetime};
 use crate::csrf::{CheckedForm, NoFields};
 use crate::error::AppError;
 use crate::exercises::board::{board, keep, Board};
-use crate::exercises::{catalogue, detect, Exercise, ExerciseId, EXERCISES};
+use crate::exercises::order::in_lesson_order;
+use crate::exercises::{catalogue, detect, Exercise, ExerciseId};
 use crate::html::Html;
 use crate::learner::{arm_key, Arm, Learner, LearnerState, Pending};
 use crate::page::Page;
@@ -98,6 +99,11 @@ fn what_happened(did: Option<&str>, id: Option<&str>, board: &Board, mode: Mode)
             e.title, e.task
         )),
         "hint" if row.hints > 0 => Some(format!("A hint for “{}” is shown below.{kept}", e.title)),
+        "forge" => Some(
+            "The server rewrote your plain cookie as a forger would, to name another user: this \
+             page's request already carried it."
+                .to_string(),
+        ),
         _ => None,
     }
 }
@@ -112,19 +118,25 @@ async fn exercises_page(
     let mode = page.jar.mode();
     let board = board(&learner).await;
     let state = learner.cell().get();
-    let list: Vec<Value> = EXERCISES
+    let order = in_lesson_order();
+    let list: Vec<Value> = order
         .iter()
         .map(|e| exercise_view(e, &board, state.as_ref(), mode))
         .collect();
-    let all: Vec<&Exercise> = EXERCISES.iter().collect();
+    // The score counts what this mode can do (server mode cannot overflow a cookie); what was
+    // solved in another mode is said beside it.
+    let (here, elsewhere): (Vec<&Exercise>, Vec<&Exercise>) =
+        order.iter().partition(|e| e.applies_to(mode));
     let plain = page.jar.value(Kind::ExercisePlain);
     let html = page
         .render(
             "exercises",
             json!({
                 "exercises": list,
-                "solved": board.solved_count(&all),
-                "total": EXERCISES.len(),
+                "solved": board.solved_count(&here),
+                "total": here.len(),
+                "solved_elsewhere": board.solved_count(&elsewhere),
+                "other_modes": elsewhere.len(),
                 "learner": state.is_some(),
                 "offline": board.offline,
                 "pending": state.as_ref().map_or(0, |s| s.pending.len()),
@@ -142,8 +154,8 @@ async fn exercises_page(
 async fn exercises_json(learner: Learner<'_>, jar: Jar<'_>) -> NoStore<Json<Value>> {
     let board = board(&learner).await;
     let state = learner.cell().get();
-    let list: Vec<Value> = EXERCISES
-        .iter()
+    let list: Vec<Value> = in_lesson_order()
+        .into_iter()
         .map(|e| {
             let v = exercise_view(e, &board, state.as_ref(), jar.mode());
             json!({
@@ -159,6 +171,10 @@ async fn exercises_json(learner: Learner<'_>, jar: Jar<'_>) -> NoStore<Json<Valu
                     "choice": v["choices"].as_array().and_then(|c| {
                         c.iter().position(|c| c["chosen"] == json!(true))
                     }),
+                    // Said once the exercise is solved in this mode (before, it would give the
+                    // answer away): whether the prediction was right.
+                    "right": (v["solved_here"] == json!(true) && v["answered"] == json!(true))
+                        .then(|| v["prediction_right"].clone()),
                 },
             })
         })
@@ -275,6 +291,22 @@ async fn hint(
         Ok(e) => e,
         Err(refused) => return Ok(Err(refused)),
     };
+    // Predict first: a hint read before predicting turns the prediction into a quiz answer.
+    let predicted = board(&learner)
+        .await
+        .get(e.id, jar.mode())
+        .is_some_and(|r| r.prediction.is_some());
+    if !predicted {
+        return Ok(Err(refuse(
+            learner.request(),
+            Status::Conflict,
+            format!(
+                "Hints for “{}” open once your prediction is recorded: answer its question on \
+                 /exercises first, then ask.",
+                e.title
+            ),
+        )));
+    }
     room_for_a_learner(&learner, addr)?;
     // A learner asking for a hint is one from now on.
     learner.cell().update(|_| ());

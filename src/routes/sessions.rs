@@ -67,8 +67,16 @@ fn readable(s: &SessionSummary, now: OffsetDateTime) -> Value {
             json!(humanize::relative(s.updated_at, now)),
         );
         v.insert("seen_exact".into(), json!(humanize::exact(s.updated_at)));
+        v.insert("label".into(), json!(label(s.handle)));
     }
     view
+}
+
+/// A short name for a session, from its handle (random, and not the credential), so two
+/// browsers with the same User-Agent, logged in the same minute, can still be told apart: each
+/// sees its own marked "(this one)" under the same label.
+fn label(handle: i64) -> String {
+    format!("#{:06x}", handle.unsigned_abs() & 0xff_ffff)
 }
 
 #[derive(FromForm)]

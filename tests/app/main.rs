@@ -17,6 +17,7 @@ mod cookie_edit;
 mod core;
 mod drawings;
 mod evidence;
+mod exercise_words;
 mod exercises;
 mod exposure;
 mod fairshare;

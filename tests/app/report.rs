@@ -92,7 +92,13 @@ async fn logout_says_whether_a_copy_still_works(mode: Mode) {
     assert_eq!(res.status, 303);
     let home = b.get("/").await;
     let said = happened(&home.body);
-    assert!(said.contains("You are logged out."), "{said}");
+    // Said once, in one way (it used to say "You are no longer logged in. You are logged out.").
+    assert_eq!(
+        said.matches("You are no longer logged in.").count(),
+        1,
+        "{said}"
+    );
+    assert!(!said.contains("You are logged out."), "{said}");
     assert!(said.contains("It ended your session"), "{said}");
     if can_revoke_one_session(mode) {
         assert!(
@@ -333,6 +339,20 @@ async fn login_and_sign_outs_say_what_they_did(mode: Mode) {
             said.contains("Signed out everywhere else: your account"),
             "{said}"
         );
+        // The other browser's next POST is refused by the epoch; its report must not say a
+        // copy of that cookie would still work (it is refused for the same reason).
+        let res = elsewhere.post("/account/sessions/end-others", &[]).await;
+        assert_eq!(res.status, 303);
+        let page = elsewhere.get(res.location().unwrap_or("/login")).await;
+        let said = happened(&page.body);
+        assert!(said.contains("refused=old-epoch"), "{said}");
+        if mode == Mode::Cookie {
+            assert!(
+                said.contains("a copy of the cookie is refused for the same reason"),
+                "{said}"
+            );
+        }
+        assert!(!said.contains("would still work"), "{said}");
     }
 }
 
