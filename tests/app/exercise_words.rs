@@ -397,3 +397,21 @@ async fn compare_says_a_cookie_session_can_be_refused_early() {
         .body
         .contains("the server has nothing to delete, but it can refuse"));
 }
+
+/// `/compare`'s "Delete both cookies (as devtools would)" is a deletion by the learner's own
+/// hand, so it counts for `delete-cookie` in the mode of the page it was pressed on.
+#[rocket::async_test]
+async fn compares_delete_both_cookies_counts_for_delete_cookie() {
+    let (server, _cookie) = crate::compare::spawn_both(|f| f).await;
+    let b = server.browser();
+    predict(&b, "delete-cookie", 1).await;
+    assert_eq!(
+        b.post("/compare/color", &[("color", "navy")]).await.status,
+        303
+    );
+    assert_eq!(b.get("/color").await.status, 200);
+    let res = b.post("/compare/forget", &[]).await;
+    assert_eq!(res.status, 303);
+    b.get("/color").await;
+    assert!(solved(&b, "delete-cookie").await);
+}
