@@ -39,4 +39,5 @@ mod session_cache;
 mod session_limit;
 mod startup;
 mod teacher;
+mod teacher_actions;
 mod teacher_board;
