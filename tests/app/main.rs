@@ -31,6 +31,7 @@ mod labs;
 mod layering;
 mod lifecycle;
 mod live;
+mod other_key;
 mod redis_store;
 mod report;
 mod roles;
