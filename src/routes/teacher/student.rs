@@ -62,7 +62,11 @@ async fn end_their_sessions(
              nothing: their next request is refused and starts anonymous)",
             plural(n, "session", "sessions")
         ),
-        None => "no store here keeps sessions, so there was nothing on the server to delete".into(),
+        // Redis holds each session under its id but keeps no index by account to find theirs.
+        None if page.session.layer().holds_data() => "this store keeps no index of sessions by \
+                                                       account, so none could be found to delete"
+            .into(),
+        None => "cookie mode keeps nothing on the server, so there was nothing to delete".into(),
     };
     let revocation = page
         .session
