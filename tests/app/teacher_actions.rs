@@ -297,3 +297,23 @@ async fn the_board_reads_deadlines_and_orphans_on_the_shifted_class_clock() {
         page.body
     );
 }
+
+#[rocket::async_test]
+async fn in_cookie_mode_the_reach_counts_the_learners() {
+    let app = TestApp::spawn(CookieMode).await;
+    let (busy, idle) = (app.browser(), app.browser());
+    solve_first_value(&busy).await;
+    assert_eq!(idle.post("/color", &[("color", "red")]).await.status, 303);
+    let t = app.browser();
+    teacher(&app, &t, "teach").await;
+    let page = t.get("/teacher").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.body
+            .matches("This will reach about 1 of 1 browsers</strong>\ndoing the exercises")
+            .count(),
+        2,
+        "above the outage and the shift forms: {}",
+        page.body
+    );
+}
