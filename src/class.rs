@@ -69,6 +69,8 @@ pub struct LearnerProgress {
     pub learner: String,
     /// The account last logged in from this browser, if any.
     pub username: Option<String>,
+    /// Its id, for the board's per-student actions.
+    pub user_id: Option<i64>,
     pub last_seen_at: OffsetDateTime,
     /// The exercises solved, each once whichever mode solved it.
     pub solved: Vec<String>,
@@ -80,7 +82,7 @@ pub struct LearnerProgress {
 /// [`DbError`] when the database cannot be reached.
 pub async fn progress(pool: &PgPool) -> Result<Vec<LearnerProgress>, DbError> {
     Ok(sqlx::query_as(
-        "SELECT left(l.id, 8) AS learner, u.username, l.last_seen_at, \
+        "SELECT left(l.id, 8) AS learner, u.username, l.user_id, l.last_seen_at, \
                 COALESCE(array_agg(DISTINCT p.exercise_id ORDER BY p.exercise_id) \
                          FILTER (WHERE p.solved_at IS NOT NULL), '{}') AS solved \
          FROM learners l \
@@ -216,6 +218,132 @@ pub async fn reset(pool: &PgPool, keep: &Keep, sessions_ended: u64) -> Result<Re
         users,
         teachers_kept: u64::try_from(teachers_kept).unwrap_or(0),
     })
+}
+
+// One student, for the board's per-student actions (`/teacher/student/…`). Their sessions are
+// ended through the store's index like the class's; what is here is the account and progress side.
+
+/// A student account as the board's per-student table shows it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Student {
+    pub id: i64,
+    pub username: String,
+    /// Learners (browsers) filed under the account.
+    pub learners: i64,
+    /// Their `exercise_progress` rows (predictions, hints, solves; one per exercise and mode).
+    pub progress_rows: i64,
+}
+
+/// Every account that is not a teacher's, by name, with its learners and progress rows.
+///
+/// # Errors
+/// [`DbError`] when the database cannot be reached.
+pub async fn students(pool: &PgPool) -> Result<Vec<Student>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT u.id, u.username, count(DISTINCT l.id) AS learners, \
+                count(p.learner_id) AS progress_rows \
+         FROM users u \
+         LEFT JOIN learners l ON l.user_id = u.id \
+         LEFT JOIN exercise_progress p ON p.learner_id = l.id \
+         WHERE NOT u.is_teacher \
+         GROUP BY u.id, u.username \
+         ORDER BY lower(u.username), u.id",
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// The name of the student account `user_id`; `None` when there is no such account or it is a
+/// teacher's (the board's per-student actions act on students only).
+///
+/// # Errors
+/// [`DbError`] when the database cannot be reached.
+pub async fn student_name(pool: &PgPool, user_id: i64) -> Result<Option<String>, DbError> {
+    Ok(
+        sqlx::query_scalar("SELECT username FROM users WHERE id = $1 AND NOT is_teacher")
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
+/// Bumps one account's `session_epoch`, which refuses its cookie-mode sessions wherever the
+/// account is loaded (as "sign out everywhere" does); returns the new epoch.
+///
+/// # Errors
+/// [`DbError`] when the database cannot be reached.
+pub async fn bump_epoch_of(pool: &PgPool, user_id: i64) -> Result<i32, DbError> {
+    let mut conn = pool.acquire().await?;
+    crate::auth::users::bump_epoch(&mut conn, user_id).await
+}
+
+/// What resetting one student's or one learner's progress removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProgressReset {
+    /// `exercise_progress` rows deleted.
+    pub rows: u64,
+    /// Learners (browsers) they belonged to; the learners themselves stay.
+    pub learners: u64,
+}
+
+/// Deletes the progress of every learner filed under the account `user_id`. The learner rows
+/// stay, so their cookies keep naming them: the next prediction starts that exercise afresh.
+///
+/// # Errors
+/// [`DbError`] when the database cannot be reached.
+pub async fn reset_account_progress(pool: &PgPool, user_id: i64) -> Result<ProgressReset, DbError> {
+    let (rows, learners): (i64, i64) = sqlx::query_as(
+        "WITH l AS (SELECT id FROM learners WHERE user_id = $1), \
+              d AS (DELETE FROM exercise_progress p USING l WHERE p.learner_id = l.id \
+                    RETURNING 1) \
+         SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM l)",
+    )
+    .bind(user_id)
+    .fetch_one(pool)
+    .await?;
+    Ok(ProgressReset {
+        rows: u64::try_from(rows).unwrap_or(0),
+        learners: u64::try_from(learners).unwrap_or(0),
+    })
+}
+
+/// Deletes the progress of the one learner whose id starts with `prefix` (the 8 hex digits the
+/// board shows). `None` when no learner, or more than one, starts so: nothing is deleted then.
+///
+/// # Errors
+/// [`DbError`] when the database cannot be reached.
+pub async fn reset_learner_progress(
+    pool: &PgPool,
+    prefix: &str,
+) -> Result<Option<ProgressReset>, DbError> {
+    let (rows, learners): (i64, i64) = sqlx::query_as(
+        "WITH l AS (SELECT id FROM learners WHERE left(id, 8) = $1), \
+              d AS (DELETE FROM exercise_progress p USING l \
+                    WHERE p.learner_id = l.id AND (SELECT count(*) FROM l) = 1 RETURNING 1) \
+         SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM l)",
+    )
+    .bind(prefix)
+    .fetch_one(pool)
+    .await?;
+    Ok((learners == 1).then(|| ProgressReset {
+        rows: u64::try_from(rows).unwrap_or(0),
+        learners: 1,
+    }))
+}
+
+/// How many learners were seen (a step of an exercise stored, or their account filed) since
+/// `since`, and how many there are: the browsers doing the exercises, for the board's "this will
+/// reach N of M browsers".
+///
+/// # Errors
+/// [`DbError`] when the database cannot be reached.
+pub async fn learners_seen(pool: &PgPool, since: OffsetDateTime) -> Result<(i64, i64), DbError> {
+    Ok(
+        sqlx::query_as("SELECT count(*) FILTER (WHERE last_seen_at >= $1), count(*) FROM learners")
+            .bind(since)
+            .fetch_one(pool)
+            .await?,
+    )
 }
 
 #[cfg(test)]

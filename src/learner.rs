@@ -6,7 +6,8 @@
 //! (with what the detector has seen of them so far) and the progress not yet stored because the
 //! database could not be reached. It is sealed with the app's key like the session cookie, under
 //! one name for both modes, so `--mode both`'s two ports share it; a cookie that does not open is
-//! ignored, as if the browser had none. Nothing here touches the session.
+//! treated as none, and `/exercises` says so (its progress was recorded under another key). Nothing
+//! here touches the session.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -180,6 +181,8 @@ struct CellState {
     state: Option<LearnerState>,
     /// The state changed: the response must carry the cookie again.
     dirty: bool,
+    /// The browser sent a learner cookie that did not open (sealed with another key, or edited).
+    unopened: bool,
 }
 
 impl LearnerCell {
@@ -189,7 +192,10 @@ impl LearnerCell {
         if let Ok(mut inner) = cell.inner.lock() {
             if !inner.loaded {
                 inner.loaded = true;
-                inner.state = Jar::of(req).and_then(|jar| jar.get::<LearnerState>());
+                let jar = Jar::of(req);
+                inner.state = jar.as_ref().and_then(|jar| jar.get::<LearnerState>());
+                inner.unopened = inner.state.is_none()
+                    && jar.is_some_and(|jar| jar.value(Kind::Learner).is_some());
             }
         }
         cell
@@ -226,6 +232,16 @@ impl LearnerCell {
         } else {
             None
         }
+    }
+
+    /// Whether the browser sent a learner cookie that this app cannot open — sealed with another
+    /// key (a restart with a new one, another server) or edited — and no new learner replaced it
+    /// yet. The progress it names is still stored: `/exercises` says so rather than start afresh
+    /// in silence.
+    pub fn unopened(&self) -> bool {
+        self.inner
+            .lock()
+            .is_ok_and(|i| i.unopened && i.state.is_none())
     }
 
     /// Whether the browser sent a learner cookie that opened, or a handler made one.

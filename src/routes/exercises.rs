@@ -144,6 +144,7 @@ async fn exercises_page(
                 "plain_name": page.jar.name(Kind::ExercisePlain),
                 "plain_user": plain.and_then(detect::plain_user),
                 "learner_cookie": page.jar.name(Kind::Learner),
+                "learner_unopened": learner.cell().unopened(),
             }),
         )
         .await?;
