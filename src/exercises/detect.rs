@@ -14,6 +14,8 @@
 //! | `expire` | carried a cookie refused as `expired-idle` |
 //! | `outage` | with the outage lab's switch on: answered 503 (server), or opened the session and answered (cookie) |
 //! | `forge-plain` | carried an `exercise_plain` cookie naming another user, and (before or after) a refused sealed cookie |
+//! | `evicted` | (redis mode) carried a cookie refused as `evicted` |
+//! | `dump` | (server, redis) carried a cookie refused after the dump lab set it to a stored key (`POST /labs/dump`), no live session opened in between |
 
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -43,6 +45,9 @@ pub struct Facts<'a> {
 /// The requests whose removal of the session cookie is a deletion by the learner's own hand:
 /// the server does what devtools' Delete would, on the learner's request.
 const HAND_EDITS: [&str; 2] = ["POST /session/cookie", "POST /compare/forget"];
+
+/// The dump lab's request that sets the session cookie to a stored key.
+const SEND_STORED_KEY: &str = "POST /labs/dump";
 
 /// What one request did to an armed exercise.
 #[derive(Debug, PartialEq)]
@@ -249,6 +254,49 @@ pub fn step(id: ExerciseId, arm: &mut Arm, f: &Facts<'_>) -> Step {
                 Step::Nothing
             }
         }
+        ExerciseId::Evicted
+            if f.mode == Mode::Redis
+                && o.refused == Some(Refusal::Evicted)
+                && f.session_cookie.is_some() =>
+        {
+            Step::Solved(format!(
+                "{} carried your cookie after Redis had lost its key: refused=evicted, and you \
+                 got a fresh, empty session",
+                f.request
+            ))
+        }
+        ExerciseId::Evicted => Step::Nothing,
+        ExerciseId::Dump => dump(arm, f),
+    }
+}
+
+/// `dump`: the lab's request that sends a stored key arms it; the next request that carries a
+/// cookie is the stored key's, and solves it when refused. A cookie that opens a live session
+/// meanwhile (the learner's own, put back) disarms it.
+fn dump(arm: &mut Arm, f: &Facts<'_>) -> Step {
+    let o = f.summary;
+    if f.mode == Mode::Cookie {
+        return Step::Nothing;
+    }
+    if f.request == SEND_STORED_KEY && f.status < 400 {
+        arm.step = true;
+        return Step::Progressed;
+    }
+    if !arm.step || f.session_cookie.is_none() {
+        return Step::Nothing;
+    }
+    match o.refused {
+        Some(why) => Step::Solved(format!(
+            "{} carried a key copied from the store, sealed as your cookie: refused={}, and \
+             no session opened",
+            f.request,
+            why.as_str()
+        )),
+        None if o.hit() => {
+            arm.step = false;
+            Step::Progressed
+        }
+        None => Step::Nothing,
     }
 }
 

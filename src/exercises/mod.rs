@@ -6,6 +6,7 @@
 //! - [`detect`]: how each is recognised from what the learner's own requests did.
 //! - [`id`]: the exercises' names, one enum both of the above match on.
 //! - [`store`]: progress in PostgreSQL (`learners`, `exercise_progress`).
+//! - [`store_lesson`]: the exercises of "Sessions are not permanent storage" (Redis).
 //! - [`watch`]: told what the session layer did for each request of a learner that armed an
 //!   exercise, records what it solved, and says what that cost in `Progress-Trace`.
 //!
@@ -17,6 +18,7 @@ pub mod catalogue;
 pub mod detect;
 pub mod id;
 pub mod store;
+pub mod store_lesson;
 pub mod watch;
 
 use std::sync::atomic::{AtomicU32, Ordering};
