@@ -600,7 +600,7 @@ async fn once_solved_the_page_shows_the_prediction_beside_what_happened(mode: Mo
     );
     let home = b.get("/").await;
     assert!(home.body.contains("aria-label=\"Score board\""));
-    assert!(home.body.contains("1 of 10 exercises"), "{}", home.body);
+    assert!(home.body.contains("1 of 12 exercises"), "{}", home.body);
     let json = entry(&b, "tamper").await;
     assert_eq!(json["prediction"]["answered"], true);
     assert_eq!(json["prediction"]["choice"], 0);
@@ -633,7 +633,7 @@ async fn under_mode_both_a_solve_on_either_port_counts_once() {
     for app in [&server, &cookie] {
         b.app = app;
         let home = b.get("/").await;
-        assert!(home.body.contains("1 of 10 exercises"), "{}", app.mode);
+        assert!(home.body.contains("1 of 12 exercises"), "{}", app.mode);
     }
     assert_eq!(server.count("SELECT count(*) FROM learners").await, 1);
     drop(cookie);

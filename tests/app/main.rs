@@ -38,5 +38,6 @@ mod row_size;
 mod session_cache;
 mod session_limit;
 mod startup;
+mod store_lesson;
 mod teacher;
 mod teacher_board;

@@ -73,7 +73,7 @@ pub async fn exercises_a_full_run_with_devtools_like_cookie_edits(b: &Chrome, ap
     b.goto("/").await.unwrap();
     let text = b.text().await.unwrap();
     assert!(
-        text.contains("Your progress: 3 of 10 exercises solved"),
+        text.contains("Your progress: 3 of 12 exercises solved"),
         "{text}"
     );
     let learner = b.client.get_named_cookie("learner").await.unwrap();
