@@ -216,7 +216,7 @@ async fn dump_is_solved_by_the_stored_key_sent_as_the_cookie(mode: Mode) {
         "refused=unknown"
     };
     assert!(res.trace().contains(expected), "{}", res.trace());
-    assert!(res.body.contains(&format!("{}", &expected[8..])));
+    assert!(res.body.contains(&expected[8..]), "{}", res.body);
     assert!(solved(&b, "dump").await);
     // The session the key belongs to is still stored: the dump opened it, it did not end it.
     if mode == RedisMode {
@@ -297,6 +297,7 @@ async fn mode_all_compare_shows_three_columns_and_a_form_changes_all_three() {
             );
         }
         assert!(page.body.contains("The key in Redis"));
+        assert!(page.body.contains("/labs/evict\">/labs/evict</a> on the"));
         assert!(b.get("/color").await.body.contains("<strong>teal</strong>"));
     }
     // The eviction lab, on the redis-mode port of the three.

@@ -143,9 +143,7 @@ fn main() {
     {
         let missing = missing.clone();
         let test: BothFn = |b, apps| {
-            Box::pin(third_store::compare_with_all_three_modes_fits_a_390_px_phone(
-                b, apps,
-            ))
+            Box::pin(third_store::compare_with_all_three_modes_fits_a_390_px_phone(b, apps))
         };
         trials.push(Trial::ignorable_test(
             "all::compare_with_all_three_modes_fits_a_390_px_phone",

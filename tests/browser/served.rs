@@ -162,7 +162,9 @@ fn free_ports(n: u16) -> u16 {
     for _ in 0..100 {
         let first = std::net::TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
         let p = first.local_addr().expect("its address").port();
-        if p <= u16::MAX - n && (1..n).all(|i| std::net::TcpListener::bind(("127.0.0.1", p + i)).is_ok()) {
+        if p <= u16::MAX - n
+            && (1..n).all(|i| std::net::TcpListener::bind(("127.0.0.1", p + i)).is_ok())
+        {
             return p;
         }
     }

@@ -36,7 +36,11 @@ pub async fn compare_with_all_three_modes_fits_a_390_px_phone(b: &Chrome, apps: 
     let mut figures = Vec::new();
     for width in [390, 1280] {
         resize(b, width).await;
-        for (base, port) in [(&apps.server, "server"), (&apps.cookie, "cookie"), (redis, "redis")] {
+        for (base, port) in [
+            (&apps.server, "server"),
+            (&apps.cookie, "cookie"),
+            (redis, "redis"),
+        ] {
             b.client.goto(&format!("{base}/compare")).await.unwrap();
             let m = b.client.execute(MEASURE, vec![]).await.unwrap();
             let cols = m["cols"].as_array().cloned().unwrap_or_default();
@@ -44,14 +48,21 @@ pub async fn compare_with_all_three_modes_fits_a_390_px_phone(b: &Chrome, apps: 
             for c in &cols {
                 let text = c["mode"].as_str().unwrap_or_default();
                 if c["right"].as_i64().unwrap_or(i64::MAX) > i64::from(width) {
-                    problems.push(format!("{width} px, {port} port: {text} ends past the viewport: {c}"));
+                    problems.push(format!(
+                        "{width} px, {port} port: {text} ends past the viewport: {c}"
+                    ));
                 }
                 if c["wideTables"].as_array().is_some_and(|t| !t.is_empty()) {
-                    problems.push(format!("{width} px, {port} port: a table wider than {text}: {c}"));
+                    problems.push(format!(
+                        "{width} px, {port} port: a table wider than {text}: {c}"
+                    ));
                 }
             }
             if m["wider"].as_array().is_some_and(|w| !w.is_empty()) {
-                problems.push(format!("{width} px, {port} port: wider than the viewport: {}", m["wider"]));
+                problems.push(format!(
+                    "{width} px, {port} port: wider than the viewport: {}",
+                    m["wider"]
+                ));
             }
             let redis_column = b
                 .client
@@ -63,11 +74,11 @@ pub async fn compare_with_all_three_modes_fits_a_390_px_phone(b: &Chrome, apps: 
                 .unwrap();
             assert!(redis_column.contains("rebeccapurple"), "{redis_column}");
             check(b, port, "/compare with --mode all", width, &mut problems).await;
-            let widths: Vec<String> = cols
-                .iter()
-                .map(|c| format!("{}", c["width"]))
-                .collect();
-            figures.push(format!("{width} px on the {port} port: columns {} px wide", widths.join("/")));
+            let widths: Vec<String> = cols.iter().map(|c| format!("{}", c["width"])).collect();
+            figures.push(format!(
+                "{width} px on the {port} port: columns {} px wide",
+                widths.join("/")
+            ));
         }
     }
     // The two labs of the lesson on the redis-mode port, at a phone's width.
@@ -77,10 +88,19 @@ pub async fn compare_with_all_three_modes_fits_a_390_px_phone(b: &Chrome, apps: 
         check(b, "redis", path, 390, &mut problems).await;
     }
     b.client.goto(&format!("{redis}/labs/evict")).await.unwrap();
-    b.click("form[action='/labs/evict'] button[type=submit]").await.unwrap();
+    b.click("form[action='/labs/evict'] button[type=submit]")
+        .await
+        .unwrap();
     let text = b.text().await.unwrap();
     assert!(text.contains("Your session was evicted"), "{text}");
-    check(b, "redis", "/labs/evict after the eviction", 390, &mut problems).await;
+    check(
+        b,
+        "redis",
+        "/labs/evict after the eviction",
+        390,
+        &mut problems,
+    )
+    .await;
     eprintln!("/compare under --mode all: {}", figures.join("; "));
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }
