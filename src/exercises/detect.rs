@@ -310,6 +310,66 @@ mod tests {
         assert_eq!(plain_user("not base64!"), None);
     }
 
+    /// The facts of one request that carried a session cookie.
+    fn facts<'a>(mode: Mode, request: &'a str, summary: &'a Summary) -> Facts<'a> {
+        Facts {
+            mode,
+            request,
+            status: 200,
+            summary,
+            session_cookie: Some("value"),
+            cookie_bytes: Some(5),
+            db_cut: false,
+            plain_user: None,
+        }
+    }
+
+    fn refused(mode: Mode, why: Refusal) -> Summary {
+        let mut s = Summary::nothing(mode, mode.cookie_name());
+        s.refused = Some(why);
+        s
+    }
+
+    #[test]
+    fn evicted_is_redis_modes_evicted_refusal_alone() {
+        let mut arm = Arm::default();
+        let gone = refused(Mode::Redis, Refusal::Evicted);
+        let f = facts(Mode::Redis, "GET /color", &gone);
+        assert!(matches!(
+            step(ExerciseId::Evicted, &mut arm, &f),
+            Step::Solved(_)
+        ));
+        let unknown = refused(Mode::Redis, Refusal::Unknown);
+        let f = facts(Mode::Redis, "GET /color", &unknown);
+        assert_eq!(step(ExerciseId::Evicted, &mut arm, &f), Step::Nothing);
+        let f = facts(Mode::Server, "GET /color", &gone);
+        assert_eq!(step(ExerciseId::Evicted, &mut arm, &f), Step::Nothing);
+    }
+
+    #[test]
+    fn dump_needs_the_labs_request_before_the_refusal() {
+        let mut arm = Arm::default();
+        let unknown = refused(Mode::Server, Refusal::Unknown);
+        let f = facts(Mode::Server, "GET /labs/dump", &unknown);
+        assert_eq!(
+            step(ExerciseId::Dump, &mut arm, &f),
+            Step::Nothing,
+            "no lab step yet"
+        );
+        let quiet = Summary::nothing(Mode::Server, "session_id");
+        let mut sent = facts(Mode::Server, SEND_STORED_KEY, &quiet);
+        sent.status = 303;
+        assert_eq!(step(ExerciseId::Dump, &mut arm, &sent), Step::Progressed);
+        assert!(matches!(
+            step(ExerciseId::Dump, &mut arm, &f),
+            Step::Solved(_)
+        ));
+        // In cookie mode there is no store to copy.
+        let mut arm = Arm::default();
+        let f = facts(Mode::Cookie, SEND_STORED_KEY, &quiet);
+        assert_eq!(step(ExerciseId::Dump, &mut arm, &f), Step::Nothing);
+    }
+
     #[test]
     fn fingerprints_tell_values_apart_without_holding_them() {
         assert_eq!(fingerprint("abc"), fingerprint("abc"));
