@@ -27,6 +27,8 @@ const PAGES: &[&str] = &[
     "/labs/replay",
     "/labs/tamper",
     "/labs/outage",
+    "/labs/evict",
+    "/labs/dump",
     "/compare",
     "/no-such-page",
 ];
