@@ -71,3 +71,12 @@ pub fn build(figment: Figment) -> Rocket<Build> {
 pub fn build_both(figment: Figment) -> Result<mode_both::Both, String> {
     mode_both::build(figment)
 }
+
+/// `--mode all`: server, cookie and redis mode side by side, on the port and the next two, each
+/// able to open the others' sessions (see [`mode_both`]).
+///
+/// # Errors
+/// As [`mode_both::build_all`].
+pub fn build_all(figment: Figment) -> Result<mode_both::Both, String> {
+    mode_both::build_all(figment)
+}

@@ -48,7 +48,8 @@ struct Cli {
     command: Option<Command>,
 }
 
-/// The modes the command line offers: the session layer's two, and both side by side.
+/// The modes the command line offers: the session layer's three, and two or all three side by
+/// side.
 #[derive(Clone, Copy, ValueEnum)]
 enum CliMode {
     /// A random id in the cookie; the session is a row in PostgreSQL.
@@ -61,6 +62,9 @@ enum CliMode {
     /// (compare them at /compare). create-user and clear-sessions act on the one database both
     /// share, as with any mode.
     Both,
+    /// Server, cookie and redis mode on the configured port and the next two, in one process
+    /// (three columns at /compare).
+    All,
 }
 
 #[derive(Subcommand)]
@@ -111,19 +115,24 @@ fn return_large_blocks_to_the_os() {
 async fn run() -> ExitCode {
     let cli = Cli::parse();
     let mut figment = session_lab::figment();
-    // `both` is no session mode of its own: it builds one app per mode. The commands do not
-    // depend on the mode at all (the users and sessions tables are the same for both).
+    // `both` and `all` are no session modes of their own: they build one app per mode. The
+    // commands do not depend on the mode at all (the users and sessions tables are the same).
     let single = match cli.mode {
         Some(CliMode::Server) => Some(Mode::Server),
         Some(CliMode::Cookie) => Some(Mode::Cookie),
         Some(CliMode::Redis) => Some(Mode::Redis),
-        Some(CliMode::Both) | None => None,
+        Some(CliMode::Both | CliMode::All) | None => None,
     };
     if let Some(mode) = single {
         figment = figment.merge(("session_mode", mode.as_str()));
     }
     ExitCode::from(match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve if matches!(cli.mode, Some(CliMode::Both)) => serve_both(figment).await,
+        Command::Serve if matches!(cli.mode, Some(CliMode::Both)) => {
+            serve_side_by_side(figment, false).await
+        }
+        Command::Serve if matches!(cli.mode, Some(CliMode::All)) => {
+            serve_side_by_side(figment, true).await
+        }
         Command::Serve => serve(figment).await,
         Command::CreateUser { name, teacher } => create_user(&figment, &name, teacher).await,
         Command::ClearSessions => clear_sessions(&figment).await,
@@ -160,43 +169,51 @@ fn report_for(which: &str, e: &rocket::Error) -> u8 {
     1
 }
 
-/// `--mode both`: both apps are ignited before either listens, so a failing stage stops the
-/// process before any port opens; once serving, either one ending (Ctrl-C, a port in use) ends
-/// the other too.
-async fn serve_both(figment: Figment) -> u8 {
-    let both = match session_lab::build_both(figment) {
-        Ok(both) => both,
+/// `--mode both` (or `all`): every app is ignited before any listens, so a failing stage stops
+/// the process before any port opens; once serving, any one ending (Ctrl-C, a port in use) ends
+/// the others too.
+async fn serve_side_by_side(figment: Figment, all: bool) -> u8 {
+    let built = if all {
+        session_lab::build_all(figment)
+    } else {
+        session_lab::build_both(figment)
+    };
+    let apps = match built {
+        Ok(both) => both.apps(),
         Err(why) => {
             eprintln!("session-lab: {why}");
             return 1;
         }
     };
-    let server = match both.server.ignite().await {
-        Ok(app) => app,
-        Err(e) => return report(&e),
-    };
-    let cookie = match both.cookie.ignite().await {
-        Ok(app) => app,
-        Err(e) => return report(&e),
-    };
-    let (stop_server, stop_cookie) = (server.shutdown(), cookie.shutdown());
-    let (a, b) = tokio::join!(
-        async move {
-            let ended = server.launch().await;
-            stop_cookie.notify();
-            ended
-        },
-        async move {
-            let ended = cookie.launch().await;
-            stop_server.notify();
-            ended
-        },
-    );
-    // Say which app failed: "binding failed" alone does not tell which of the two ports.
+    let mut ignited = Vec::new();
+    for (mode, app) in apps {
+        match app.ignite().await {
+            Ok(app) => ignited.push((mode, app)),
+            Err(e) => return report(&e),
+        }
+    }
+    let stops: Vec<rocket::Shutdown> = ignited.iter().map(|(_, app)| app.shutdown()).collect();
+    let mut runs = tokio::task::JoinSet::new();
+    for (mode, app) in ignited {
+        let stops = stops.clone();
+        runs.spawn(async move {
+            let ended = app.launch().await;
+            for stop in stops {
+                stop.notify();
+            }
+            (mode, ended)
+        });
+    }
+    // Say which app failed: "binding failed" alone does not tell which of the ports.
     let mut code = 0;
-    for (mode, ended) in [("server", a), ("cookie", b)] {
-        if let Err(e) = ended {
-            code = report_for(&format!("{mode} mode: "), &e);
+    while let Some(joined) = runs.join_next().await {
+        match joined {
+            Ok((_, Ok(_))) => {}
+            Ok((mode, Err(e))) => code = report_for(&format!("{mode} mode: "), &e),
+            Err(e) => {
+                eprintln!("session-lab: an app stopped unexpectedly: {e}");
+                code = 1;
+            }
         }
     }
     code

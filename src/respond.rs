@@ -2,8 +2,8 @@
 //! not spread over fairings that must be attached in the right order.
 //!
 //! 1. The session layer finishes: its one store write, its cookie queued ([`Session::finish`]),
-//!    and the [`Summary`] of what it did — the app's own session, then the sibling mode's under
-//!    `--mode both`.
+//!    and the [`Summary`] of what it did — the app's own session, then the sibling modes' under
+//!    `--mode both` or `all`.
 //! 2. A change that could not be kept (the store failed, or the session ended meanwhile) turns
 //!    the response into the error page that says so, and the cookies that describe that session
 //!    state are not sent.
@@ -45,30 +45,32 @@ impl Fairing for ResponseStep {
         };
         // 1. The sessions finish.
         let own = Session::of(req, layer, jar).finish(res.status()).await;
-        let sibling = match Session::sibling(req) {
-            Some(theirs) => {
-                let used = theirs.used().await;
-                let summary = theirs.finish(res.status()).await;
-                used.then_some(summary)
+        let mut siblings = Vec::new();
+        for theirs in Session::siblings(req) {
+            let used = theirs.used().await;
+            let summary = theirs.finish(res.status()).await;
+            if used {
+                siblings.push(summary);
             }
-            None => None,
-        };
+        }
+        // The report tells one sibling's story beside the app's own: the first that was used.
+        let sibling = siblings.first();
         // 2. A change that was not kept.
         let failure = own
             .failure()
-            .or_else(|| sibling.as_ref().and_then(Summary::failure));
+            .or_else(|| siblings.iter().find_map(Summary::failure));
         if let Some(status) = failure {
             Outbox::of(req).discard_session_state();
             error::page::replace(req, res, status, None);
         }
         // 3. Those who react to it.
         exercises::watch::observe(req, res, &own, jar).await;
-        let to_keep = report::observe(req, res, &own, sibling.as_ref(), jar);
+        let to_keep = report::observe(req, res, &own, sibling, jar);
         // 4. The session's headers.
         if layer.trace_enabled() {
             res.set_header(Header::new("Session-Trace", own.trace()));
         }
-        if own.accessed || sibling.as_ref().is_some_and(|s| s.accessed) {
+        if own.accessed || siblings.iter().any(|s| s.accessed) {
             res.set_header(Header::new("Cache-Control", "no-store"));
         }
         // 5. The one writer (what it sent is read back only where a page or a report tells it).

@@ -44,7 +44,7 @@ impl Exercise {
     /// The right choice in `mode`.
     pub fn right_choice(&self, mode: Mode) -> usize {
         match mode {
-            // Redis mode keeps its sessions on the server too (no exercise lists it yet).
+            // Redis mode keeps its sessions on the server too.
             Mode::Server | Mode::Redis => self.right[0],
             Mode::Cookie => self.right[1],
         }
@@ -75,6 +75,7 @@ const LESSON_ORDER: &[&str] = &[
     "End sessions from elsewhere",
     "Let it expire",
     "Lose the database",
+    super::store_lesson::LESSON,
 ];
 
 /// The lessons in the order the home page teaches them, each with its exercises.
@@ -367,6 +368,8 @@ pub static EXERCISES: &[Exercise] = &[
                       believes it can be told any user id. A sealed cookie can be neither read \
                       nor changed without the key, so a forged one is refused whole.",
     },
+    super::store_lesson::EVICTED,
+    super::store_lesson::DUMP,
 ];
 
 #[cfg(test)]

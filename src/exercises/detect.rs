@@ -14,6 +14,8 @@
 //! | `expire` | carried a cookie refused as `expired-idle` |
 //! | `outage` | with the outage lab's switch on: answered 503 (server), or opened the session and answered (cookie) |
 //! | `forge-plain` | carried an `exercise_plain` cookie naming another user, and (before or after) a refused sealed cookie |
+//! | `evicted` | (redis mode) carried a cookie refused as `evicted` |
+//! | `dump` | (server, redis) carried a cookie refused after the dump lab set it to a stored key (`POST /labs/dump`), no live session opened in between |
 
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -43,6 +45,9 @@ pub struct Facts<'a> {
 /// The requests whose removal of the session cookie is a deletion by the learner's own hand:
 /// the server does what devtools' Delete would, on the learner's request.
 const HAND_EDITS: [&str; 2] = ["POST /session/cookie", "POST /compare/forget"];
+
+/// The dump lab's request that sets the session cookie to a stored key.
+const SEND_STORED_KEY: &str = "POST /labs/dump";
 
 /// What one request did to an armed exercise.
 #[derive(Debug, PartialEq)]
@@ -255,6 +260,49 @@ pub fn step(id: ExerciseId, arm: &mut Arm, f: &Facts<'_>) -> Step {
                 Step::Nothing
             }
         }
+        ExerciseId::Evicted
+            if f.mode == Mode::Redis
+                && o.refused == Some(Refusal::Evicted)
+                && f.session_cookie.is_some() =>
+        {
+            Step::Solved(format!(
+                "{} carried your cookie after Redis had lost its key: refused=evicted, and you \
+                 got a fresh, empty session",
+                f.request
+            ))
+        }
+        ExerciseId::Evicted => Step::Nothing,
+        ExerciseId::Dump => dump(arm, f),
+    }
+}
+
+/// `dump`: the lab's request that sends a stored key arms it; the next request that carries a
+/// cookie is the stored key's, and solves it when refused. A cookie that opens a live session
+/// meanwhile (the learner's own, put back) disarms it.
+fn dump(arm: &mut Arm, f: &Facts<'_>) -> Step {
+    let o = f.summary;
+    if f.mode == Mode::Cookie {
+        return Step::Nothing;
+    }
+    if f.request == SEND_STORED_KEY && f.status < 400 {
+        arm.step = true;
+        return Step::Progressed;
+    }
+    if !arm.step || f.session_cookie.is_none() {
+        return Step::Nothing;
+    }
+    match o.refused {
+        Some(why) => Step::Solved(format!(
+            "{} carried a key copied from the store, sealed as your cookie: refused={}, and \
+             no session opened",
+            f.request,
+            why.as_str()
+        )),
+        None if o.hit() => {
+            arm.step = false;
+            Step::Progressed
+        }
+        None => Step::Nothing,
     }
 }
 
@@ -266,6 +314,66 @@ mod tests {
     fn a_plain_value_says_the_user_it_was_made_for() {
         assert_eq!(plain_user(&plain_value(42, "guest")), Some(42));
         assert_eq!(plain_user("not base64!"), None);
+    }
+
+    /// The facts of one request that carried a session cookie.
+    fn facts<'a>(mode: Mode, request: &'a str, summary: &'a Summary) -> Facts<'a> {
+        Facts {
+            mode,
+            request,
+            status: 200,
+            summary,
+            session_cookie: Some("value"),
+            cookie_bytes: Some(5),
+            db_cut: false,
+            plain_user: None,
+        }
+    }
+
+    fn refused(mode: Mode, why: Refusal) -> Summary {
+        let mut s = Summary::nothing(mode, mode.cookie_name());
+        s.refused = Some(why);
+        s
+    }
+
+    #[test]
+    fn evicted_is_redis_modes_evicted_refusal_alone() {
+        let mut arm = Arm::default();
+        let gone = refused(Mode::Redis, Refusal::Evicted);
+        let f = facts(Mode::Redis, "GET /color", &gone);
+        assert!(matches!(
+            step(ExerciseId::Evicted, &mut arm, &f),
+            Step::Solved(_)
+        ));
+        let unknown = refused(Mode::Redis, Refusal::Unknown);
+        let f = facts(Mode::Redis, "GET /color", &unknown);
+        assert_eq!(step(ExerciseId::Evicted, &mut arm, &f), Step::Nothing);
+        let f = facts(Mode::Server, "GET /color", &gone);
+        assert_eq!(step(ExerciseId::Evicted, &mut arm, &f), Step::Nothing);
+    }
+
+    #[test]
+    fn dump_needs_the_labs_request_before_the_refusal() {
+        let mut arm = Arm::default();
+        let unknown = refused(Mode::Server, Refusal::Unknown);
+        let f = facts(Mode::Server, "GET /labs/dump", &unknown);
+        assert_eq!(
+            step(ExerciseId::Dump, &mut arm, &f),
+            Step::Nothing,
+            "no lab step yet"
+        );
+        let quiet = Summary::nothing(Mode::Server, "session_id");
+        let mut sent = facts(Mode::Server, SEND_STORED_KEY, &quiet);
+        sent.status = 303;
+        assert_eq!(step(ExerciseId::Dump, &mut arm, &sent), Step::Progressed);
+        assert!(matches!(
+            step(ExerciseId::Dump, &mut arm, &f),
+            Step::Solved(_)
+        ));
+        // In cookie mode there is no store to copy.
+        let mut arm = Arm::default();
+        let f = facts(Mode::Cookie, SEND_STORED_KEY, &quiet);
+        assert_eq!(step(ExerciseId::Dump, &mut arm, &f), Step::Nothing);
     }
 
     #[test]

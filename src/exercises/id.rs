@@ -21,11 +21,13 @@ pub enum ExerciseId {
     Expire,
     Outage,
     ForgePlain,
+    Evicted,
+    Dump,
 }
 
 impl ExerciseId {
     /// Every exercise, in the catalogue's order.
-    pub const ALL: [ExerciseId; 10] = [
+    pub const ALL: [ExerciseId; 12] = [
         ExerciseId::FirstValue,
         ExerciseId::DeleteCookie,
         ExerciseId::Tamper,
@@ -36,6 +38,8 @@ impl ExerciseId {
         ExerciseId::Expire,
         ExerciseId::Outage,
         ExerciseId::ForgePlain,
+        ExerciseId::Evicted,
+        ExerciseId::Dump,
     ];
 
     /// The name as the contract spells it.
@@ -51,6 +55,8 @@ impl ExerciseId {
             ExerciseId::Expire => "expire",
             ExerciseId::Outage => "outage",
             ExerciseId::ForgePlain => "forge-plain",
+            ExerciseId::Evicted => "evicted",
+            ExerciseId::Dump => "dump",
         }
     }
 
@@ -96,7 +102,9 @@ mod tests {
                 "end-elsewhere",
                 "expire",
                 "outage",
-                "forge-plain"
+                "forge-plain",
+                "evicted",
+                "dump"
             ]
         );
     }

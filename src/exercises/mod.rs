@@ -7,6 +7,7 @@
 //! - [`id`]: the exercises' names, one enum both of the above match on.
 //! - [`order`]: the order the pages list them in (the lessons').
 //! - [`store`]: progress in PostgreSQL (`learners`, `exercise_progress`).
+//! - [`store_lesson`]: the exercises of "Sessions are not permanent storage" (Redis).
 //! - [`watch`]: told what the session layer did for each request of a learner that armed an
 //!   exercise, records what it solved, and says what that cost in `Progress-Trace`.
 //!
@@ -19,6 +20,7 @@ pub mod detect;
 pub mod id;
 pub mod order;
 pub mod store;
+pub mod store_lesson;
 pub mod watch;
 
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -1,5 +1,6 @@
 //! "The code behind this page": the few lines of each lesson page's handler that touch the
-//! session, beside what a Django project writes for the same step.
+//! session, beside what a Django project writes for the same step (and, where a store has a
+//! well-known Rust peer, what that library writes).
 //!
 //! Our side is never typed here. `build.rs` copies each block marked `// lesson: <id>` …
 //! `// end lesson` in `src/` into a constant of [`snippets`], so a page shows the code that runs,
@@ -61,6 +62,9 @@ pub struct Part {
     pub title: &'static str,
     pub ours: &'static [Snippet],
     pub django: &'static str,
+    /// Other libraries' code for the same step, shown under Django's: `(who, code)`, written
+    /// here in our own words (actix-session beside Django for the Redis store).
+    pub also: &'static [(&'static str, &'static str)],
     /// HTML (trusted: written here), shown under the pair.
     pub note: &'static str,
 }
@@ -126,6 +130,12 @@ fn render(lesson: &Lesson, mode: Mode) -> String {
         }
         html.push_str("</div><div class=\"side\"><p class=\"who\">Django</p>");
         block(&mut html, part.django);
+        // The other peers share Django's side: on a phone every side stacks anyway, and on a
+        // wide screen ours keeps its three fifths.
+        for (who, code) in part.also {
+            let _ = write!(html, "<p class=\"who\">{}</p>", escape_html(who));
+            block(&mut html, code);
+        }
         html.push_str("</div>");
         if !part.note.is_empty() {
             let _ = write!(html, "<p class=\"note\">{}</p>", part.note);

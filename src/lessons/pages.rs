@@ -10,6 +10,7 @@ const LOGOUT: Part = Part {
     ours: &[s::LOGOUT],
     django:
         "from django.contrib.auth import logout\n\nlogout(request)  # calls request.session.flush()",
+    also: &[],
     note: "Both end the session and start an empty one. In server mode <code>flush</code> deletes \
            the row, as Django's database backend deletes the <code>django_session</code> row, so \
            a copied cookie is worthless afterwards. In cookie mode, as with Django's \
@@ -27,6 +28,7 @@ pub const LESSONS: &[Lesson] = &[
                 title: "What your session holds",
                 ours: &[s::HOME],
                 django: "data = dict(request.session.items())",
+                also: &[],
                 note: "Reading loads the session once per request, in both: a <code>SELECT</code> \
                        by primary key in server mode, opening the cookie in cookie mode.",
             },
@@ -40,12 +42,14 @@ pub const LESSONS: &[Lesson] = &[
                 title: "Show the color",
                 ours: &[s::COLOR_SHOW],
                 django: "color = request.session.get(\"color\")",
+                also: &[],
                 note: "A missing key is <code>None</code> in both; no session is created by reading.",
             },
             Part {
                 title: "Set the color",
                 ours: &[s::COLOR_SET],
                 django: "request.session[\"color\"] = color\nreturn redirect(\"color\")",
+                also: &[],
                 note: "Django saves a changed session when the response goes out, as our session \
                        layer does. Django does not check the size: its cookie backend sends a \
                        cookie a browser may drop without a word, and its database backend stores \
@@ -61,6 +65,7 @@ pub const LESSONS: &[Lesson] = &[
                 title: "Show the notes",
                 ours: &[s::NOTES_SHOW],
                 django: "notes = request.session.get(\"notes\", [])",
+                also: &[],
                 note: "",
             },
             Part {
@@ -69,6 +74,7 @@ pub const LESSONS: &[Lesson] = &[
                 django: "request.session.setdefault(\"notes\", []).append(note)\n\
                          # Django cannot see a change inside the list: say so, or it is not saved.\n\
                          request.session.modified = True",
+                also: &[],
                 note: "Our <code>update</code> takes the change as a closure, so the session knows \
                        it changed: there is no <code>modified</code> flag to forget.",
             },
@@ -76,6 +82,7 @@ pub const LESSONS: &[Lesson] = &[
                 title: "Clear the notes",
                 ours: &[s::NOTES_CLEAR],
                 django: "request.session.pop(\"notes\", None)",
+                also: &[],
                 note: "",
             },
         ],
@@ -87,6 +94,7 @@ pub const LESSONS: &[Lesson] = &[
             ours: &[s::SIGNUP],
             django: "user = User.objects.create_user(username, password=password)\n\
                      login(request, user)",
+            also: &[],
             note: "Logging in is the same step as on the login page: a new session id.",
         }],
     },
@@ -101,6 +109,7 @@ pub const LESSONS: &[Lesson] = &[
                          login(request, user)  # new session key, new CSRF token\n    \
                          if not remember:\n        \
                          request.session.set_expiry(0)  # cookie ends with the browser",
+                also: &[],
                 note: "<code>login()</code> stores <code>_auth_user_id</code> and \
                        <code>_auth_user_hash</code>; ours stores <code>user_id</code> beside the \
                        map and <code>auth_hash</code> in it (a keyed hash of the password hash: \
@@ -114,6 +123,7 @@ pub const LESSONS: &[Lesson] = &[
                          request.session.flush()\n\
                          else:\n    \
                          request.session.cycle_key()",
+                also: &[],
                 note: "Both keep an anonymous session's data and give it a new identity, so an id \
                        planted before login (session fixation) is worthless after it.",
             },
@@ -128,6 +138,7 @@ pub const LESSONS: &[Lesson] = &[
                 django: "@login_required\ndef account(request):\n    \
                          user = request.user\n    \
                          ends = request.session.get_expiry_date()",
+                also: &[],
                 note: "<code>User</code> is a request guard: like Django's \
                        <code>get_user()</code> it loads the account named by the session and \
                        checks <code>auth_hash</code>; an anonymous visitor is sent to the login \
@@ -146,6 +157,7 @@ pub const LESSONS: &[Lesson] = &[
                          for row in Session.objects.filter(expire_date__gt=timezone.now()):\n    \
                          if row.get_decoded().get(\"_auth_user_id\") == str(request.user.pk):\n        \
                          ...  # list it; ending one is row.delete()",
+                also: &[],
                 note: "Our <code>sessions</code> table has a <code>user_id</code> column, indexed, \
                        so listing and ending a user's sessions is one statement. Cookie mode keeps \
                        no sessions, so it has none to list.",
@@ -157,6 +169,7 @@ pub const LESSONS: &[Lesson] = &[
                          # stops matching, and this one is kept:\n\
                          user.set_password(new_password)\nuser.save()\n\
                          update_session_auth_hash(request, user)",
+                also: &[],
                 note: "Server mode deletes the other rows. Cookie mode cannot delete what it never \
                        kept: it raises the account's epoch, which older cookies no longer match \
                        wherever the account is loaded.",
@@ -172,6 +185,7 @@ pub const LESSONS: &[Lesson] = &[
                      dict(request.session.items())\n\
                      request.session.get_expiry_date()\n\
                      Session.objects.get(pk=request.session.session_key)  # the row (db backend)",
+            also: &[],
             note: "Django drops a bad cookie silently; ours says why it refused one \
                    (<code>refused=</code> in <code>Session-Trace</code>).",
         }],
@@ -184,6 +198,7 @@ pub const LESSONS: &[Lesson] = &[
                 ours: &[s::REPLAY_OPEN],
                 django: "store = SessionStore(session_key=copied_value)\n\
                          data = store.load()  # {} when the row is gone or the signature expired",
+                also: &[],
                 note: "The same function every request uses opens the copy: the lab does not \
                        imitate the check, it runs it.",
             },
@@ -192,6 +207,7 @@ pub const LESSONS: &[Lesson] = &[
                 ours: &[s::REPLAY_CHECK],
                 django: "from django.contrib.auth import get_user\n\
                          user = get_user(request)  # checks _auth_user_hash; else AnonymousUser",
+                also: &[],
                 note: "",
             },
         ],
@@ -204,8 +220,73 @@ pub const LESSONS: &[Lesson] = &[
             django: "from django.core import signing\n\n\
                      signing.loads(value, salt=\"django.contrib.sessions.backends.signed_cookies\")\n\
                      # BadSignature: the request gets a new, empty session",
+            also: &[],
             note: "AES-GCM's tag, checked before any byte is trusted, refuses the change as an \
                    HMAC signature does; unlike a signature it also hides the content.",
+        }],
+    },
+    Lesson {
+        page: "evict",
+        parts: &[
+            Part {
+                title: "A key gone before its time",
+                ours: &[s::REDIS_MISSING],
+                django: "# settings.py: the session is a key in the cache\n\
+                         SESSION_ENGINE = \"django.contrib.sessions.backends.cache\"\n\
+                         CACHES = {\"default\": {\n    \
+                         \"BACKEND\": \"django.core.cache.backends.redis.RedisCache\",\n    \
+                         \"LOCATION\": \"redis://127.0.0.1:6379\"}}\n\
+                         # a miss: a new, empty session, and no word of why\n\n\
+                         # or a copy in the database behind the cache:\n\
+                         SESSION_ENGINE = \"django.contrib.sessions.backends.cached_db\"\n\
+                         # a miss: read django_session, then fill the cache again",
+                also: &[(
+                    "actix-session",
+                    "let store = RedisSessionStore::new(redis_url).await?;\n\
+                     App::new().wrap(SessionMiddleware::new(store, key.clone()))\n\
+                     // a missing key loads as Ok(None): a new, empty session",
+                )],
+                note: "All three start over with an empty session when the key is gone. Ours also \
+                       says why: the cookie carries when its session began, so a key missing \
+                       before its idle deadline could have passed is <code>evicted</code>, \
+                       not <code>unknown</code>. Django's <code>cached_db</code> (and our \
+                       <code>session_cache = \"redis\"</code> in server mode) lose nothing: the \
+                       database still has the row.",
+            },
+            Part {
+                title: "Evict this browser's key, and no other",
+                ours: &[s::EVICT_FIND, s::EVICT_DELETE],
+                django: "from django.core.cache import cache\n\
+                         from django.contrib.sessions.backends.cache import KEY_PREFIX\n\n\
+                         cache.delete(KEY_PREFIX + request.session.session_key)",
+                also: &[(
+                    "actix-session",
+                    "// the Redis key is the session key itself unless\n\
+                     // RedisSessionStore::builder(url).cache_keygen(..) says otherwise\n\
+                     redis::cmd(\"DEL\").arg(session_key).query_async(&mut conn).await?;",
+                )],
+                note: "One <code>DEL</code> of one key: what Redis does to a key it evicts. Never \
+                       <code>FLUSHDB</code>: on a shared server it ends everyone's sessions.",
+            },
+        ],
+    },
+    Lesson {
+        page: "dump",
+        parts: &[Part {
+            title: "Send a stored key as the cookie",
+            ours: &[s::DUMP_SEND],
+            django: "# django_session.session_key is the cookie's value itself:\n\
+                     row = Session.objects.first()   # from a dump\n\
+                     client.cookies[\"sessionid\"] = row.session_key  # opens it",
+            also: &[(
+                "actix-session",
+                "// Redis holds the session key itself (the default cache_keygen);\n\
+                 // with the app's cookie key, a dumped key is a working cookie\n\
+                 // (Rails stores SHA-256 of the id since CVE-2019-16782, as we do)",
+            )],
+            note: "We file every session under the SHA-256 of its id, in the table and in Redis: \
+                   the server hashes what the cookie carries before it looks, so a key from a \
+                   dump is hashed again and names nothing.",
         }],
     },
 ];

@@ -48,7 +48,7 @@ pub use by_user::Ended;
 pub use guard::Session;
 pub use layer::{Conditions, ConditionsOf, Opened, SessionLayer};
 pub use record::{Deadlines, Record, Refusal};
-pub use sibling::{Sibling, SiblingSession, SideBySide};
+pub use sibling::{Sibling, SiblingSession, Siblings, SideBySide};
 pub use store::cookie::decode_payload;
 pub use store::{KeptSession, SessionStore, SessionSummary, StoreError, Unavailable};
 pub use summary::Summary;
@@ -147,18 +147,22 @@ async fn layer_stage(
         let interval = std::time::Duration::from_secs(settings.cleanup_interval);
         rocket = rocket.attach(cleanup::task(store.clone(), clock.clone(), interval));
     }
-    // `--mode both`: the other mode's layer too, with the same settings, key and clock, so this
-    // app can open and write the sibling's cookie (its cleanup runs in the sibling app).
-    if rocket.state::<SideBySide>().is_some() {
-        let other = Settings {
-            mode: sibling::other_mode(settings.mode),
-            ..settings.clone()
-        };
-        let Some(store) = store_for(&other, Db::fetch(&rocket)) else {
-            return Err(rocket);
-        };
-        let layer = SessionLayer::new(&other, clock.clone(), store, conditions);
-        rocket = rocket.manage(Sibling::new(layer));
+    // `--mode both` and `all`: the other modes' layers too, with the same settings, key and
+    // clock, so this app can open and write the siblings' cookies (their cleanup runs in their
+    // own apps).
+    if let Some(sides) = rocket.state::<SideBySide>().copied() {
+        let mut layers = Vec::new();
+        for mode in sides.others(settings.mode) {
+            let other = Settings {
+                mode,
+                ..settings.clone()
+            };
+            let Some(store) = store_for(&other, Db::fetch(&rocket)) else {
+                return Err(rocket);
+            };
+            layers.push(SessionLayer::new(&other, clock.clone(), store, conditions));
+        }
+        rocket = rocket.manage(Sibling::new(layers));
     }
     rocket = rocket
         .manage(SessionLayer::new(

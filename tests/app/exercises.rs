@@ -88,6 +88,16 @@ fn edited(value: &str) -> String {
     chars.into_iter().collect()
 }
 
+/// How many exercises a mode can do, as the score counts them (issue 22: server mode cannot
+/// overflow a cookie; the third store's `evicted` needs redis mode, its `dump` a store).
+fn doable(mode: Mode) -> usize {
+    match mode {
+        Mode::Server => 10,
+        Mode::Cookie => 9,
+        Mode::Redis => 2,
+    }
+}
+
 fn progress_trace(res: &Res) -> &str {
     res.header("Progress-Trace").unwrap_or("")
 }
@@ -620,7 +630,12 @@ async fn once_solved_the_page_shows_the_prediction_beside_what_happened(mode: Mo
     );
     let home = b.get("/").await;
     assert!(home.body.contains("aria-label=\"Score board\""));
-    assert!(home.body.contains("1 of 9 exercises"), "{}", home.body);
+    assert!(
+        home.body
+            .contains(&format!("1 of {} exercises", doable(mode))),
+        "{}",
+        home.body
+    );
     let json = entry(&b, "tamper").await;
     assert_eq!(json["prediction"]["answered"], true);
     assert_eq!(json["prediction"]["choice"], 0);
@@ -653,7 +668,12 @@ async fn under_mode_both_a_solve_on_either_port_counts_once() {
     for app in [&server, &cookie] {
         b.app = app;
         let home = b.get("/").await;
-        assert!(home.body.contains("1 of 9 exercises"), "{}", app.mode);
+        assert!(
+            home.body
+                .contains(&format!("1 of {} exercises", doable(app.mode))),
+            "{}",
+            app.mode
+        );
     }
     assert_eq!(server.count("SELECT count(*) FROM learners").await, 1);
     drop(cookie);

@@ -40,6 +40,7 @@ mod row_size;
 mod session_cache;
 mod session_limit;
 mod startup;
+mod store_lesson;
 mod teacher;
 mod teacher_actions;
 mod teacher_board;

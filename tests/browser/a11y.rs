@@ -256,6 +256,8 @@ pub async fn axe_finds_nothing_serious_on_the_pages_a_visitor_opens(b: &Chrome, 
         "/labs/replay",
         "/labs/tamper",
         "/labs/outage",
+        "/labs/evict",
+        "/labs/dump",
         "/compare",
         "/no-such-page",
     ] {

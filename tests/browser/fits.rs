@@ -27,6 +27,8 @@ const PAGES: &[&str] = &[
     "/labs/replay",
     "/labs/tamper",
     "/labs/outage",
+    "/labs/evict",
+    "/labs/dump",
     "/compare",
     "/no-such-page",
 ];
@@ -137,7 +139,13 @@ return out;
 "#;
 
 /// Runs the checks on the page now open, as `name`, adding what fails to `problems`.
-async fn check(b: &Chrome, mode: &str, name: &str, width: u32, problems: &mut Vec<String>) {
+pub(crate) async fn check(
+    b: &Chrome,
+    mode: &str,
+    name: &str,
+    width: u32,
+    problems: &mut Vec<String>,
+) {
     let at = format!("{name} ({mode} mode, {width} px)");
     let r = b.client.execute(CHECKS, vec![]).await.unwrap();
     let num = |k: &str| r[k].as_u64().unwrap_or(u64::MAX);
@@ -256,7 +264,7 @@ async fn log_in(b: &Chrome, name: &str) {
 
 /// Sets the viewport to `width` × 900 through the DevTools protocol: a phone below 600 px (as
 /// Chromium's device mode has it), a desktop above. [`check`] then holds each page to that width.
-async fn resize(b: &Chrome, width: u32) {
+pub(crate) async fn resize(b: &Chrome, width: u32) {
     b.emulate_viewport(width, 900, width < 600).await.unwrap();
 }
 

@@ -17,6 +17,7 @@ mod exercises;
 mod fits;
 mod labs;
 mod served;
+mod third_store;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -135,7 +136,23 @@ fn main() {
                 Some(_) => Ok(Completion::ignored_with(
                     "no chromedriver: see browser_tests_skipped_because_chromedriver_is_missing",
                 )),
-                None => run_both(test).map(|()| Completion::Completed),
+                None => run_side_by_side(test, false).map(|()| Completion::Completed),
+            },
+        ));
+    }
+    {
+        let missing = missing.clone();
+        let test: BothFn = |b, apps| {
+            Box::pin(third_store::compare_with_all_three_modes_fits_a_390_px_phone(b, apps))
+        };
+        trials.push(Trial::ignorable_test(
+            "all::compare_with_all_three_modes_fits_a_390_px_phone",
+            move || match missing {
+                Some(why) if in_ci => Err(Failed::from(format!("CI=true: {why}"))),
+                Some(_) => Ok(Completion::ignored_with(
+                    "no chromedriver: see browser_tests_skipped_because_chromedriver_is_missing",
+                )),
+                None => run_side_by_side(test, true).map(|()| Completion::Completed),
             },
         ));
     }
@@ -174,9 +191,9 @@ fn run(mode: Mode, test: TestFn) -> Result<(), Failed> {
     })
 }
 
-/// `--mode both` (two apps, one database) and a fresh Chromium at 1280 px browsing the
-/// server-mode one, within [`LIMIT`].
-fn run_both(test: BothFn) -> Result<(), Failed> {
+/// `--mode both` (two apps, one database; `all`: three) and a fresh Chromium at 1280 px browsing
+/// the server-mode one, within [`LIMIT`].
+fn run_side_by_side(test: BothFn, all: bool) -> Result<(), Failed> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -184,7 +201,11 @@ fn run_both(test: BothFn) -> Result<(), Failed> {
         .map_err(|e| format!("runtime: {e}"))?;
     rt.block_on(async move {
         let started = Instant::now();
-        let apps = ServedBoth::start().await?;
+        let apps = if all {
+            ServedBoth::start_all().await?
+        } else {
+            ServedBoth::start().await?
+        };
         let browser = Chrome::start(&apps.server, 1280, 900).await?;
         let outcome = tokio::time::timeout(LIMIT, test(&browser, &apps)).await;
         browser.close().await;

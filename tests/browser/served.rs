@@ -74,47 +74,72 @@ impl Drop for ServedApp {
 }
 
 /// `--mode both` as the binary runs it: [`session_lab::build_both`] on one figment, server mode
-/// on a port and cookie mode on the next, both ignited before either launches, one database.
+/// on a port and cookie mode on the next, both ignited before either launches, one database
+/// (`--mode all`: [`session_lab::build_all`], and redis mode on the port after those).
 pub struct ServedBoth {
     /// `http://127.0.0.1:PORT` of the server-mode app.
     pub server: String,
     /// `http://127.0.0.1:PORT+1` of the cookie-mode app.
     pub cookie: String,
+    /// `--mode all` only: `http://127.0.0.1:PORT+2` of the redis-mode app.
+    pub redis: Option<String>,
     db_name: String,
+    /// `--mode all`: the Redis key prefix its sessions are filed under, cleared at the end.
+    redis_prefix: Option<String>,
     shutdowns: Vec<Shutdown>,
 }
 
 impl ServedBoth {
     pub async fn start() -> Result<ServedBoth, String> {
+        Self::start_side_by_side(false).await
+    }
+
+    /// `--mode all`: redis mode too, on the port after cookie mode's.
+    pub async fn start_all() -> Result<ServedBoth, String> {
+        Self::start_side_by_side(true).await
+    }
+
+    async fn start_side_by_side(all: bool) -> Result<ServedBoth, String> {
         let db_name = common::fresh_db_name();
-        let port = free_port_pair();
-        let figment = common::test_figment(Mode::Server, &common::url_for(&db_name))
+        let port = free_ports(if all { 3 } else { 2 });
+        let db_url = common::url_for(&db_name);
+        let figment = common::test_figment(Mode::Server, &db_url)
             .merge(("address", "127.0.0.1"))
             .merge(("port", port))
             .merge(("shutdown.ctrlc", false));
         let mut served = ServedBoth {
             server: format!("http://127.0.0.1:{port}"),
             cookie: format!("http://127.0.0.1:{}", port + 1),
+            redis: all.then(|| format!("http://127.0.0.1:{}", port + 2)),
             db_name,
+            redis_prefix: None,
             shutdowns: Vec::new(),
         };
         // From here on, dropping `served` drops the database and stops what was launched.
-        let both = session_lab::build_both(figment)?;
-        let server = both
-            .server
-            .ignite()
-            .await
-            .map_err(|e| format!("server mode did not ignite: {e}"))?;
-        let cookie = both
-            .cookie
-            .ignite()
-            .await
-            .map_err(|e| format!("cookie mode did not ignite: {e}"))?;
-        served.shutdowns = vec![server.shutdown(), cookie.shutdown()];
-        tokio::spawn(server.launch());
-        tokio::spawn(cookie.launch());
-        for p in [port, port + 1] {
-            wait_for_port(p, "an app of --mode both", Duration::from_secs(20)).await?;
+        let apps = if all {
+            session_lab::build_all(figment)?
+        } else {
+            session_lab::build_both(figment)?
+        };
+        let mut ignited = Vec::new();
+        for (mode, app) in apps.apps() {
+            let app = app
+                .ignite()
+                .await
+                .map_err(|e| format!("{mode} mode did not ignite: {e}"))?;
+            served.shutdowns.push(app.shutdown());
+            ignited.push(app);
+        }
+        let count = ignited.len() as u16;
+        for app in ignited {
+            tokio::spawn(app.launch());
+        }
+        for p in port..port + count {
+            wait_for_port(p, "an app of --mode both or all", Duration::from_secs(20)).await?;
+        }
+        if all {
+            // Its keys, under the test's prefix, go when the test ends.
+            served.redis_prefix = Some(common::redis::prefix_for(&db_url));
         }
         Ok(served)
     }
@@ -126,17 +151,22 @@ impl Drop for ServedBoth {
             s.clone().notify();
         }
         common::drop_database(&self.db_name);
+        if let Some(prefix) = &self.redis_prefix {
+            common::redis::delete_keys(prefix);
+        }
     }
 }
 
-/// A port `p` with `p + 1` free as well, as `--mode both` needs (cookie mode takes the next one).
-fn free_port_pair() -> u16 {
+/// A port `p` with the `n - 1` after it free as well, as `--mode both` (2) and `all` (3) need.
+fn free_ports(n: u16) -> u16 {
     for _ in 0..100 {
         let first = std::net::TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
         let p = first.local_addr().expect("its address").port();
-        if p < u16::MAX && std::net::TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
+        if p <= u16::MAX - n
+            && (1..n).all(|i| std::net::TcpListener::bind(("127.0.0.1", p + i)).is_ok())
+        {
             return p;
         }
     }
-    panic!("no two consecutive free loopback ports in 100 tries");
+    panic!("no {n} consecutive free loopback ports in 100 tries");
 }

@@ -1,5 +1,5 @@
 //! `/compare`'s forms: a color, a note, a login, a logout, deleted cookies — each acting on this
-//! browser's session in both modes at once (or, for login and logout, in one of them).
+//! browser's session in every mode that runs at once (or, for login and logout, in one of them).
 
 use rocket::form::{FromForm, FromFormField};
 use rocket::http::Status;
@@ -15,7 +15,7 @@ use crate::error::AppError;
 use crate::page::Page;
 use crate::routes::color::{parse_color, COLOR};
 use crate::routes::notes::{check_note, NOTES};
-use crate::session::{Session, SessionError, SiblingSession};
+use crate::session::{Session, SessionError, Siblings};
 
 #[derive(FromForm)]
 struct ColorForm {
@@ -25,7 +25,7 @@ struct ColorForm {
 #[post("/compare/color", data = "<form>")]
 async fn set_color_in_both(
     page: Page<'_>,
-    sibling: SiblingSession<'_>,
+    siblings: Siblings<'_>,
     seen: Seen,
     db: &Db,
     form: CheckedForm<ColorForm>,
@@ -35,7 +35,7 @@ async fn set_color_in_both(
         let why = "Use a CSS color name (like rebeccapurple) or a hex color like #ff8800.";
         return refused(
             &page,
-            &sibling,
+            &siblings,
             &seen,
             db,
             Status::UnprocessableEntity,
@@ -44,10 +44,10 @@ async fn set_color_in_both(
         .await;
     };
     // As /color: a cookie-less POST that would create sessions counts against this address.
-    for session in cookie_first(&page.session, &sibling) {
+    for session in cookie_first(&page.session, &siblings) {
         gate.throttles.new_session(session, gate.addr).await?;
     }
-    for session in cookie_first(&page.session, &sibling) {
+    for session in cookie_first(&page.session, &siblings) {
         match session.insert(COLOR, &color).await {
             Ok(()) => {}
             Err(SessionError::TooLarge { what, bytes, limit }) => {
@@ -56,7 +56,7 @@ async fn set_color_in_both(
                     session.cookie_name(),
                     what.describe(bytes, limit)
                 );
-                return refused(&page, &sibling, &seen, db, Status::PayloadTooLarge, why).await;
+                return refused(&page, &siblings, &seen, db, Status::PayloadTooLarge, why).await;
             }
             Err(e) => return Err(e.into()),
         }
@@ -72,7 +72,7 @@ struct NoteForm {
 #[post("/compare/notes", data = "<form>")]
 async fn add_note_to_both(
     page: Page<'_>,
-    sibling: SiblingSession<'_>,
+    siblings: Siblings<'_>,
     seen: Seen,
     db: &Db,
     form: CheckedForm<NoteForm>,
@@ -80,14 +80,22 @@ async fn add_note_to_both(
 ) -> Answer {
     let note = form.0.note;
     if let Err(why) = check_note(&note) {
-        return refused(&page, &sibling, &seen, db, Status::UnprocessableEntity, why).await;
+        return refused(
+            &page,
+            &siblings,
+            &seen,
+            db,
+            Status::UnprocessableEntity,
+            why,
+        )
+        .await;
     }
-    for session in cookie_first(&page.session, &sibling) {
+    for session in cookie_first(&page.session, &siblings) {
         gate.throttles.new_session(session, gate.addr).await?;
     }
     // Cookie mode first: its 4096-byte cookie is the limit a note meets long before server
     // mode's `session_max_bytes`, so a refusal there changes neither session.
-    for session in cookie_first(&page.session, &sibling) {
+    for session in cookie_first(&page.session, &siblings) {
         let added = note.clone();
         match session
             .update(NOTES, |notes: &mut Vec<String>| notes.push(added))
@@ -101,7 +109,7 @@ async fn add_note_to_both(
                     session.cookie_name(),
                     what.describe(bytes, limit)
                 );
-                return refused(&page, &sibling, &seen, db, Status::PayloadTooLarge, why).await;
+                return refused(&page, &siblings, &seen, db, Status::PayloadTooLarge, why).await;
             }
             Err(e) => return Err(e.into()),
         }
@@ -113,17 +121,21 @@ async fn add_note_to_both(
 /// alone, so a student can make the columns differ and watch what each mode does.
 #[derive(FromFormField, Debug, Clone, Copy, PartialEq, Eq)]
 enum Side {
+    /// Every mode that runs (`both` for `--mode both`'s two, kept for `--mode all`'s three).
     Both,
     Server,
     Cookie,
+    Redis,
 }
 
 impl Side {
     fn includes(self, session: &Session<'_>) -> bool {
+        use crate::settings::Mode;
         match self {
             Side::Both => true,
-            Side::Server => session.mode() == crate::settings::Mode::Server,
-            Side::Cookie => session.mode() == crate::settings::Mode::Cookie,
+            Side::Server => session.mode() == Mode::Server,
+            Side::Cookie => session.mode() == Mode::Cookie,
+            Side::Redis => session.mode() == Mode::Redis,
         }
     }
 }
@@ -144,7 +156,7 @@ struct Credentials {
 #[post("/compare/login", data = "<form>")]
 async fn log_in_both(
     page: Page<'_>,
-    sibling: SiblingSession<'_>,
+    siblings: Siblings<'_>,
     seen: Seen,
     db: &Db,
     form: CheckedForm<Credentials>,
@@ -172,17 +184,17 @@ async fn log_in_both(
         }
         Attempt::Refused => {
             let why = "Wrong username or password.".to_string();
-            return refused(&page, &sibling, &seen, db, Status::Unauthorized, why).await;
+            return refused(&page, &siblings, &seen, db, Status::Unauthorized, why).await;
         }
     };
     let side = f.side;
-    for session in cookie_first(&page.session, &sibling) {
+    for session in cookie_first(&page.session, &siblings) {
         if side.includes(session) {
             auth::make_room(session, user.id, gate.max_sessions).await?;
             auth::log_in(session, &page.jar.config().keys, &user, f.remember).await?;
         }
     }
-    renew_csrf(&page, &sibling, side);
+    renew_csrf(&page, &siblings, side);
     Ok(Ok(Redirect::to("/compare")))
 }
 
@@ -196,29 +208,29 @@ struct LogoutForm {
 #[post("/compare/logout", data = "<form>")]
 async fn log_out_both(
     page: Page<'_>,
-    sibling: SiblingSession<'_>,
+    siblings: Siblings<'_>,
     form: CheckedForm<LogoutForm>,
 ) -> Result<Redirect, AppError> {
     let side = form.0.side;
-    for session in cookie_first(&page.session, &sibling) {
+    for session in cookie_first(&page.session, &siblings) {
         if side.includes(session) {
             session.flush().await?;
         }
     }
-    renew_csrf(&page, &sibling, side);
+    renew_csrf(&page, &siblings, side);
     Ok(Redirect::to("/compare"))
 }
 
-/// What "Delete" in devtools' Cookies panel does, done by the server: both session cookies are
+/// What "Delete" in devtools' Cookies panel does, done by the server: every session cookie is
 /// removed and nothing else happens — server mode's row stays (orphaned until it expires), as
 /// the guide's walkthrough on deleting the cookie shows (docs/guide/devtools.md, step 5).
 #[post("/compare/forget", data = "<_form>")]
 async fn forget_both_cookies(
     session: Session<'_>,
-    sibling: SiblingSession<'_>,
+    siblings: Siblings<'_>,
     _form: CheckedForm<NoFields>,
 ) -> Redirect {
-    for session in std::iter::once(&session).chain(sibling.0.as_ref()) {
+    for session in std::iter::once(&session).chain(&siblings.0) {
         session.forget_cookie().await;
         session.note(forget_note(session)).await;
     }
@@ -234,6 +246,11 @@ fn forget_note(session: &Session<'_>) -> String {
              the table until it expires or is cleaned up, so a copy of the deleted cookie still \
              works until then."
         )
+    } else if session.layer().holds_data() {
+        format!(
+            "Told your browser to delete {name}. Nothing else happened: the session's key stays in \
+             Redis until its TTL runs out, so a copy of the deleted cookie still works until then."
+        )
     } else {
         format!(
             "Told your browser to delete {name}. The server keeps nothing to delete: a copy of the \
@@ -245,11 +262,11 @@ fn forget_note(session: &Session<'_>) -> String {
 
 /// Login and logout renew the CSRF token (forms shown before no longer post) in each app whose
 /// session they changed.
-fn renew_csrf(page: &Page<'_>, sibling: &SiblingSession<'_>, side: Side) {
+fn renew_csrf(page: &Page<'_>, siblings: &Siblings<'_>, side: Side) {
     if side.includes(&page.session) {
         page.renew_csrf();
     }
-    if let Some(other) = sibling.0.as_ref().filter(|s| side.includes(s)) {
+    for other in siblings.0.iter().filter(|s| side.includes(s)) {
         csrf::renew(other.jar());
     }
 }

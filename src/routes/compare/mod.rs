@@ -1,12 +1,13 @@
-//! `/compare`: this browser's session in both modes side by side — the cookie, its size, what it
-//! decodes to, the row, the deadlines — and forms that act on both at once. Needs `--mode both`
-//! for the second column: each app then opens the other mode's cookie with the other mode's store
-//! and key (cookies ignore ports, so both arrive with every request). Without it the page says
-//! how to start both and shows this mode's column alone.
+//! `/compare`: this browser's session in every mode that runs, side by side — the cookie, its
+//! size, what it decodes to, the row or key, the deadlines — and forms that act on all at once.
+//! Needs `--mode both` for a second column (server and cookie) or `--mode all` for a third
+//! (redis): each app then opens the other modes' cookies with their stores and the shared key
+//! (cookies ignore ports, so all arrive with every request). Without either the page says how to
+//! start them and shows this mode's column alone.
 //!
-//! Every change goes through the `Session` API of each mode, this app's own and the sibling's
-//! ([`Session::sibling`]), and the response step saves both and the cookie writer sends both
-//! cookies. The page and its JSON are here; the forms that act on both are in [`forms`].
+//! Every change goes through the `Session` API of each mode, this app's own and the siblings'
+//! ([`Session::siblings`]), and the response step saves them all and the cookie writer sends every
+//! cookie. The page and its JSON are here; the forms that act on all are in [`forms`].
 
 mod forms;
 
@@ -26,23 +27,27 @@ use crate::error::AppError;
 use crate::humanize;
 use crate::page::Page;
 use crate::routes::inspector::{inspect, Usage};
-use crate::session::{Session, SessionError, SiblingSession, SideBySide, StoreError};
+use crate::session::{Session, SessionError, Siblings, SideBySide, StoreError};
+use crate::settings::Mode;
 
 /// How many characters of a cookie's value the page shows: enough to see it change.
 const VALUE_START: usize = 32;
 
-/// What the browser sent and where the two apps are: the `Cookie` header's pairs (values as the
-/// browser holds them, so their size is the browser's), and in `--mode both` both apps' origins.
+/// What the browser sent and where the apps are: the `Cookie` header's pairs (values as the
+/// browser holds them, so their size is the browser's), and in `--mode both` or `all` every app's
+/// origin.
 pub struct Seen {
     cookies: Vec<(String, String)>,
     pub urls: Option<Urls>,
 }
 
-/// Both apps' origins, scheme-relative (`//host:port`), for links from one to the other.
+/// The apps' origins, scheme-relative (`//host:port`), for links from one to another.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Urls {
     pub server: String,
     pub cookie: String,
+    /// `--mode all` only.
+    pub redis: Option<String>,
 }
 
 #[rocket::async_trait]
@@ -63,6 +68,7 @@ impl<'r> FromRequest<'r> for Seen {
             Urls {
                 server: format!("//{host}:{}", sides.server_port),
                 cookie: format!("//{host}:{}", sides.cookie_port),
+                redis: sides.redis_port.map(|p| format!("//{host}:{p}")),
             }
         });
         Outcome::Success(Seen { cookies, urls })
@@ -99,8 +105,10 @@ fn start_of(value: &str, chars: usize) -> String {
     }
 }
 
-/// What `/compare.json` says of a store it cannot reach, as `reason`.
+/// What `/compare.json` says of a store it cannot reach, as `reason`: the database, or in redis
+/// mode Redis (unless the outage lab cut this browser off from both).
 const UNREACHABLE: &str = "database-unreachable";
+const REDIS_UNREACHABLE: &str = "redis-unreachable";
 
 /// One mode's column as data, the shape `/compare.json` gives: the inspector's JSON for that
 /// mode (as `/session.json`), plus `user` (the logged-in name or `null`) and `available`. A store
@@ -126,11 +134,17 @@ async fn column(session: &Session<'_>, seen: &Seen, db: &Db, lab: &Lab) -> Resul
             } else if lab.class.cut_until.is_some() {
                 "the teacher's class-wide outage has cut every browser off from PostgreSQL"
                     .to_string()
+            } else if session.mode() == Mode::Redis {
+                "Redis could not be reached".to_string()
             } else {
                 format!(
                     "PostgreSQL could not be reached within {} s",
                     db.connect_timeout()
                 )
+            };
+            let reason = match session.mode() {
+                Mode::Redis if !lab.cut && lab.class.cut_until.is_none() => REDIS_UNREACHABLE,
+                _ => UNREACHABLE,
             };
             // What the browser sent still came; what it points to cannot be read.
             let cookie = sent.map(|value| {
@@ -143,7 +157,7 @@ async fn column(session: &Session<'_>, seen: &Seen, db: &Db, lab: &Lab) -> Resul
             Ok(json!({
                 "mode": session.mode().as_str(),
                 "available": false,
-                "reason": UNREACHABLE,
+                "reason": reason,
                 "reason_why": why,
                 "user": null,
                 "cookie": cookie,
@@ -173,6 +187,8 @@ async fn column_view(
     view["this_app"] = json!(this_app);
     view["cookie_name"] = json!(name);
     view["stores_rows"] = json!(layer.keeps_sessions());
+    // Redis mode keeps no index of sessions but does hold each one's data, under a key.
+    view["holds_data"] = json!(layer.holds_data());
     view["cookie_limit"] = json!(COOKIE_LIMIT);
     // Where the meter turns to a warning: the last tenth before browsers drop the cookie.
     view["cookie_high"] = json!(COOKIE_LIMIT * 9 / 10);
@@ -200,14 +216,11 @@ async fn column_view(
 }
 
 /// The request's sessions, the cookie-mode one first: only a cookie can outgrow its limit, so a
-/// change refused for size is refused before the other mode's session has changed.
-fn cookie_first<'a, 'r>(
-    own: &'a Session<'r>,
-    sibling: &'a SiblingSession<'r>,
-) -> Vec<&'a Session<'r>> {
-    let mut all: Vec<&Session<'r>> = std::iter::once(own).chain(sibling.0.as_ref()).collect();
-    // A mode that keeps no sessions keeps them whole in the cookie.
-    all.sort_by_key(|s| s.layer().keeps_sessions());
+/// change refused for size is refused before another mode's session has changed.
+fn cookie_first<'a, 'r>(own: &'a Session<'r>, siblings: &'a Siblings<'r>) -> Vec<&'a Session<'r>> {
+    let mut all: Vec<&Session<'r>> = std::iter::once(own).chain(&siblings.0).collect();
+    // A mode that holds no data on the server keeps it whole in the cookie.
+    all.sort_by_key(|s| s.layer().holds_data());
     all
 }
 
@@ -218,21 +231,24 @@ type Answer = Result<Result<Redirect, (Status, Html)>, AppError>;
 /// would need this app's session, says the login state is unknown instead of failing the page.
 async fn show(
     page: &Page<'_>,
-    sibling: &SiblingSession<'_>,
+    siblings: &Siblings<'_>,
     seen: &Seen,
     db: &Db,
     error: Option<String>,
 ) -> Result<Html, AppError> {
-    // Both columns load at once: in an outage the waits overlap instead of adding up.
+    // Every column loads at once: in an outage the waits overlap instead of adding up.
     let lab = page.lab;
-    let (own, other) = tokio::join!(column_view(&page.session, seen, db, lab, true), async {
-        match &sibling.0 {
-            Some(other) => Some(column_view(other, seen, db, lab, false).await),
-            None => None,
-        }
-    });
+    let (own, others) = tokio::join!(
+        column_view(&page.session, seen, db, lab, true),
+        rocket::futures::future::join_all(
+            siblings
+                .0
+                .iter()
+                .map(|other| column_view(other, seen, db, lab, false))
+        )
+    );
     let own = own?;
-    let other = other.transpose()?;
+    let others = others.into_iter().collect::<Result<Vec<_>, _>>()?;
     let header_user = own["user"].as_str().map(str::to_string);
     let who_unknown = (own["available"] != true).then(|| {
         format!(
@@ -240,13 +256,15 @@ async fn show(
             page.jar.mode()
         )
     });
-    let mut columns: Vec<Value> = std::iter::once(own).chain(other).collect();
-    // Server mode on the left, whichever app this is: the same place on both ports.
-    columns.sort_by_key(|c| c["mode"] != "server");
+    let mut columns: Vec<Value> = std::iter::once(own).chain(others).collect();
+    // Server mode on the left, then cookie, then redis, whichever app this is: the same place on
+    // every port.
+    columns.sort_by_key(|c| Mode::ALL.iter().position(|m| c["mode"] == m.as_str()));
     let forms = offer(&columns);
     let context = json!({
         "columns": columns,
-        "both": sibling.0.is_some(),
+        "both": !siblings.0.is_empty(),
+        "all": siblings.0.len() >= 2,
         "urls": seen.urls,
         "error": error,
         "offer": forms,
@@ -256,8 +274,8 @@ async fn show(
 }
 
 /// Which login and logout forms the columns need: "log in" while any column that can be read is
-/// logged out (in both or just there), "log out" per column that is logged in, and "log out of
-/// both" when both are.
+/// logged out (in all or just there), "log out" per column that is logged in, and "log out of
+/// all" when every column is.
 fn offer(columns: &[Value]) -> Value {
     let readable: Vec<&Value> = columns.iter().filter(|c| c["available"] == true).collect();
     let out: Vec<&str> = readable
@@ -266,21 +284,27 @@ fn offer(columns: &[Value]) -> Value {
         .filter_map(|c| c["mode"].as_str())
         .collect();
     let users: Vec<&str> = readable.iter().filter_map(|c| c["user"].as_str()).collect();
+    let several = columns.len() >= 2;
+    let mut differ = users.clone();
+    differ.sort_unstable();
+    differ.dedup();
     json!({
         "log_in": !out.is_empty(),
-        // With two columns and only one that can be logged in (the other logged in already, or
-        // its store unreachable), the login form is for that column by default.
-        "log_in_side": if columns.len() == 2 && out.len() == 1 { out[0] } else { "both" },
-        "log_out_both": columns.len() == 2 && users.len() == 2,
-        // Logged in on both sides as different people: worth saying.
-        "differ": users.len() == 2 && users[0] != users[1],
-        "choose_side": columns.len() == 2,
+        // With several columns and only one that can be logged in (the others logged in already,
+        // or their stores unreachable), the login form is for that column by default.
+        "log_in_side": if several && out.len() == 1 { out[0] } else { "both" },
+        "log_out_both": several && users.len() == columns.len(),
+        // Logged in on several sides as different people: worth saying.
+        "differ": differ.len() >= 2,
+        "choose_side": several,
+        // The sides a login or logout can name: every column's mode.
+        "sides": columns.iter().filter_map(|c| c["mode"].as_str()).collect::<Vec<_>>(),
     })
 }
 
 async fn refused(
     page: &Page<'_>,
-    sibling: &SiblingSession<'_>,
+    siblings: &Siblings<'_>,
     seen: &Seen,
     db: &Db,
     status: Status,
@@ -288,42 +312,43 @@ async fn refused(
 ) -> Answer {
     Ok(Err((
         status,
-        show(page, sibling, seen, db, Some(why)).await?,
+        show(page, siblings, seen, db, Some(why)).await?,
     )))
 }
 
 #[get("/compare")]
 async fn compare_page(
     page: Page<'_>,
-    sibling: SiblingSession<'_>,
+    siblings: Siblings<'_>,
     seen: Seen,
     db: &Db,
 ) -> Result<Html, AppError> {
-    show(&page, &sibling, &seen, db, None).await
+    show(&page, &siblings, &seen, db, None).await
 }
 
-/// Both columns as JSON: `{"server": …, "cookie": …}`, each [`column`]'s data; a mode this process
-/// does not run (no `--mode both`) is `null`.
+/// Every column as JSON: `{"server": …, "cookie": …, "redis": …}`, each [`column`]'s data; a mode
+/// this process does not run (without `--mode both` or `all`) is `null`.
 #[get("/compare.json")]
 async fn compare_json(
     session: Session<'_>,
-    sibling: SiblingSession<'_>,
+    siblings: Siblings<'_>,
     seen: Seen,
     db: &Db,
     lab: &Lab,
 ) -> Result<Json<Value>, AppError> {
-    let (own, other) = tokio::join!(column(&session, &seen, db, lab), async {
-        match &sibling.0 {
-            Some(other) => Some(column(other, &seen, db, lab).await),
-            None => None,
-        }
-    });
-    let mut both = json!({ "server": null, "cookie": null });
-    for c in std::iter::once(own?).chain(other.transpose()?) {
+    let (own, others) = tokio::join!(
+        column(&session, &seen, db, lab),
+        rocket::futures::future::join_all(
+            siblings.0.iter().map(|other| column(other, &seen, db, lab))
+        )
+    );
+    let mut all = json!({ "server": null, "cookie": null, "redis": null });
+    for c in std::iter::once(own).chain(others) {
+        let c = c?;
         let mode = c["mode"].as_str().unwrap_or_default().to_string();
-        both[mode] = c;
+        all[mode] = c;
     }
-    Ok(Json(both))
+    Ok(Json(all))
 }
 
 pub fn routes() -> Vec<rocket::Route> {

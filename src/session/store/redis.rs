@@ -256,6 +256,7 @@ impl SessionStore for RedisStore {
                 Box::pin(async move { cmd.query_async(&mut c).await })
             })
             .await?;
+        // lesson: redis-missing
         let Some(json) = value else {
             let why = if ended.is_none() && now < created.saturating_add(self.idle) {
                 Refusal::Evicted
@@ -264,6 +265,7 @@ impl SessionStore for RedisStore {
             };
             return Ok(done(Loaded::Refused(why), 1));
         };
+        // end lesson
         Ok(done(opened(id, &json, now), 1))
     }
 
