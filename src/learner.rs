@@ -97,10 +97,7 @@ pub struct Pending {
 impl LearnerState {
     /// A new learner with a fresh random id.
     pub fn fresh() -> LearnerState {
-        let id = crate::crypto::random_bytes(16)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let id = hex::encode(crate::crypto::random_bytes(16));
         LearnerState {
             id,
             ..LearnerState::default()

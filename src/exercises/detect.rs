@@ -63,7 +63,7 @@ pub enum Step {
 /// learner cookie (never the value itself, which is a credential).
 pub fn fingerprint(value: &str) -> String {
     let digest = Sha256::digest(value.as_bytes());
-    digest[..12].iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(&digest[..12])
 }
 
 /// The user id in a plain cookie's value (base64url of JSON, padded or not), if any.

@@ -62,7 +62,7 @@ fn anatomy(name: &str, value: &str) -> Value {
     if bytes.len() < NONCE + TAG {
         return json!({ "readable": false, "value_bytes": value.len() });
     }
-    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let hex = hex::encode::<&[u8]>;
     let ciphertext = bytes.len() - NONCE - TAG;
     json!({
         "readable": true,

@@ -129,10 +129,7 @@ pub use crate::unavailable::Unavailable;
 /// session — as Rails has stored `private_id` since CVE-2019-16782.
 pub fn at_rest(id: &str) -> String {
     use sha2::{Digest, Sha256};
-    Sha256::digest(id.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(id.as_bytes()))
 }
 
 impl From<sqlx::Error> for StoreError {
