@@ -213,7 +213,7 @@ async fn predict(
             )))
         }
     };
-    room_for_a_learner(&learner, addr)?;
+    room_for_a_learner(&learner, addr).await?;
     let mut arm = Arm::default();
     if e.id == ExerciseId::ForgePlain {
         arm.n = Some(PLAIN_USER);
@@ -246,7 +246,7 @@ async fn predict(
 ///
 /// # Errors
 /// [`AppError::RetryLater`] (429) past the address's bound.
-fn room_for_a_learner(learner: &Learner<'_>, addr: ClientAddr) -> Result<(), AppError> {
+async fn room_for_a_learner(learner: &Learner<'_>, addr: ClientAddr) -> Result<(), AppError> {
     if learner.cell().exists() {
         return Ok(());
     }
@@ -255,8 +255,9 @@ fn room_for_a_learner(learner: &Learner<'_>, addr: ClientAddr) -> Result<(), App
     };
     throttles
         .new_learner(addr)
+        .await
         .map_err(|too_many| AppError::RetryLater {
-            status: Status::TooManyRequests,
+            status: too_many.status(),
             retry_after: too_many.retry_after,
             why: too_many.sentence("new learners from your address"),
         })
@@ -275,7 +276,7 @@ async fn hint(
         Ok(e) => e,
         Err(refused) => return Ok(Err(refused)),
     };
-    room_for_a_learner(&learner, addr)?;
+    room_for_a_learner(&learner, addr).await?;
     // A learner asking for a hint is one from now on.
     learner.cell().update(|_| ());
     let p = Pending {

@@ -37,6 +37,7 @@ mod roles;
 mod row_size;
 mod session_cache;
 mod session_limit;
+mod shared_state;
 mod startup;
 mod teacher;
 mod teacher_board;
