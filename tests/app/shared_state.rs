@@ -194,3 +194,21 @@ both_modes!(
     a_class_outage_thrown_on_one_instance_reaches_the_other,
     with_redis_down_logins_and_writes_answer_503_and_spend_nothing,
 );
+
+/// Redis mode, where the sessions are in Redis already: the throttles and reports join them.
+mod redis_mode {
+    use session_lab::settings::Mode;
+
+    #[rocket::async_test]
+    async fn ten_wrong_guesses_across_two_instances_then_the_eleventh_is_refused_on_either() {
+        super::ten_wrong_guesses_across_two_instances_then_the_eleventh_is_refused_on_either(
+            Mode::Redis,
+        )
+        .await
+    }
+
+    #[rocket::async_test]
+    async fn a_report_made_on_one_instance_is_found_on_the_other() {
+        super::a_report_made_on_one_instance_is_found_on_the_other(Mode::Redis).await
+    }
+}
