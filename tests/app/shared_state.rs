@@ -80,6 +80,46 @@ async fn ten_wrong_guesses_across_two_instances_then_the_eleventh_is_refused_on_
     assert_eq!(res.status, 429);
 }
 
+async fn a_device_cookie_locked_out_on_one_instance_is_locked_out_on_both(mode: Mode) {
+    let limit = |f: rocket::figment::Figment| {
+        shared(f)
+            .merge(("login_device_burst", 3))
+            .merge(("login_device_interval", 3600))
+    };
+    let a = TestApp::spawn_with_manual_clock(mode, limit).await;
+    let b = TestApp::spawn_on_clock(mode, &a.db_name, &a.db_url, Some(clock_of(&a)), limit).await;
+    // Ann signs up on a: her browser gets a device cookie bound to her account (its bucket then
+    // holds 3 attempts; the signup spent none of it).
+    let owner = a.browser();
+    assert_eq!(signup(&owner, "ann", PW).await.status, 303);
+    owner.post("/logout", &[]).await;
+    // A copy of her cookies guesses on both instances: three wrong guesses use the device's
+    // burst, the third locks the device out — on the fleet, not on one instance.
+    let (on_a, on_b) = (a.browser(), b.browser());
+    carry(&owner, &on_a);
+    carry(&owner, &on_b);
+    for (i, thief) in [&on_a, &on_b, &on_a].into_iter().enumerate() {
+        let res = login_from(thief, "ann", "a guess", "203.0.113.66").await;
+        assert_eq!(res.status, 401, "guess {}: {}", i + 1, res.body);
+    }
+    let prefix = redis::prefix_for(&a.db_url);
+    assert_eq!(
+        redis::keys(&format!("{prefix}throttle:distrusted:"))
+            .await
+            .len(),
+        1
+    );
+    for browser in [&on_b, &on_a] {
+        let res = login_from(browser, "ann", PW, "203.0.113.66").await;
+        assert_eq!(res.status, 429, "{}", res.body);
+        assert_eq!(res.header("Retry-After"), Some("3600"));
+    }
+    // Once the interval has passed, one attempt comes back, on either instance.
+    a.clock().advance(3600);
+    let res = login_from(&on_b, "ann", PW, "203.0.113.66").await;
+    assert_eq!(res.status, 303, "{}", res.body);
+}
+
 /// A form POST from a new browser at one address: a new session each time.
 async fn post_new(app: &TestApp) -> u16 {
     let browser = app.browser();
@@ -190,6 +230,7 @@ async fn with_redis_down_logins_and_writes_answer_503_and_spend_nothing(mode: Mo
 both_modes!(
     ten_wrong_guesses_across_two_instances_then_the_eleventh_is_refused_on_either,
     new_sessions_from_one_address_are_counted_once_too,
+    a_device_cookie_locked_out_on_one_instance_is_locked_out_on_both,
     a_report_made_on_one_instance_is_found_on_the_other,
     a_class_outage_thrown_on_one_instance_reaches_the_other,
     with_redis_down_logins_and_writes_answer_503_and_spend_nothing,
