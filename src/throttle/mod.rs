@@ -76,7 +76,8 @@ const SWEEP_EVERY: u64 = 4096;
 impl Throttles {
     /// The throttles the settings describe, on `clock`: every bucket refills, and every device
     /// lockout ends, by that clock's time alone. With `shared_state = "redis"` they live in Redis
-    /// (connected on first use); a `redis_url` redis-rs cannot read keeps them local, logged.
+    /// (connected on first use). A `redis_url` redis-rs cannot read keeps them local, logged —
+    /// and the app does not launch anyway: the class switches' stage refuses it.
     pub fn new(s: &Settings, clock: &Arc<Clock>) -> Throttles {
         let shared = match s.shared_state {
             SharedState::Local => None,

@@ -8,7 +8,9 @@
 //! so an idle name or address costs nothing. A check is one Lua script, run atomically by Redis:
 //! one round trip however many buckets it reads (a login's address and name, a device's lockout
 //! and bucket). Times come from the app's clock, not Redis's, so the tests' manual clock refills
-//! a shared bucket exactly as it refills a local one.
+//! a shared bucket exactly as it refills a local one. Its wall time, not its monotonic reading:
+//! instances must agree on the time (NTP), and a clock stepped back makes a bucket wait longer,
+//! never refill early.
 //!
 //! Redis unreachable is an answer, never a panic: the caller gets [`Down`] and refuses (fails
 //! closed) with a 503 that says so and has spent nothing.
