@@ -169,17 +169,22 @@ mem_kb() {
 # thousands of times a second (the limits are what a benchmark must not measure).
 APP_PID=
 app_start() {
-  local mode=$1 port=$2 url=$3 logf=$4 i code
+  local mode=$1 port=$2 url=$3 logf=$4 i code run_mode=$1 cache=none
   shift 4
+  # `cached` is server mode with Redis in front of its table (session_cache = "redis").
+  [[ $mode == cached ]] && { run_mode=server; cache=redis; }
   port_in_use "$port" && die "port $port on 127.0.0.1 is already in use (set PORT_BASE)"
-  ( cd "$ROOT" && exec env ROCKET_PROFILE=release ROCKET_ADDRESS=127.0.0.1 ROCKET_PORT="$port" \
+  # Redis (redis mode, the cache): REDIS_URL passes through; the keys under a prefix of the
+  # benchmark's own, never flushed.
+  ( cd "$ROOT" && exec env ROCKET_PROFILE=release ROCKET_SESSION_CACHE="$cache" \
+      ROCKET_REDIS_PREFIX="${BENCH_REDIS_PREFIX:-session-lab-bench:}" ROCKET_ADDRESS=127.0.0.1 ROCKET_PORT="$port" \
       ROCKET_SECRET_KEY="$BENCH_SECRET_KEY" ROCKET_SESSION_COOKIE_SECURE=false \
       ROCKET_LOG_LEVEL=off ROCKET_CLI_COLORS=false DATABASE_URL="$url" \
       ROCKET_LOGIN_NAME_BURST=1000000000 ROCKET_LOGIN_ADDRESS_BURST=1000000000 ROCKET_LOGIN_DELAY_MS=0 \
       ROCKET_SIGNUP_ADDRESS_BURST=1000000000 ROCKET_NEW_SESSION_ADDRESS_BURST=1000000000 \
       ROCKET_SESSION_WRITE_BURST=1000000000 \
       ROCKET_HASH_QUEUE=1000000 "$@" \
-      "$APP_BIN" --mode "$mode" ) >"$logf" 2>&1 &
+      "$APP_BIN" --mode "$run_mode" ) >"$logf" 2>&1 &
   APP_PID=$!
   track_pid "$APP_PID"
   for i in $(seq 1 300); do
@@ -212,7 +217,7 @@ jar_cookies() {
 # name). The session cookie's name is docs/SPEC.md's: session_id (server) / session_data (cookie).
 lab_session() {
   local base=$1 mode=$2 dir=$3 jar code page trace sname
-  case $mode in server) sname=session_id ;; *) sname=session_data ;; esac
+  case $mode in server | cached) sname=session_id ;; redis) sname=session_key ;; *) sname=session_data ;; esac
   jar=$dir/jar.$mode; page=$dir/color.$mode.html
   rm -f "$jar"
   curl -s -c "$jar" -b "$jar" -o "$page" "$base/color"

@@ -8,8 +8,8 @@ use rocket::{Build, Rocket};
 
 use crate::settings::{key_file, Settings, DEFAULT_DATABASE_URL};
 use crate::{
-    auth, browser_lab, clock, db, error, headers, html, logging, report, respond, routes, session,
-    throttle,
+    auth, browser_lab, class, clock, db, error, headers, html, logging, report, respond, routes,
+    session, throttle,
 };
 
 /// The defaults `build` adds to any figment: where the templates are, which database, and in the
@@ -48,6 +48,8 @@ pub(crate) fn build_on(figment: Figment, pool: Option<db::LazyPool>) -> Rocket<B
         // Before the session layer, the throttles and the reports, which all run on it.
         .attach(clock::stage())
         .attach(browser_lab::stage())
+        // `shared_state = "redis"`: the class switches pulled from, and pushed to, Redis.
+        .attach(class::stage())
         // The labs tell the session layer what each browser asks of it (its clock, its outage).
         .attach(session::stage(browser_lab::conditions))
         .attach(report::stage())

@@ -3,13 +3,17 @@
 //! session, reset the class — that `/teacher` and `session-lab reset` share, so the page and the
 //! command do exactly the same thing. The sessions themselves are listed and ended through the
 //! session store's index ([`crate::session::SessionStore`]), never by SQL on its table: what is
-//! here is the accounts' side (names, epochs) and the progress.
+//! here is the accounts' side (names, epochs) and the progress. With `shared_state = "redis"` the
+//! class switches (outage, clock shift) reach every instance behind the proxy ([`shared`]).
 
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 use time::{Duration, OffsetDateTime};
 
 use crate::db::DbError;
+
+mod shared;
+pub use shared::{stage, SharedSwitches};
 
 /// Whether the account `user_id` is a teacher (`users.is_teacher`, set only by
 /// `create-user --teacher`). A missing account is no teacher.

@@ -39,7 +39,7 @@ impl<'r> FromRequest<'r> for LastReport {
     type Error = std::convert::Infallible;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        Outcome::Success(LastReport(report::take_last(req)))
+        Outcome::Success(LastReport(report::take_last(req).await))
     }
 }
 
@@ -57,7 +57,7 @@ impl<'r> FromRequest<'r> for Page<'r> {
             path: req.uri().path().to_string(),
             jar,
             lab: Lab::of(req),
-            last: report::take_last(req),
+            last: report::take_last(req).await,
             request: report::request_line(req),
         })
     }

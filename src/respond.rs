@@ -76,6 +76,6 @@ impl Fairing for ResponseStep {
         // 5. The one writer (what it sent is read back only where a page or a report tells it).
         let written = writer::write(req, res, config, to_keep.is_some());
         // 6. What left, told.
-        report::deliver(req, res, to_keep, written);
+        report::deliver(req, res, to_keep, written).await;
     }
 }

@@ -146,7 +146,7 @@ pub async fn authenticate(
         .as_ref()
         .filter(|d| user.as_ref().is_some_and(|u| d.is_bound_to(u)));
     let device_used = match bound {
-        Some(d) => match throttles.device_attempt(&d.id) {
+        Some(d) => match throttles.device_attempt(&d.id).await {
             Ok(used) => Some(used),
             Err(too_many) => return Ok(Attempt::Throttled(too_many)),
         },
@@ -170,7 +170,7 @@ pub async fn authenticate(
         }
         None => {
             if let (Some(device), Some(used)) = (bound, device_used) {
-                throttles.device_failed(&device.id, used);
+                throttles.device_failed(&device.id, used).await;
             }
             Ok(Attempt::Refused)
         }

@@ -10,7 +10,9 @@
 //! cookie. That is Django's one-time messages, with the message kept on the server so its cookie
 //! never dwarfs the session cookie it reports on. It is no session write, creates no row, works
 //! without PostgreSQL, and only the browser holding the sealed token can read it. A report that
-//! is gone (kept too long, a restart, another instance) is said to be gone.
+//! is gone (kept too long, a restart, another instance) is said to be gone. With
+//! `shared_state = "redis"` the shelf is in Redis instead ([`shelf::shared`]), so a report made
+//! on one instance behind a proxy is found on any other.
 
 pub mod drawing;
 mod heap;
@@ -28,7 +30,7 @@ use crate::cookies::writer::Written;
 use crate::cookies::{CookieValue, Exchange, Jar, Kind};
 use crate::session::Summary;
 use crate::settings::{Mode, Settings};
-pub use shelf::{Bounds, Browser, ReportShelf};
+pub use shelf::{shared::SharedShelf, Bounds, Browser, ReportShelf};
 
 /// What the page after a redirect is told: the request, its summary, the sibling mode's in
 /// `--mode both` (when the request used it), and what crossed the wire.
@@ -74,7 +76,18 @@ pub fn stage() -> AdHoc {
         else {
             return rocket;
         };
-        rocket.manage(ReportShelf::new(Bounds::of(&settings), clock))
+        let bounds = Bounds::of(&settings);
+        let rocket = rocket.manage(ReportShelf::new(bounds, clock));
+        if settings.shared_state != crate::settings::SharedState::Redis {
+            return rocket;
+        }
+        match crate::throttle::SharedRedis::new(&settings.redis_url, &settings.redis_prefix) {
+            Ok(redis) => rocket.manage(SharedShelf::new(std::sync::Arc::new(redis), bounds)),
+            Err(e) => {
+                rocket::error!("shared_state: redis_url cannot be read ({e}); local reports");
+                rocket
+            }
+        }
     })
 }
 
@@ -110,7 +123,7 @@ pub fn observe(
 
 /// After the cookie writer: finishes a page that shows its own exchange (writing what was sent
 /// into its footer), and keeps the report for the page a redirect lands on.
-pub fn deliver(
+pub async fn deliver(
     req: &Request<'_>,
     res: &mut Response<'_>,
     to_keep: Option<ToKeep>,
@@ -137,21 +150,48 @@ pub fn deliver(
             sibling: k.sibling,
             exchange: written.exchange,
         };
-        shelf.keep(Browser::of(req), k.token, told);
+        match req.rocket().state::<SharedShelf>() {
+            Some(shared) => {
+                let now = crate::clock::now_for(req.rocket());
+                let view = told_view(&told, now);
+                if let Err(e) = shared.keep(&Browser::of(req), &k.token, &view, now).await {
+                    rocket::warn!(
+                        "shared reports (Redis) unavailable, report not kept: {}",
+                        e.0
+                    );
+                }
+            }
+            None => {
+                shelf.keep(Browser::of(req), k.token, told);
+            }
+        }
     }
 }
 
 /// The report the request before this one left, as the layout shows it — taken once, its cookie
 /// removed — or `None` when no report cookie came.
-pub fn take_last(req: &Request<'_>) -> Option<Value> {
+pub async fn take_last(req: &Request<'_>) -> Option<Value> {
     let jar = Jar::of(req)?;
     let shelf = req.rocket().state::<ReportShelf>()?;
     let kind = Kind::Report(jar.mode());
     jar.value(kind)?;
     let token = jar.get::<ReportToken>();
     jar.remove(kind);
-    let told = token.and_then(|t| shelf.take(&t.0));
     let now = crate::clock::now_for(req.rocket());
+    if let Some(shared) = req.rocket().state::<SharedShelf>() {
+        let taken = match token {
+            Some(t) => shared.take(&t.0, now).await.unwrap_or_else(|e| {
+                rocket::warn!(
+                    "shared reports (Redis) unavailable, report not read: {}",
+                    e.0
+                );
+                None
+            }),
+            None => None,
+        };
+        return Some(taken.unwrap_or_else(|| json!({ "gone": true })));
+    }
+    let told = token.and_then(|t| shelf.take(&t.0));
     Some(match told {
         Some(told) => told_view(&told, now),
         None => json!({ "gone": true }),

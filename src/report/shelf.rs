@@ -379,5 +379,7 @@ fn estimate(told: &Told) -> usize {
     allocation(size_of::<Told>()) + told.heap() + PER_REPORT
 }
 
+pub mod shared;
+
 #[cfg(test)]
 mod tests;

@@ -120,7 +120,7 @@ async fn denylist_room(
     if !denylist || session.user_id().await?.is_none() {
         return Ok(Ok(()));
     }
-    Ok(throttles.denylist_entry(addr))
+    Ok(throttles.denylist_entry(addr).await)
 }
 
 /// What a client past its deny-list bound is told.
@@ -176,14 +176,14 @@ async fn signup(
     };
     // Counted only for a signup that would hash and store: a form sent back with a 422 cost
     // nothing, and someone fixing a weak password is not locked out for it.
-    if let Err(too_many) = throttles.signup(addr) {
+    if let Err(too_many) = throttles.signup(addr).await {
         let why = too_many.sentence("accounts created from your address");
-        let wait = (Status::TooManyRequests, too_many.retry_after);
+        let wait = (too_many.status(), too_many.retry_after);
         return wait_page(&page, "signup", wait, &f.username, why, None).await;
     }
     if let Err(too_many) = denylist_room(&page.session, throttles, addr).await? {
         let why = too_many.sentence(DENYLIST_WHAT);
-        let wait = (Status::TooManyRequests, too_many.retry_after);
+        let wait = (too_many.status(), too_many.retry_after);
         return wait_page(&page, "signup", wait, &f.username, why, None).await;
     }
     let user = match users::create_user_admitted(pool, admitted, &name, f.password).await {
@@ -230,7 +230,7 @@ async fn login(page: Page<'_>, form: CheckedForm<Credentials>, gate: LoginGate<'
         Attempt::Accepted(user) => user,
         Attempt::Throttled(too_many) => {
             let why = too_many.sentence("login attempts for this name or from your address");
-            let wait = (Status::TooManyRequests, too_many.retry_after);
+            let wait = (too_many.status(), too_many.retry_after);
             return wait_page(&page, "login", wait, &f.username, why, next).await;
         }
         Attempt::Busy => {
@@ -246,7 +246,7 @@ async fn login(page: Page<'_>, form: CheckedForm<Credentials>, gate: LoginGate<'
     };
     if let Err(too_many) = denylist_room(&page.session, gate.throttles, gate.addr).await? {
         let why = too_many.sentence(DENYLIST_WHAT);
-        let wait = (Status::TooManyRequests, too_many.retry_after);
+        let wait = (too_many.status(), too_many.retry_after);
         return wait_page(&page, "login", wait, &f.username, why, next).await;
     }
     auth::make_room(&page.session, user.id, gate.max_sessions).await?;
@@ -300,7 +300,7 @@ async fn logout(
 ) -> Result<Redirect, AppError> {
     if let Err(too_many) = denylist_room(&page.session, throttles, addr).await? {
         return Err(AppError::RetryLater {
-            status: Status::TooManyRequests,
+            status: too_many.status(),
             retry_after: too_many.retry_after,
             why: too_many.sentence(DENYLIST_WHAT),
         });

@@ -230,7 +230,7 @@ async fn predict(
             )))
         }
     };
-    room_for_a_learner(&learner, addr)?;
+    room_for_a_learner(&learner, addr).await?;
     let mut arm = Arm::default();
     if e.id == ExerciseId::ForgePlain {
         arm.n = Some(PLAIN_USER);
@@ -263,7 +263,7 @@ async fn predict(
 ///
 /// # Errors
 /// [`AppError::RetryLater`] (429) past the address's bound.
-fn room_for_a_learner(learner: &Learner<'_>, addr: ClientAddr) -> Result<(), AppError> {
+async fn room_for_a_learner(learner: &Learner<'_>, addr: ClientAddr) -> Result<(), AppError> {
     if learner.cell().exists() {
         return Ok(());
     }
@@ -272,8 +272,9 @@ fn room_for_a_learner(learner: &Learner<'_>, addr: ClientAddr) -> Result<(), App
     };
     throttles
         .new_learner(addr)
+        .await
         .map_err(|too_many| AppError::RetryLater {
-            status: Status::TooManyRequests,
+            status: too_many.status(),
             retry_after: too_many.retry_after,
             why: too_many.sentence("new learners from your address"),
         })
@@ -308,7 +309,7 @@ async fn hint(
             ),
         )));
     }
-    room_for_a_learner(&learner, addr)?;
+    room_for_a_learner(&learner, addr).await?;
     // A learner asking for a hint is one from now on.
     learner.cell().update(|_| ());
     let p = Pending {

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::origin::SiteOrigin;
 
 pub use bounds::MAX_INSTANCE_CHARS;
-pub use mode::{Mode, Revocation, SessionCache};
+pub use mode::{Mode, Revocation, SessionCache, SharedState};
 pub use source::rocket_figment;
 
 /// Everything docs/SPEC.md's settings table names. Each field's default is in `Default` below.
@@ -52,6 +52,9 @@ pub struct Settings {
     /// `--mode redis`: what every key the app files in Redis starts with, so several apps (or
     /// tests) can share one server without touching each other's keys.
     pub redis_prefix: String,
+    /// The throttles, the reports and the class switches in this process (`"local"`) or in Redis
+    /// under `redis_prefix` (`"redis"`), so a fleet behind one proxy counts and shows as one.
+    pub shared_state: SharedState,
     /// Log each request's decoded session map at the debug level. Off unless asked for: the map
     /// is what a user stored, and debug logs travel further than the database does.
     #[serde(rename = "session_log_map")]
@@ -150,6 +153,7 @@ impl Default for Settings {
             session_cache: SessionCache::None,
             redis_url: DEFAULT_REDIS_URL.to_string(),
             redis_prefix: "session-lab:".to_string(),
+            shared_state: SharedState::Local,
             site_origin: None,
             origins: Vec::new(),
             secret_key_fallbacks: Vec::new(),

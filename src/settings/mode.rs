@@ -136,6 +136,18 @@ pub enum SessionCache {
     Redis,
 }
 
+/// Where the state that must agree across instances lives (`shared_state`): the throttles, the
+/// "what just happened" reports and the teacher's class switches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SharedState {
+    /// This process's memory: each instance behind a proxy counts and shows on its own.
+    #[default]
+    Local,
+    /// Redis, under `redis_prefix`: every instance on one prefix counts and shows as one.
+    Redis,
+}
+
 /// How cookie mode can end a session before its deadlines (`cookie_revocation`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -31,6 +31,8 @@ type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, Ticks, StateInformatio
 pub(super) struct Limiter<K: std::hash::Hash + Eq + Clone> {
     buckets: Keyed<K>,
     pub(super) burst: u32,
+    /// One token comes back per this many milliseconds (what a shared bucket is told).
+    pub(super) period_ms: u64,
     ticks: Ticks,
 }
 
@@ -56,6 +58,7 @@ impl<K: std::hash::Hash + Eq + Clone> Limiter<K> {
             buckets: RateLimiter::dashmap_with_clock(quota, ticks.clone())
                 .with_middleware::<StateInformationMiddleware>(),
             burst: burst.get(),
+            period_ms: u64::try_from(period.as_millis()).unwrap_or(u64::MAX),
             ticks,
         }
     }

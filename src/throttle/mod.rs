@@ -5,27 +5,33 @@
 //! The limiters are `governor`'s keyed GCRA buckets: each key costs one 8-byte timestamp, a check
 //! is one atomic compare-and-swap, and no timer runs. Their state lives in this process's memory:
 //! a restart forgets it, and several instances behind a load balancer each keep their own, so
-//! together they allow up to (instances × burst) — the README says so.
+//! together they allow up to (instances × burst) — unless `shared_state = "redis"`, where the
+//! same buckets live in Redis ([`shared`]) and a fleet counts once. The hash queue is not here
+//! and stays per instance: it guards this machine's cores.
 
 mod address;
 mod devices;
 mod limiter;
+pub mod shared;
+mod too_many;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use rocket::fairing::AdHoc;
-use rocket::http::Status;
 
 use crate::clock::Clock;
 use crate::error::AppError;
 use crate::session::Session;
-use crate::settings::{Settings, MAX_LOGIN_DELAY_MS};
+use crate::settings::{Settings, SharedState, MAX_LOGIN_DELAY_MS};
 
 pub use address::ClientAddr;
 use devices::Lockouts;
 use limiter::{Limiter, Verdict};
+use shared::Shared;
+pub use shared::SharedRedis;
+pub use too_many::TooMany;
 
 /// Managed state: the app's throttles, built from the settings. A handle: `--mode both` gives
 /// its two apps clones of one, so a name's limit is the same whichever port is asked.
@@ -50,6 +56,10 @@ pub struct Limits {
     session_write: Limiter<String>,
     delay_ms: u64,
     checks: AtomicU64,
+    /// `shared_state = "redis"`: the buckets and lockouts live there instead (the limiters above
+    /// then only lend their quotas).
+    shared: Option<Arc<SharedRedis>>,
+    clock: Arc<Clock>,
 }
 
 impl std::ops::Deref for Throttles {
@@ -60,39 +70,25 @@ impl std::ops::Deref for Throttles {
     }
 }
 
-/// Why a request must wait, for its 429 page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TooMany {
-    /// Whole seconds until a retry can succeed (at least 1), for `Retry-After`.
-    pub retry_after: u64,
-}
-
-impl TooMany {
-    fn after(wait: Duration) -> TooMany {
-        // Rounded up: a client that waits exactly `Retry-After` must not be refused again.
-        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        TooMany {
-            retry_after: secs.max(1),
-        }
-    }
-
-    /// The sentence the page shows.
-    pub fn sentence(&self, what: &str) -> String {
-        let s = self.retry_after;
-        format!(
-            "Too many {what}. Try again in {s} second{} (nothing was checked or stored).",
-            if s == 1 { "" } else { "s" }
-        )
-    }
-}
-
 /// One in this many checks also sweeps idle keys: cheap housekeeping with no timer task.
 const SWEEP_EVERY: u64 = 4096;
 
 impl Throttles {
     /// The throttles the settings describe, on `clock`: every bucket refills, and every device
-    /// lockout ends, by that clock's time alone.
+    /// lockout ends, by that clock's time alone. With `shared_state = "redis"` they live in Redis
+    /// (connected on first use). A `redis_url` redis-rs cannot read keeps them local, logged —
+    /// and the app does not launch anyway: the class switches' stage refuses it.
     pub fn new(s: &Settings, clock: &Arc<Clock>) -> Throttles {
+        let shared = match s.shared_state {
+            SharedState::Local => None,
+            SharedState::Redis => match SharedRedis::new(&s.redis_url, &s.redis_prefix) {
+                Ok(redis) => Some(Arc::new(redis)),
+                Err(e) => {
+                    rocket::error!("shared_state: redis_url cannot be read ({e}); local throttles");
+                    None
+                }
+            },
+        };
         Throttles(Arc::new(Limits {
             login_name: Limiter::new(s.login_name_burst, s.login_name_interval, clock),
             login_address: Limiter::new(s.login_address_burst, s.login_address_interval, clock),
@@ -118,7 +114,37 @@ impl Throttles {
             session_write: Limiter::new(s.session_write_burst, s.session_write_interval, clock),
             delay_ms: s.login_delay_ms,
             checks: AtomicU64::new(0),
+            shared,
+            clock: clock.clone(),
         }))
+    }
+
+    /// The app's clock in Unix milliseconds: the shared buckets' time.
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.clock.now().unix_timestamp_nanos() / 1_000_000).unwrap_or(0)
+    }
+
+    /// One bucket's check, here or in Redis: how much of the burst is used, or how long to wait.
+    async fn one<K: std::hash::Hash + Eq + Clone>(
+        &self,
+        limiter: &Limiter<K>,
+        kind: &str,
+        key: &K,
+        id: &str,
+    ) -> Result<u32, TooMany> {
+        let Some(redis) = &self.shared else {
+            self.sweep_now_and_then();
+            return match limiter.check(key) {
+                Verdict::Go { used } => Ok(used),
+                Verdict::Wait(wait) => Err(TooMany::after(wait)),
+            };
+        };
+        let bucket = shared::bucket(redis, limiter, kind, id);
+        match shared::check(redis, self.now_ms(), None, &[bucket]).await {
+            Ok(Shared::Go(used)) => Ok(used.first().copied().unwrap_or(1)),
+            Ok(Shared::Wait(ms)) => Err(TooMany::of(ms)),
+            Err(e) => Err(TooMany::down(&e)),
+        }
     }
 
     fn sweep_now_and_then(&self) {
@@ -146,7 +172,16 @@ impl Throttles {
     /// # Errors
     /// [`TooMany`] while the device is on the lockout list or has used its burst: nothing else
     /// is spent, so a stolen copy of the cookie cannot use up the name's tokens either.
-    pub fn device_attempt(&self, device: &str) -> Result<u32, TooMany> {
+    pub async fn device_attempt(&self, device: &str) -> Result<u32, TooMany> {
+        if let Some(redis) = &self.shared {
+            let lockout = redis.key("throttle:distrusted", device);
+            let bucket = shared::bucket(redis, &self.login_device, "login_device", device);
+            return match shared::check(redis, self.now_ms(), Some(&lockout), &[bucket]).await {
+                Ok(Shared::Go(used)) => Ok(used.first().copied().unwrap_or(1)),
+                Ok(Shared::Wait(ms)) => Err(TooMany::of(ms)),
+                Err(e) => Err(TooMany::down(&e)),
+            };
+        }
         self.sweep_now_and_then();
         if let Some(wait) = self.distrusted.distrusted_for(device) {
             return Err(TooMany::after(wait));
@@ -161,9 +196,24 @@ impl Throttles {
     /// burst: the wrong password that uses the last of it puts the device on the lockout list
     /// for one interval, so a thief holding a copy gets no trickle of one guess per interval
     /// either. Only that device pays: the name's and the address's buckets are untouched.
-    pub fn device_failed(&self, device: &str, used: u32) {
-        if used >= self.login_device.burst {
+    pub async fn device_failed(&self, device: &str, used: u32) {
+        if used < self.login_device.burst {
+            return;
+        }
+        let Some(redis) = &self.shared else {
             self.distrusted.distrust(device, self.device_interval);
+            return;
+        };
+        let for_ms = u64::try_from(self.device_interval.as_millis()).unwrap_or(u64::MAX);
+        let until = self.now_ms().saturating_add(for_ms);
+        let key = redis.key("throttle:distrusted", device);
+        if let Err(e) = shared::lock_out(redis, &key, until, for_ms).await {
+            // The wrong password is answered anyway; the device's bucket, already used up, still
+            // holds it to one attempt per interval.
+            rocket::warn!(
+                "shared throttles (Redis): a device lockout was not recorded: {}",
+                e.0
+            );
         }
     }
 
@@ -172,12 +222,12 @@ impl Throttles {
     ///
     /// # Errors
     /// [`TooMany`] when the address has used its burst.
-    pub fn new_learner(&self, addr: ClientAddr) -> Result<(), TooMany> {
-        self.sweep_now_and_then();
-        match self.learner_address.check(&addr) {
-            Verdict::Go { .. } => Ok(()),
-            Verdict::Wait(wait) => Err(TooMany::after(wait)),
-        }
+    pub async fn new_learner(&self, addr: ClientAddr) -> Result<(), TooMany> {
+        let id = addr.0.to_string();
+        let limiter = &self.learner_address;
+        self.one(limiter, "learner_address", &addr, &id)
+            .await
+            .map(drop)
     }
 
     /// Before a write that will add a row to the deny-list (a logout, or a new login, of a
@@ -186,12 +236,12 @@ impl Throttles {
     ///
     /// # Errors
     /// [`TooMany`] when the address has used its burst.
-    pub fn denylist_entry(&self, addr: ClientAddr) -> Result<(), TooMany> {
-        self.sweep_now_and_then();
-        match self.denylist_address.check(&addr) {
-            Verdict::Go { .. } => Ok(()),
-            Verdict::Wait(wait) => Err(TooMany::after(wait)),
-        }
+    pub async fn denylist_entry(&self, addr: ClientAddr) -> Result<(), TooMany> {
+        let id = addr.0.to_string();
+        let limiter = &self.denylist_address;
+        self.one(limiter, "denylist_address", &addr, &id)
+            .await
+            .map(drop)
     }
 
     /// A login attempt for `name` (normalised as login looks it up, whether or not such an
@@ -202,15 +252,39 @@ impl Throttles {
     /// # Errors
     /// [`TooMany`] when either the name or the address has used its burst.
     pub async fn login(&self, name: &str, addr: ClientAddr) -> Result<(), TooMany> {
-        self.sweep_now_and_then();
-        // The address first: an address past its limit does not also use up the name's.
-        let by_address = match self.login_address.check(&addr) {
-            Verdict::Wait(wait) => return Err(TooMany::after(wait)),
-            Verdict::Go { used } => self.delay(used, self.login_address.burst),
-        };
-        let by_name = match self.login_name.check(&name.to_string()) {
-            Verdict::Wait(wait) => return Err(TooMany::after(wait)),
-            Verdict::Go { used } => self.delay(used, self.login_name.burst),
+        let (by_address, by_name) = match &self.shared {
+            Some(redis) => {
+                let buckets = [
+                    shared::bucket(
+                        redis,
+                        &self.login_address,
+                        "login_address",
+                        &addr.0.to_string(),
+                    ),
+                    shared::bucket(redis, &self.login_name, "login_name", name),
+                ];
+                match shared::check(redis, self.now_ms(), None, &buckets).await {
+                    Ok(Shared::Go(used)) => (
+                        self.delay(used.first().copied().unwrap_or(1), self.login_address.burst),
+                        self.delay(used.get(1).copied().unwrap_or(1), self.login_name.burst),
+                    ),
+                    Ok(Shared::Wait(ms)) => return Err(TooMany::of(ms)),
+                    Err(e) => return Err(TooMany::down(&e)),
+                }
+            }
+            None => {
+                self.sweep_now_and_then();
+                // The address first: an address past its limit does not also use up the name's.
+                let by_address = match self.login_address.check(&addr) {
+                    Verdict::Wait(wait) => return Err(TooMany::after(wait)),
+                    Verdict::Go { used } => self.delay(used, self.login_address.burst),
+                };
+                let by_name = match self.login_name.check(&name.to_string()) {
+                    Verdict::Wait(wait) => return Err(TooMany::after(wait)),
+                    Verdict::Go { used } => self.delay(used, self.login_name.burst),
+                };
+                (by_address, by_name)
+            }
         };
         let delay = by_address.max(by_name);
         if !delay.is_zero() {
@@ -236,12 +310,12 @@ impl Throttles {
     ///
     /// # Errors
     /// [`TooMany`] when the address has used its burst.
-    pub fn signup(&self, addr: ClientAddr) -> Result<(), TooMany> {
-        self.sweep_now_and_then();
-        match self.signup_address.check(&addr) {
-            Verdict::Go { .. } => Ok(()),
-            Verdict::Wait(wait) => Err(TooMany::after(wait)),
-        }
+    pub async fn signup(&self, addr: ClientAddr) -> Result<(), TooMany> {
+        let id = addr.0.to_string();
+        let limiter = &self.signup_address;
+        self.one(limiter, "signup_address", &addr, &id)
+            .await
+            .map(drop)
     }
 
     /// Before a form write (a color, a note): a request with no session (no cookie, or one
@@ -260,10 +334,9 @@ impl Throttles {
         session: &Session<'_>,
         addr: ClientAddr,
     ) -> Result<(), AppError> {
-        let refused = |wait, what: &str| {
-            let too_many = TooMany::after(wait);
+        let refused = |too_many: TooMany, what: &str| {
             Err(AppError::RetryLater {
-                status: Status::TooManyRequests,
+                status: too_many.status(),
                 retry_after: too_many.retry_after,
                 why: too_many.sentence(what),
             })
@@ -275,16 +348,19 @@ impl Throttles {
             let Some(id) = session.id().await? else {
                 return Ok(());
             };
-            self.sweep_now_and_then();
-            return match self.session_write.check(&id) {
-                Verdict::Go { .. } => Ok(()),
-                Verdict::Wait(wait) => refused(wait, "changes to your session"),
+            return match self
+                .one(&self.session_write, "session_write", &id, &id)
+                .await
+            {
+                Ok(_) => Ok(()),
+                Err(too_many) => refused(too_many, "changes to your session"),
             };
         }
-        self.sweep_now_and_then();
-        match self.new_session_address.check(&addr) {
-            Verdict::Go { .. } => Ok(()),
-            Verdict::Wait(wait) => refused(wait, "new sessions from your address"),
+        let limiter = &self.new_session_address;
+        let id = addr.0.to_string();
+        match self.one(limiter, "new_session_address", &addr, &id).await {
+            Ok(_) => Ok(()),
+            Err(too_many) => refused(too_many, "new sessions from your address"),
         }
     }
 }
@@ -311,82 +387,4 @@ pub fn stage() -> AdHoc {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn manual() -> Arc<Clock> {
-        Arc::new(Clock::manual())
-    }
-
-    #[test]
-    fn the_delay_starts_at_half_the_burst_and_doubles() {
-        let s = Settings {
-            login_delay_ms: 250,
-            ..Settings::default()
-        };
-        let t = Throttles::new(&s, &manual());
-        let delays: Vec<u64> = (1..=12)
-            .map(|used| t.delay(used, 10).as_millis() as u64)
-            .collect();
-        assert_eq!(
-            delays,
-            [0, 0, 0, 0, 0, 250, 500, 1000, 2000, 4000, 4000, 4000]
-        );
-    }
-
-    #[test]
-    fn a_burst_then_a_wait_rounded_up_to_whole_seconds() {
-        let l: Limiter<u8> = Limiter::new(3, 30, &manual());
-        assert_eq!(l.check(&1), Verdict::Go { used: 1 });
-        assert_eq!(l.check(&1), Verdict::Go { used: 2 });
-        assert_eq!(l.check(&1), Verdict::Go { used: 3 });
-        let Verdict::Wait(wait) = l.check(&1) else {
-            panic!("the fourth attempt must wait");
-        };
-        assert_eq!(TooMany::after(wait).retry_after, 30);
-        assert_eq!(l.check(&2), Verdict::Go { used: 1 }, "keys are independent");
-    }
-
-    #[test]
-    fn a_token_comes_back_when_the_clock_moves_and_not_before() {
-        let clock = manual();
-        let l: Limiter<u8> = Limiter::new(2, 30, &clock);
-        assert_eq!(l.check(&1), Verdict::Go { used: 1 });
-        assert_eq!(l.check(&1), Verdict::Go { used: 2 });
-        assert_eq!(l.check(&1), Verdict::Wait(Duration::from_secs(30)));
-        clock.advance(29);
-        assert_eq!(l.check(&1), Verdict::Wait(Duration::from_secs(1)));
-        clock.advance(1);
-        assert_eq!(l.check(&1), Verdict::Go { used: 2 }, "one token, not two");
-        assert_eq!(l.check(&1), Verdict::Wait(Duration::from_secs(30)));
-    }
-
-    #[test]
-    fn a_device_spends_its_bucket_on_every_attempt_and_is_distrusted_by_its_last_wrong_one() {
-        let s = Settings {
-            login_device_burst: 3,
-            login_device_interval: 60,
-            ..Settings::default()
-        };
-        let clock = manual();
-        let t = Throttles::new(&s, &clock);
-        assert_eq!(t.device_attempt("d1"), Ok(1), "a right password spends too");
-        assert_eq!(t.device_attempt("d1"), Ok(2));
-        t.device_failed("d1", 2);
-        assert_eq!(t.device_attempt("d1"), Ok(3));
-        t.device_failed("d1", 3);
-        assert_eq!(
-            t.device_attempt("d1"),
-            Err(TooMany { retry_after: 60 }),
-            "the wrong password that used the burst distrusts it"
-        );
-        assert_eq!(t.device_attempt("d2"), Ok(1), "devices are independent");
-        clock.advance(59);
-        assert!(
-            t.device_attempt("d1").is_err(),
-            "distrusted for one interval"
-        );
-        clock.advance(1);
-        assert_eq!(t.device_attempt("d1"), Ok(3), "one token back after it");
-    }
-}
+mod tests;

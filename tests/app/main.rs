@@ -39,6 +39,7 @@ mod roles;
 mod row_size;
 mod session_cache;
 mod session_limit;
+mod shared_state;
 mod startup;
 mod store_lesson;
 mod teacher;

@@ -181,8 +181,9 @@ impl TestApp {
         Self::spawn_on_clock(mode, db_name, db_url, Some(clock), tweak).await
     }
 
-    /// As [`TestApp::spawn_on`], on `clock` when one is given (the app makes its own otherwise).
-    async fn spawn_on_clock(
+    /// As [`TestApp::spawn_on`], on `clock` when one is given (the app makes its own otherwise):
+    /// two instances on one manual clock agree on the time, as a fleet's synchronised clocks do.
+    pub async fn spawn_on_clock(
         mode: Mode,
         db_name: &str,
         db_url: &str,

@@ -170,7 +170,7 @@ async fn log_in_both(
         Attempt::Throttled(too_many) => {
             let why = too_many.sentence("login attempts for this name or from your address");
             return Err(AppError::RetryLater {
-                status: Status::TooManyRequests,
+                status: too_many.status(),
                 retry_after: too_many.retry_after,
                 why,
             });
