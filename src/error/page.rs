@@ -54,6 +54,14 @@ pub fn explain(status: Status) -> (&'static str, &'static str) {
 /// The error page's template context.
 pub fn context(req: &Request<'_>, status: Status, detail: Option<String>) -> serde_json::Value {
     let (title, message) = explain(status);
+    // 409's own words are the session layer's (a session ended under a request); a handler's 409
+    // comes with its reason (nothing to edit yet, a hint before a prediction), under a title that
+    // fits any of them.
+    let title = if status == Status::Conflict && detail.is_some() {
+        "Not possible yet"
+    } else {
+        title
+    };
     // A student who cut the database off and browsed on must learn why, and where the switch is.
     let lab = crate::browser_lab::Lab::of(req);
     let detail = match detail {

@@ -268,7 +268,9 @@ async fn two_alike_browsers_are_told_apart_on_your_sessions(mode: Mode) {
     signup(&one, "alice", PW).await;
     login(&two, "alice", PW).await;
     let label_of_this = |body: &str| -> Option<String> {
-        let row = body.split("<tr class=\"current\">").nth(1)?;
+        let row = body
+            .split("<tr>")
+            .find(|row| row.contains("<strong>(this one)</strong>"))?;
         let code = row.split("<code>").nth(1)?;
         Some(code.split("</code>").next()?.to_string())
     };

@@ -582,6 +582,13 @@ async fn hints_come_one_at_a_time_and_the_answer_after_the_second(mode: Mode) {
     assert!(refused
         .body
         .contains("open once your prediction is recorded"));
+    // A handler's 409 says its own reason under a title that fits it.
+    assert!(
+        refused.body.contains("Not possible yet"),
+        "{}",
+        refused.body
+    );
+    assert!(!refused.body.contains("Your session ended meanwhile"));
     predict(&b, "tamper", 1).await;
     let page = b.get("/exercises").await;
     assert!(page.body.contains("action=\"/exercises/tamper/hint\""));

@@ -337,7 +337,8 @@ async fn new_learners_are_bounded_per_address(mode: Mode) {
     assert_eq!(app.count("SELECT count(*) FROM learners").await, 2);
     // A browser that already is a learner costs nothing: its hints and predictions go on.
     assert_eq!(predict(&browsers[0], OWNER_IP).await.status, 303);
-    let res = post_from(&browsers[1], "/exercises/tamper/hint", &[], OWNER_IP).await;
+    // (A hint for the exercise it predicted: hints open after a prediction.)
+    let res = post_from(&browsers[1], "/exercises/first-value/hint", &[], OWNER_IP).await;
     assert_eq!(res.status, 303, "{}", res.body);
     // Another address has its own bound; and after one interval, one more here.
     assert_eq!(predict(&browsers[2], "198.51.100.1").await.status, 303);
