@@ -3,6 +3,7 @@
 //!
 //! - [`board`]: progress as the pages show it, the cookie's waiting entries laid over the rows.
 //! - [`catalogue`]: the exercises, their questions, hints and answers.
+//! - [`exercise`]: what one exercise holds.
 //! - [`detect`]: how each is recognised from what the learner's own requests did.
 //! - [`id`]: the exercises' names, one enum both of the above match on.
 //! - [`order`]: the order the pages list them in (the lessons').
@@ -17,6 +18,7 @@
 pub mod board;
 pub mod catalogue;
 pub mod detect;
+pub mod exercise;
 pub mod id;
 pub mod order;
 pub mod store;

@@ -3,7 +3,7 @@
 //! apart from [`super::catalogue`]'s list, which has no room left under the line limit; that list
 //! names them in its order.
 
-use super::catalogue::Exercise;
+use super::exercise::Exercise;
 use super::ExerciseId;
 use crate::settings::Mode;
 
