@@ -124,7 +124,8 @@ pub async fn authenticate(
     // `users`, and unlike the raw input it is always valid text for PostgreSQL (a NUL is not).
     let name = normalise_username(username).unwrap_or_default();
     let pool = lab.ready(db).await?;
-    let device = Device::read(jar).filter(|d| !name.is_empty() && d.is_for(&name));
+    let held = Device::read(jar);
+    let device = held.clone().filter(|d| !name.is_empty() && d.is_for(&name));
     let admitted = match &device {
         Some(d) => queue.admit_device(&d.id),
         None => queue.admit(),
@@ -164,7 +165,7 @@ pub async fn authenticate(
     match user.filter(|_| ok) {
         Some(user) => {
             if bound.is_none() {
-                Device::new(&user, device_lifetime).issue(jar);
+                Device::new(&user, device_lifetime, held.as_ref()).issue(jar);
             }
             Ok(Attempt::Accepted(user))
         }

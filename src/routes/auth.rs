@@ -175,9 +175,16 @@ async fn signup(
         return wait_page(&page, "signup", wait, &f.username, BUSY.into(), None).await;
     };
     // Counted only for a signup that would hash and store: a form sent back with a 422 cost
-    // nothing, and someone fixing a weak password is not locked out for it.
-    if let Err(too_many) = throttles.signup(addr).await {
-        let why = too_many.sentence("accounts created from your address");
+    // nothing, and someone fixing a weak password is not locked out for it. A browser that holds
+    // a device cookie spends its own bucket; only a browser new to the app spends the address's.
+    let held = Device::read(page.jar);
+    let browser = held.as_ref().map(Device::browser);
+    if let Err(too_many) = throttles.signup(addr, browser).await {
+        let what = match browser {
+            Some(_) => "accounts created from this browser",
+            None => "accounts created from your address",
+        };
+        let why = too_many.sentence(what);
         let wait = (too_many.status(), too_many.retry_after);
         return wait_page(&page, "signup", wait, &f.username, why, None).await;
     }
@@ -200,7 +207,7 @@ async fn signup(
     // A new account's browser is its first device: its later logins are judged against that
     // device's own bucket, so a classmate's script using up the shared address's login tokens
     // does not keep them out.
-    Device::new(&user, settings.login_device_lifetime).issue(page.jar);
+    Device::new(&user, settings.login_device_lifetime, held.as_ref()).issue(page.jar);
     // lesson: signup
     auth::log_in(&page.session, &page.jar.config().keys, &user, f.remember).await?;
     page.renew_csrf();

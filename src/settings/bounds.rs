@@ -27,6 +27,7 @@ pub(super) fn check(s: &Settings) -> Result<(), String> {
         ("login_name_burst", s.login_name_burst),
         ("login_address_burst", s.login_address_burst),
         ("signup_address_burst", s.signup_address_burst),
+        ("signup_device_burst", s.signup_device_burst),
         ("new_session_address_burst", s.new_session_address_burst),
         ("learner_address_burst", s.learner_address_burst),
         ("max_sessions_per_account", s.max_sessions_per_account),
@@ -42,6 +43,7 @@ pub(super) fn check(s: &Settings) -> Result<(), String> {
         ("login_name_interval", s.login_name_interval),
         ("login_address_interval", s.login_address_interval),
         ("signup_address_interval", s.signup_address_interval),
+        ("signup_device_interval", s.signup_device_interval),
         (
             "new_session_address_interval",
             s.new_session_address_interval,

@@ -81,6 +81,10 @@ pub struct Settings {
     /// Accounts one client address may create at once, and the seconds per further one.
     pub signup_address_burst: u32,
     pub signup_address_interval: u64,
+    /// Accounts one browser holding a device cookie may create at once, and the seconds per
+    /// further one: such a signup spends this browser's bucket instead of its address's.
+    pub signup_device_burst: u32,
+    pub signup_device_interval: u64,
     /// Sessions one client address may create by cookie-less POSTs at once, and the seconds per
     /// further one.
     pub new_session_address_burst: u32,
@@ -168,6 +172,10 @@ impl Default for Settings {
             login_delay_ms: 250,
             signup_address_burst: 10,
             signup_address_interval: 60,
+            // A person makes a second account for a lesson, perhaps a third; a script keeping its
+            // cookies gets one a minute after that, and no share of its classmates'.
+            signup_device_burst: 3,
+            signup_device_interval: 60,
             // Generous for people (a classroom behind one address), but a script creating rows
             // as fast as it can gets one a second instead of thousands.
             new_session_address_burst: 100,

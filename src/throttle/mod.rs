@@ -48,6 +48,8 @@ pub struct Limits {
     distrusted: Lockouts,
     device_interval: Duration,
     signup_address: Limiter<ClientAddr>,
+    /// Accounts created per browser holding a device cookie (keyed by the browser's id in it).
+    signup_device: Limiter<String>,
     new_session_address: Limiter<ClientAddr>,
     /// Learners (rows of `learners`) created per client address.
     learner_address: Limiter<ClientAddr>,
@@ -96,6 +98,7 @@ impl Throttles {
             distrusted: Lockouts::new(clock.clone()),
             device_interval: Duration::from_secs(s.login_device_interval.max(1)),
             signup_address: Limiter::new(s.signup_address_burst, s.signup_address_interval, clock),
+            signup_device: Limiter::new(s.signup_device_burst, s.signup_device_interval, clock),
             new_session_address: Limiter::new(
                 s.new_session_address_burst,
                 s.new_session_address_interval,
@@ -153,6 +156,7 @@ impl Throttles {
             self.login_address.forget_idle();
             self.login_device.forget_idle();
             self.signup_address.forget_idle();
+            self.signup_device.forget_idle();
             self.new_session_address.forget_idle();
             self.learner_address.forget_idle();
             self.denylist_address.forget_idle();
@@ -306,11 +310,20 @@ impl Throttles {
         Duration::from_millis(self.delay_ms.saturating_mul(factor).min(MAX_LOGIN_DELAY_MS))
     }
 
-    /// An account about to be created from `addr`. Call it before the password is hashed.
+    /// An account about to be created from `addr`, by the browser a device cookie names, if
+    /// any: that browser spends its own bucket, so a script keeping its cookies uses up only its
+    /// own signups. Call it before the password is hashed.
     ///
     /// # Errors
-    /// [`TooMany`] when the address has used its burst.
-    pub async fn signup(&self, addr: ClientAddr) -> Result<(), TooMany> {
+    /// [`TooMany`] when the browser, or else the address, has used its burst.
+    pub async fn signup(&self, addr: ClientAddr, browser: Option<&str>) -> Result<(), TooMany> {
+        if let Some(b) = browser {
+            let limiter = &self.signup_device;
+            return self
+                .one(limiter, "signup_device", &b.into(), b)
+                .await
+                .map(drop);
+        }
         let id = addr.0.to_string();
         let limiter = &self.signup_address;
         self.one(limiter, "signup_address", &addr, &id)

@@ -1,7 +1,8 @@
 //! Fair shares behind one address (issue 22): a device cookie is worth its own bucket of attempts,
 //! right or wrong, and one place in the hash queue; its failures lock out only that device; it is
 //! bound to the account, so one minted before a reset is no device; a 503 (shed, or this
-//! browser's outage lab) spends no token at login or signup; and learners are bounded per address.
+//! browser's outage lab) spends no token at login or signup; a browser holding a device cookie
+//! spends its own signup bucket, not its address's; and learners are bounded per address.
 //! (The per-account session limit: `session_limit.rs`.) Every test runs on the manual clock:
 //! nothing refills unless the test moves it.
 
@@ -19,6 +20,7 @@ both_modes![
     a_stolen_device_cookie_locks_out_that_device_only,
     a_device_cookie_minted_before_a_reset_is_no_device,
     a_signup_answered_503_spends_no_token,
+    a_browser_with_a_device_cookie_spends_its_own_signup_bucket,
     a_login_refused_by_the_outage_lab_spends_no_token,
     new_learners_are_bounded_per_address,
     a_signup_leaves_a_device_cookie_bound_to_the_new_account,
@@ -273,13 +275,73 @@ async fn a_signup_answered_503_spends_no_token(mode: Mode) {
         );
     }
     drop(held);
-    // Ten 503s spent nothing: the address's burst of 2 is whole.
+    // Ten 503s spent nothing: the address's burst of 2 is whole. (Each signup from a browser new
+    // to the app: one holding a device cookie would spend its own bucket instead.)
     assert_eq!(signup_as("dora").await.status, 303);
-    b.post("/logout", &[]).await;
-    assert_eq!(signup_as("emil").await.status, 303);
-    b.post("/logout", &[]).await;
-    assert_eq!(signup_as("fern").await.status, 429);
+    for (name, status) in [("emil", 303), ("fern", 429)] {
+        let fresh = app.browser();
+        let fields = [("username", name), ("password", PW)];
+        let res = post_from(&fresh, "/signup", &fields, OWNER_IP).await;
+        assert_eq!(res.status, status, "{name}: {}", res.body);
+    }
     assert_eq!(app.count("SELECT count(*) FROM users").await, 2);
+}
+
+/// A signup from `OWNER_IP` through the form, with this browser's cookies.
+async fn signup_from(b: &Browser<'_>, name: &str) -> Res {
+    post_from(
+        b,
+        "/signup",
+        &[("username", name), ("password", PW)],
+        OWNER_IP,
+    )
+    .await
+}
+
+/// Issue 22's signup finding: a script that keeps its cookie jar signs up again and again from
+/// the class's address. Its first signup is the address's; every later one carries the device
+/// cookie the last gave it (for another account each time, the same browser id in each) and
+/// spends that browser's bucket, so classmates new to the app still find the address's.
+async fn a_browser_with_a_device_cookie_spends_its_own_signup_bucket(mode: Mode) {
+    let app = TestApp::spawn_with_manual_clock(
+        mode,
+        limits(&[
+            ("signup_address_burst", 2),
+            ("signup_address_interval", 3600),
+            ("signup_device_burst", 2),
+            ("signup_device_interval", 3600),
+        ]),
+    )
+    .await;
+    let script = app.browser();
+    // The script's first signup (no device cookie yet: the address's first token), then two
+    // from its own browser's bucket, then 429 — naming the browser, not the address.
+    for name in ["bot1", "bot2", "bot3"] {
+        let res = signup_from(&script, name).await;
+        assert_eq!(res.status, 303, "{name}: {}", res.body);
+    }
+    let res = signup_from(&script, "bot4").await;
+    assert_eq!(res.status, 429, "{}", res.body);
+    assert!(res.body.contains("from this browser"), "{}", res.body);
+    assert!(res.header("Retry-After").is_some());
+    // Logging out keeps the device cookie, and so the browser: still 429.
+    assert_eq!(script.post("/logout", &[]).await.status, 303);
+    assert_eq!(signup_from(&script, "bot5").await.status, 429);
+    // A login to another account gives this browser that account's device cookie, with the same
+    // browser id in it: still 429.
+    let res = login_from(&script, "bot1", PW, OWNER_IP).await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert!(res.set_cookie(&device_cookie(mode)).is_some());
+    assert_eq!(signup_from(&script, "bot6").await.status, 429);
+    // A classmate new to the app, behind the same address: the address's second token is theirs.
+    let classmate = app.browser();
+    let res = signup_from(&classmate, "mate").await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    // The next new browser finds the address's burst used: 429, naming the address.
+    let res = signup_from(&app.browser(), "late").await;
+    assert_eq!(res.status, 429, "{}", res.body);
+    assert!(res.body.contains("from your address"), "{}", res.body);
+    assert_eq!(app.count("SELECT count(*) FROM users").await, 4);
 }
 
 async fn a_login_refused_by_the_outage_lab_spends_no_token(mode: Mode) {

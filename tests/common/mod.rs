@@ -71,6 +71,7 @@ pub fn test_figment(mode: Mode, db_url: &str) -> Figment {
         "login_name_burst",
         "login_address_burst",
         "signup_address_burst",
+        "signup_device_burst",
         "new_session_address_burst",
         "session_write_burst",
         "learner_address_burst",
