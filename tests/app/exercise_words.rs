@@ -18,6 +18,7 @@ both_modes![
     the_exercises_come_in_the_lessons_order,
     the_tamper_labs_copies_do_not_count_and_the_page_says_so,
     two_alike_browsers_are_told_apart_on_your_sessions,
+    an_exercise_for_another_mode_names_a_command_that_runs_it,
 ];
 
 async fn predict(b: &Browser<'_>, id: &str, choice: usize) {
@@ -433,4 +434,33 @@ async fn compares_delete_both_cookies_counts_for_delete_cookie() {
     assert_eq!(res.status, 303);
     b.get("/color").await;
     assert!(solved(&b, "delete-cookie").await);
+}
+
+/// An exercise for another mode says how to start a server that has it: `--mode both` runs server
+/// and cookie mode, and only `--mode all` runs redis mode too (the evicted exercise said `both`).
+async fn an_exercise_for_another_mode_names_a_command_that_runs_it(mode: Mode) {
+    let app = TestApp::spawn(mode).await;
+    let page = app.browser().get("/exercises").await;
+    let (mut all, mut both) = (0, 0);
+    for section in page.body.split("<section class=\"exercise").skip(1) {
+        let Some(at) = section.find("This one is done in ") else {
+            continue;
+        };
+        let modes = section[at..].split(" mode;").next().unwrap_or_default();
+        if modes.contains("redis") {
+            assert!(
+                section.contains("<code>--mode all</code> for all three"),
+                "{section}"
+            );
+            all += 1;
+        } else {
+            assert!(
+                section.contains("<code>--mode both</code> for both"),
+                "{section}"
+            );
+            both += 1;
+        }
+    }
+    assert!(all >= 1, "the evicted exercise is redis mode's alone");
+    assert!(both >= 1, "{mode:?} mode has exercises of the other's");
 }
