@@ -1,0 +1,45 @@
+//! Issue 24 follow-ups: what a browser is told about a request that reached Redis. Every Redis
+//! round trip a request makes for the session counts in `Session-Trace` (the eviction lab's `DEL`
+//! too); the "what just happened" drawing shows Redis as the store it asked, command by command;
+//! and under `--mode all` the report tells and draws every mode's session a request touched, not
+//! only the first sibling's. Against real Redis, each test under its own key prefix.
+
+use crate::common::*;
+
+/// The "What just happened" section of a page, or "" when it has none.
+fn happened(body: &str) -> &str {
+    body.split("aria-label=\"What just happened\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</section>").next())
+        .unwrap_or("")
+}
+
+/// The `redis=N` figure of a `Session-Trace`, or "" without one.
+fn redis_figure(trace: &str) -> &str {
+    trace
+        .split("; ")
+        .find(|part| part.starts_with("redis="))
+        .unwrap_or("")
+}
+
+/// A redis-mode browser with a session (a color set, then read once).
+async fn with_a_session(app: &TestApp) -> Browser<'_> {
+    let b = app.browser();
+    assert_eq!(b.post("/color", &[("color", "red")]).await.status, 303);
+    assert!(b.get("/color").await.trace().contains("load=hit"));
+    b
+}
+
+#[rocket::async_test]
+async fn evict_counts_its_del_in_session_trace_redis() {
+    let app = TestApp::spawn(RedisMode).await;
+    let b = with_a_session(&app).await;
+    let res = b.post("/labs/evict", &[]).await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    // One MGET to find where this browser's session is filed, one DEL to remove that key.
+    assert_eq!(redis_figure(res.trace()), "redis=2", "{}", res.trace());
+    let page = b.get("/labs/evict").await;
+    let told = happened(&page.body);
+    assert!(told.contains("(POST &#x2F;labs&#x2F;evict)"), "{told}");
+    assert!(told.contains(" 2 Redis commands ran."), "{told}");
+}
