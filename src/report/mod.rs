@@ -14,6 +14,7 @@
 //! `shared_state = "redis"` the shelf is in Redis instead ([`shelf::shared`]), so a report made
 //! on one instance behind a proxy is found on any other.
 
+mod asked;
 pub mod drawing;
 mod heap;
 pub mod shelf;

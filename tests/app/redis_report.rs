@@ -5,6 +5,7 @@
 //! only the first sibling's. Against real Redis, each test under its own key prefix.
 
 use crate::common::*;
+use crate::drawings::{accessible_name, arrows, drawing};
 
 /// The "What just happened" section of a page, or "" when it has none.
 fn happened(body: &str) -> &str {
@@ -20,6 +21,15 @@ fn redis_figure(trace: &str) -> &str {
         .split("; ")
         .find(|part| part.starts_with("redis="))
         .unwrap_or("")
+}
+
+/// The arrows to and from the stores, by their labels, top to bottom.
+fn store_arrows(svg: &str) -> Vec<String> {
+    arrows(svg)
+        .into_iter()
+        .filter(|(class, _, _)| class == "store")
+        .map(|(_, label, _)| label)
+        .collect()
 }
 
 /// A redis-mode browser with a session (a color set, then read once).
@@ -42,4 +52,61 @@ async fn evict_counts_its_del_in_session_trace_redis() {
     let told = happened(&page.body);
     assert!(told.contains("(POST &#x2F;labs&#x2F;evict)"), "{told}");
     assert!(told.contains(" 2 Redis commands ran."), "{told}");
+}
+
+#[rocket::async_test]
+async fn evict_report_draws_the_redis_store_it_touched() {
+    let app = TestApp::spawn(RedisMode).await;
+    let b = with_a_session(&app).await;
+    assert_eq!(b.post("/labs/evict", &[]).await.status, 303);
+    let page = b.get("/labs/evict").await;
+    let svg = drawing(happened(&page.body));
+    assert!(!svg.is_empty(), "no drawing: {}", page.body);
+    assert!(svg.contains(">Redis</text>"), "{svg}");
+    assert!(!svg.contains(">no store</text>"), "{svg}");
+    assert!(!svg.contains("the cookie holds it"), "{svg}");
+    // The lab's own two commands, which are not the session's load or write: counted, not named.
+    assert_eq!(store_arrows(svg), ["2 other commands"], "{svg}");
+    let name = accessible_name(svg);
+    assert!(
+        name.contains(" The app asked Redis: 2 other commands. "),
+        "{name}"
+    );
+}
+
+#[rocket::async_test]
+async fn redis_mode_reports_draw_each_command_asked_of_redis() {
+    let app = TestApp::spawn(RedisMode).await;
+    let b = app.browser();
+    assert_eq!(b.post("/color", &[("color", "red")]).await.status, 303);
+    let svg_page = b.get("/color").await;
+    let svg = drawing(happened(&svg_page.body));
+    assert!(svg.contains(">Redis</text>"), "{svg}");
+    assert!(!svg.contains(">no store</text>"), "{svg}");
+    assert_eq!(store_arrows(svg), ["SET NX", "done"], "{svg}");
+    let name = accessible_name(svg);
+    assert!(
+        name.contains(" The app asked Redis: SET NX (done). "),
+        "{name}"
+    );
+
+    // The second color: its key read, then written over (only while it is still there).
+    assert_eq!(b.post("/color", &[("color", "navy")]).await.status, 303);
+    let svg_page = b.get("/color").await;
+    let svg = drawing(happened(&svg_page.body));
+    assert_eq!(
+        store_arrows(svg),
+        ["MGET", "its key", "SET XX", "done"],
+        "{svg}"
+    );
+
+    // A logout ends it: the key deleted and its marker set, two commands in one round trip.
+    assert_eq!(b.post("/logout", &[]).await.status, 303);
+    let svg_page = b.get("/color").await;
+    let svg = drawing(happened(&svg_page.body));
+    assert_eq!(
+        store_arrows(svg),
+        ["MGET", "its key", "DEL + SET", "done"],
+        "{svg}"
+    );
 }
