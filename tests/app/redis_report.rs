@@ -6,6 +6,7 @@
 
 use crate::common::*;
 use crate::drawings::{accessible_name, arrows, drawing};
+use crate::store_lesson::spawn_all;
 
 /// The "What just happened" section of a page, or "" when it has none.
 fn happened(body: &str) -> &str {
@@ -108,5 +109,40 @@ async fn redis_mode_reports_draw_each_command_asked_of_redis() {
         store_arrows(svg),
         ["MGET", "its key", "DEL + SET", "done"],
         "{svg}"
+    );
+}
+
+#[rocket::async_test]
+async fn mode_all_report_draws_every_mode_a_request_touched_redis_included() {
+    let apps = spawn_all(|f| f).await;
+    let b = apps[0].browser();
+    let res = b.post("/compare/color", &[("color", "teal")]).await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    let page = b.get("/compare").await;
+    let told = happened(&page.body);
+    // The words: each mode's story side by side, in /compare's order.
+    let columns: Vec<usize> = ["server", "cookie", "redis"]
+        .iter()
+        .map(|mode| {
+            told.find(&format!("<div class=\"column {mode}\">"))
+                .unwrap_or_else(|| panic!("no {mode} column in the report: {told}"))
+        })
+        .collect();
+    assert!(columns.windows(2).all(|w| w[0] < w[1]), "{columns:?}");
+    // The drawing: both stores that were asked, each with what it was asked.
+    let svg = drawing(told);
+    assert!(svg.contains(">PostgreSQL</text>"), "{svg}");
+    assert!(svg.contains(">Redis</text>"), "{svg}");
+    assert_eq!(
+        store_arrows(svg),
+        ["INSERT", "done", "SET NX", "done"],
+        "{svg}"
+    );
+    let name = accessible_name(svg);
+    assert!(
+        name.contains(
+            " The app asked PostgreSQL: INSERT (done). The app asked Redis: SET NX (done). "
+        ),
+        "{name}"
     );
 }
