@@ -53,8 +53,6 @@ impl Fairing for ResponseStep {
                 siblings.push(summary);
             }
         }
-        // The report tells one sibling's story beside the app's own: the first that was used.
-        let sibling = siblings.first();
         // 2. A change that was not kept.
         let failure = own
             .failure()
@@ -65,7 +63,8 @@ impl Fairing for ResponseStep {
         }
         // 3. Those who react to it.
         exercises::watch::observe(req, res, &own, jar).await;
-        let to_keep = report::observe(req, res, &own, sibling, jar);
+        // The report tells every sibling's story the request used beside the app's own.
+        let to_keep = report::observe(req, res, &own, &siblings, jar);
         // 4. The session's headers.
         if layer.trace_enabled() {
             res.set_header(Header::new("Session-Trace", own.trace()));

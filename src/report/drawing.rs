@@ -1,25 +1,29 @@
 //! The exchange drawn: one request as a sequence diagram — browser → app → store → app → browser —
 //! with each cookie of the `Cookie` header and each `Set-Cookie` line as an arrow as thick as its
-//! bytes (a 4096-byte cookie is [`FULL`] units thick), the session cookie first, and what the
-//! store was asked (`SELECT`, `INSERT`, `UPDATE`, `DELETE`, or nothing). Laid out here from the
+//! bytes (a 4096-byte cookie is [`FULL`] units thick), the session cookie first, and what each
+//! store was asked ([`super::asked`]: `SELECT`, `INSERT`, `UPDATE`, `DELETE` of a PostgreSQL row,
+//! `MGET`, `SET`, `DEL` of a Redis key, or nothing) — one lane per store asked, so a request that
+//! reached PostgreSQL and Redis draws both. Laid out here from the
 //! same [`Summary`] and [`Exchange`] the words come from, and drawn by `templates/exchange.svg`,
 //! which askama compiles at build time: no script, no drawing library, and an accessible name that
 //! says the whole picture in words.
 
 use askama::Template;
 
-use crate::cookies::wire::{SentCookie, SetCookieLine};
+use super::asked::{asked, Asked};
+use crate::cookies::wire::SentCookie;
 use crate::cookies::{Exchange, COOKIE_LIMIT};
 use crate::session::summary::{Change, Load, Outcome};
-use crate::session::{Refusal, Summary};
+use crate::session::Summary;
 
 /// The drawing's width in its own units: about a phone's column, so its text reads at about the
 /// page's size there.
 pub const WIDTH: f32 = 330.0;
-/// Where each party's lifeline runs.
-const BROWSER: f32 = 44.0;
-const APP: f32 = 180.0;
-const STORE: f32 = 284.0;
+/// Where each party's lifeline runs, and half its title box's width: with one store lane (or
+/// none)...
+const THREE: [(f32, f32); 3] = [(44.0, 42.0), (180.0, 42.0), (284.0, 42.0)];
+/// ...and with two (PostgreSQL and Redis), narrower boxes, each still wider than its title.
+const FOUR: [(f32, f32); 4] = [(36.0, 34.0), (128.0, 30.0), (212.0, 40.0), (290.0, 32.0)];
 /// A cookie of the browsers' 4096-byte limit is this thick; a smaller one to scale, but never
 /// thinner than [`THIN`] so that it can be seen at all.
 pub const FULL: f32 = 16.0;
@@ -44,6 +48,16 @@ struct Arrow {
     label_y: f32,
 }
 
+/// One party's lifeline and its title.
+struct Lane<'a> {
+    x: f32,
+    /// Half the title box's width.
+    half: f32,
+    title: &'a str,
+    /// `db` for a store, `none` for the absent one, else empty: the style, from the stylesheet.
+    class: &'static str,
+}
+
 /// A line of text on its own.
 struct Note {
     x: f32,
@@ -57,8 +71,7 @@ struct Drawing<'a> {
     name: &'a str,
     width: f32,
     height: f32,
-    lanes: [(f32, &'a str); 3],
-    store_class: &'static str,
+    lanes: Vec<Lane<'a>>,
     life_end: f32,
     arrows: Vec<Arrow>,
     notes: Vec<Note>,
@@ -122,70 +135,40 @@ impl Rows {
     }
 }
 
-/// What the store was asked for one summary, in order: (the statement, what came back).
-fn store_steps(s: &Summary) -> Vec<(&'static str, &'static str)> {
-    let mut steps = Vec::new();
-    if !s.keeps_sessions {
-        return steps;
-    }
-    // The row is looked up when the handler opened a session whose cookie decrypted to an id.
-    let looked_up = s.cookie_came
-        && s.opened
-        && !matches!(s.refused, Some(Refusal::Undecryptable | Refusal::Malformed));
-    if looked_up {
-        let found = match (s.load, s.refused) {
-            (Load::Hit, _) => "its row",
-            (_, Some(Refusal::Unknown)) => "no row",
-            (_, Some(Refusal::ExpiredIdle | Refusal::ExpiredAbsolute)) => "an expired row",
-            _ => "its row",
-        };
-        steps.push(("SELECT", found));
-    } else if s.cookie_came && !s.opened && s.load == Load::Miss {
-        steps.push(("SELECT", "unreachable"));
-    }
-    let statement = match s.change {
-        None => return steps,
-        Some(Change::Insert) => "INSERT",
-        Some(Change::Update) => "UPDATE",
-        Some(Change::Renew) => "DELETE + INSERT",
-        Some(Change::Refresh) => "UPDATE (times)",
-        Some(Change::Delete) => "DELETE",
-    };
-    let result = match s.outcome {
-        Outcome::Kept | Outcome::Pending => "done",
-        Outcome::Gone => "no row: not kept",
-        Outcome::Unavailable => "unreachable",
-        Outcome::Failed => "failed",
-    };
-    steps.push((statement, result));
-    steps
-}
-
 /// `name, N B` for a cookie in the picture; `name, N bytes` for the words.
 fn sized(name: &str, bytes: usize, unit: &str) -> String {
     format!("{name}, {bytes} {unit}")
 }
 
 /// The exchange of one request, drawn, as inline SVG; `request` is its line (`POST /color`),
-/// `summaries` its session summaries (two under `--mode both`, this app's own first).
+/// `summaries` its session summaries (one per mode it touched under `--mode both` or `all`, this
+/// app's own first).
 pub fn drawing(request: &str, summaries: &[&Summary], x: &Exchange) -> String {
     let own = summaries.first();
-    let mut steps: Vec<(&'static str, &'static str)> = Vec::new();
-    let mut statements = 0;
-    let mut rows_kept = false;
-    for s in summaries {
-        steps.extend(store_steps(s));
-        statements += s.trips.sql;
-        rows_kept |= s.keeps_sessions;
+    let stores = asked(summaries);
+    // The lifelines: the browser's, the app's, then one per store asked (or one saying none was).
+    let places: &[(f32, f32)] = if stores.len() > 1 { &FOUR } else { &THREE };
+    let at = |i: usize| places.get(i).map_or(WIDTH / 2.0, |p| p.0);
+    let (browser, app) = (at(0), at(1));
+    let mut lanes: Vec<Lane<'_>> = [("Browser", ""), ("App", "")]
+        .into_iter()
+        .chain(stores.iter().map(|a| (a.store.name(), "db")))
+        .zip(places)
+        .map(|((title, class), &(x, half))| Lane {
+            x,
+            half,
+            title,
+            class,
+        })
+        .collect();
+    if stores.is_empty() {
+        lanes.push(Lane {
+            x: at(2),
+            half: THREE[2].1,
+            title: "no store",
+            class: "none",
+        });
     }
-    // Statements that were not the session's own (the account's, a lab's): counted, not named.
-    let drawn = steps.iter().filter(|(_, r)| *r != "unreachable").count() as u32;
-    let others = statements.saturating_sub(drawn);
-    let store = if rows_kept || statements > 0 {
-        "PostgreSQL"
-    } else {
-        "no store"
-    };
 
     let mut rows = Rows {
         y: 30.0,
@@ -193,7 +176,7 @@ pub fn drawing(request: &str, summaries: &[&Summary], x: &Exchange) -> String {
     };
     let sent: Vec<&SentCookie> = x.sent_sessions().chain(x.sent_others()).collect();
     rows.arrow(
-        (BROWSER, APP),
+        (browser, app),
         THIN,
         "plain",
         false,
@@ -209,32 +192,32 @@ pub fn drawing(request: &str, summaries: &[&Summary], x: &Exchange) -> String {
     for c in &sent {
         let class = if c.session { "session" } else { "other" };
         let label = format!("Cookie: {}", sized(&c.name, c.bytes, "B"));
-        rows.arrow((BROWSER, APP), thickness(c.bytes), class, false, label);
+        rows.arrow((browser, app), thickness(c.bytes), class, false, label);
     }
     let mut notes = Vec::new();
-    for (statement, result) in &steps {
-        rows.arrow((APP, STORE), THIN, "store", false, statement.to_string());
-        rows.arrow((STORE, APP), THIN, "store", true, result.to_string());
+    for (i, a) in stores.iter().enumerate() {
+        let store = at(2 + i);
+        for step in &a.steps {
+            rows.arrow((app, store), THIN, "store", false, step.asked.to_string());
+            rows.arrow((store, app), THIN, "store", true, step.answer.to_string());
+        }
+        if let Some(label) = a.others_said() {
+            rows.arrow((app, store), THIN, "store", false, label);
+        }
     }
-    if others > 0 {
-        let label = format!(
-            "{others} other statement{}",
-            if others == 1 { "" } else { "s" }
-        );
-        rows.arrow((APP, STORE), THIN, "store", false, label);
-    }
-    if steps.is_empty() && others == 0 {
-        let middle = (APP + STORE) / 2.0;
+    if stores.iter().all(Asked::nothing) {
+        let middle = (app + at(1 + stores.len().max(1))) / 2.0;
+        let kept = !stores.is_empty();
         notes.push(Note {
             x: middle,
             y: rows.y + 12.0,
-            text: if rows_kept {
+            text: if kept {
                 "nothing asked"
             } else {
                 "nothing stored:"
             },
         });
-        if !rows_kept {
+        if !kept {
             notes.push(Note {
                 x: middle,
                 y: rows.y + 25.0,
@@ -244,7 +227,7 @@ pub fn drawing(request: &str, summaries: &[&Summary], x: &Exchange) -> String {
         rows.y += 32.0;
     }
     rows.arrow(
-        (APP, BROWSER),
+        (app, browser),
         THIN,
         "plain",
         false,
@@ -271,18 +254,17 @@ pub fn drawing(request: &str, summaries: &[&Summary], x: &Exchange) -> String {
         } else {
             (thickness(l.bytes), false)
         };
-        rows.arrow((APP, BROWSER), w, class, dashed, label);
+        rows.arrow((app, browser), w, class, dashed, label);
     }
     let life_end = rows.y;
     let legend_y = rows.y + 8.0;
     let mode = own.map_or("", |s| s.mode.as_str());
-    let name = said(request, mode, store, &steps, others, &sent, &x.answered, x);
+    let name = said(request, mode, &stores, &sent, x);
     let drawing = Drawing {
         name: &name,
         width: WIDTH,
         height: legend_y + FULL + 6.0,
-        lanes: [(BROWSER, "Browser"), (APP, "App"), (STORE, store)],
-        store_class: if store == "no store" { "none" } else { "db" },
+        lanes,
         life_end,
         arrows: rows.arrows,
         notes,
@@ -296,17 +278,7 @@ pub fn drawing(request: &str, summaries: &[&Summary], x: &Exchange) -> String {
 }
 
 /// The drawing's accessible name: the whole picture in words.
-#[allow(clippy::too_many_arguments)]
-fn said(
-    request: &str,
-    mode: &str,
-    store: &str,
-    steps: &[(&str, &str)],
-    others: u32,
-    sent: &[&SentCookie],
-    answered: &[SetCookieLine],
-    x: &Exchange,
-) -> String {
+fn said(request: &str, mode: &str, stores: &[Asked], sent: &[&SentCookie], x: &Exchange) -> String {
     let list = |items: Vec<String>| items.join(", ");
     let mut words = format!("The exchange of {request} in {mode} mode, drawn. ");
     if sent.is_empty() {
@@ -321,25 +293,29 @@ fn said(
             .collect();
         words.push_str(&format!("The browser sent {}. ", list(cookies)));
     }
-    if steps.is_empty() && others == 0 && store == "no store" {
+    if stores.is_empty() {
         words.push_str("No store was asked: the cookie holds the session. ");
-    } else if steps.is_empty() && others == 0 {
-        words.push_str(&format!("The app asked {store} nothing. "));
-    } else {
-        let mut asked: Vec<String> = steps
-            .iter()
-            .map(|(statement, result)| format!("{statement} ({result})"))
-            .collect();
-        if others > 0 {
-            asked.push(format!("{others} other statements"));
+    }
+    for a in stores {
+        let store = a.store.name();
+        if a.nothing() {
+            words.push_str(&format!("The app asked {store} nothing. "));
+            continue;
         }
+        let asked: Vec<String> = a
+            .steps
+            .iter()
+            .map(|step| format!("{} ({})", step.asked, step.answer))
+            .chain(a.others_said())
+            .collect();
         words.push_str(&format!("The app asked {store}: {}. ", list(asked)));
     }
     words.push_str(&format!("It answered {} {}", x.status, x.reason));
-    if answered.is_empty() {
+    if x.answered.is_empty() {
         words.push_str(" with no Set-Cookie.");
     } else {
-        let lines = answered
+        let lines = x
+            .answered
             .iter()
             .map(|l| {
                 let what = if l.session { "the session cookie " } else { "" };

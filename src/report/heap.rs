@@ -63,10 +63,10 @@ impl Heap for Told {
         let Told {
             request,
             own,
-            sibling,
+            siblings,
             exchange,
         } = self;
-        request.heap() + own.heap() + sibling.heap() + exchange.heap()
+        request.heap() + own.heap() + siblings.heap() + exchange.heap()
     }
 }
 

@@ -14,6 +14,7 @@
 //! `shared_state = "redis"` the shelf is in Redis instead ([`shelf::shared`]), so a report made
 //! on one instance behind a proxy is found on any other.
 
+mod asked;
 pub mod drawing;
 mod heap;
 pub mod shelf;
@@ -32,13 +33,13 @@ use crate::session::Summary;
 use crate::settings::{Mode, Settings};
 pub use shelf::{shared::SharedShelf, Bounds, Browser, ReportShelf};
 
-/// What the page after a redirect is told: the request, its summary, the sibling mode's in
-/// `--mode both` (when the request used it), and what crossed the wire.
+/// What the page after a redirect is told: the request, its summary, the sibling modes' under
+/// `--mode both` or `all` (each the request used), and what crossed the wire.
 #[derive(Debug, Clone)]
 pub struct Told {
     pub request: String,
     pub own: Summary,
-    pub sibling: Option<Summary>,
+    pub siblings: Vec<Summary>,
     pub exchange: Exchange,
 }
 
@@ -62,7 +63,7 @@ pub struct ToKeep {
     token: String,
     request: String,
     own: Summary,
-    sibling: Option<Summary>,
+    siblings: Vec<Summary>,
 }
 
 /// The reports' stage: the shelf, bounded as the settings say, on the app's clock. Needs the
@@ -103,7 +104,7 @@ pub fn observe(
     req: &Request<'_>,
     res: &Response<'_>,
     own: &Summary,
-    sibling: Option<&Summary>,
+    siblings: &[Summary],
     jar: Jar<'_>,
 ) -> Option<ToKeep> {
     let told = req.method() != Method::Get || own.refused.is_some();
@@ -117,7 +118,7 @@ pub fn observe(
         token,
         request: request_line(req),
         own: own.clone(),
-        sibling: sibling.cloned(),
+        siblings: siblings.to_vec(),
     })
 }
 
@@ -147,7 +148,7 @@ pub async fn deliver(
         let told = Told {
             request: k.request,
             own: k.own,
-            sibling: k.sibling,
+            siblings: k.siblings,
             exchange: written.exchange,
         };
         match req.rocket().state::<SharedShelf>() {
@@ -199,11 +200,12 @@ pub async fn take_last(req: &Request<'_>) -> Option<Value> {
 }
 
 /// A kept report as the layout shows it: a headline, the exchange drawn, and the words (with
-/// `--mode both` each mode's side by side, server first, as on /compare).
+/// `--mode both` or `all` each mode's side by side, in /compare's order: server, cookie, redis).
 fn told_view(told: &Told, now: time::OffsetDateTime) -> Value {
-    let sides = told.sibling.as_ref().map(|theirs| {
-        let mut sides = [&told.own, theirs];
-        sides.sort_by_key(|s| s.mode != Mode::Server);
+    let summaries: Vec<&Summary> = std::iter::once(&told.own).chain(&told.siblings).collect();
+    let sides = (!told.siblings.is_empty()).then(|| {
+        let mut sides = summaries.clone();
+        sides.sort_by_key(|s| Mode::ALL.iter().position(|m| *m == s.mode));
         sides
             .iter()
             .map(|s| json!({ "mode": s.mode.as_str(), "story": story::story(s, now) }))
@@ -213,9 +215,6 @@ fn told_view(told: &Told, now: time::OffsetDateTime) -> Value {
         Some(_) => String::new(),
         None => story::story(&told.own, now),
     };
-    let summaries: Vec<&Summary> = std::iter::once(&told.own)
-        .chain(told.sibling.as_ref())
-        .collect();
     json!({
         "request": told.request,
         "headline": drawing::headline(&told.own),

@@ -250,7 +250,7 @@ struct Kept {
     holder: Holder,
     at: OffsetDateTime,
     bytes: usize,
-    /// Boxed: a report is some 900 bytes inline (most of it an absent sibling's), and the
+    /// Boxed: a report is some hundreds of bytes inline (most of it its summary's), and the
     /// B-tree's nodes, which run part empty, then hold only the pointer.
     told: Box<Told>,
 }

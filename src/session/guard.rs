@@ -280,6 +280,13 @@ impl<'r> Session<'r> {
         }
     }
 
+    /// Counts Redis commands a handler ran for this request's session on a connection of its
+    /// own (the eviction lab's `DEL`), so `Session-Trace`'s `redis=N` tells every round trip the
+    /// request made for the session, not only the store's.
+    pub async fn counted_redis(&self, commands: u32) {
+        self.state.inner.lock().await.trips.redis += commands;
+    }
+
     pub async fn is_empty(&self) -> Result<bool, SessionError> {
         Ok(self.loaded().await?.current.is_none())
     }

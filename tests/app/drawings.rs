@@ -13,7 +13,7 @@ both_modes![
 ];
 
 /// The exchange's drawing in the "What just happened" section, or "" when there is none.
-fn drawing(body: &str) -> &str {
+pub(crate) fn drawing(body: &str) -> &str {
     body.split("<svg class=\"drawing exchange-drawing\"")
         .nth(1)
         .and_then(|rest| rest.split("</svg>").next())
@@ -29,7 +29,7 @@ fn attribute<'a>(tag: &'a str, name: &str) -> &'a str {
 }
 
 /// The accessible name, unescaped as a browser reads it.
-fn accessible_name(svg: &str) -> String {
+pub(crate) fn accessible_name(svg: &str) -> String {
     attribute(svg, "aria-label")
         .replace("&#x2F;", "/")
         .replace("&#x27;", "'")
@@ -38,7 +38,7 @@ fn accessible_name(svg: &str) -> String {
 }
 
 /// Each arrow as (colour class, label, thickness), top to bottom.
-fn arrows(svg: &str) -> Vec<(String, String, String)> {
+pub(crate) fn arrows(svg: &str) -> Vec<(String, String, String)> {
     svg.split("<g class=\"arrow ")
         .skip(1)
         .map(|g| {

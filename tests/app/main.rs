@@ -33,6 +33,7 @@ mod layering;
 mod lifecycle;
 mod live;
 mod other_key;
+mod redis_report;
 mod redis_store;
 mod report;
 mod roles;

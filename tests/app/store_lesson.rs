@@ -251,7 +251,7 @@ async fn dump_in_redis_mode() {
 }
 
 /// The three apps of `--mode all` on one fresh database, each behind a local client.
-async fn spawn_all(tweak: impl FnOnce(Figment) -> Figment) -> Vec<TestApp> {
+pub(crate) async fn spawn_all(tweak: impl FnOnce(Figment) -> Figment) -> Vec<TestApp> {
     let db_name = fresh_db_name();
     let db_url = url_for(&db_name);
     let figment = tweak(test_figment(ServerMode, &db_url));

@@ -26,7 +26,7 @@ fn told(request: &str) -> Told {
     Told {
         request: request.into(),
         own: Summary::nothing(Mode::Server, "session_id"),
-        sibling: None,
+        siblings: Vec::new(),
         exchange: Exchange::default(),
     }
 }

@@ -96,6 +96,8 @@ async fn evict(
     // end lesson
     let key = key.ok_or_else(|| AppError::Internal("a redis-mode session with no key".into()))?;
     let deleted = delete_one_key(&settings.redis_url, &key).await?;
+    // The DEL is a round trip for this session like the MGET that found its key: counted too.
+    session.counted_redis(1).await;
     rocket::info!("eviction lab: deleted one session key ({deleted} removed)");
     session
         .note(format!(

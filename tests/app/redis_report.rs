@@ -1,0 +1,148 @@
+//! Issue 24 follow-ups: what a browser is told about a request that reached Redis. Every Redis
+//! round trip a request makes for the session counts in `Session-Trace` (the eviction lab's `DEL`
+//! too); the "what just happened" drawing shows Redis as the store it asked, command by command;
+//! and under `--mode all` the report tells and draws every mode's session a request touched, not
+//! only the first sibling's. Against real Redis, each test under its own key prefix.
+
+use crate::common::*;
+use crate::drawings::{accessible_name, arrows, drawing};
+use crate::store_lesson::spawn_all;
+
+/// The "What just happened" section of a page, or "" when it has none.
+fn happened(body: &str) -> &str {
+    body.split("aria-label=\"What just happened\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</section>").next())
+        .unwrap_or("")
+}
+
+/// The `redis=N` figure of a `Session-Trace`, or "" without one.
+fn redis_figure(trace: &str) -> &str {
+    trace
+        .split("; ")
+        .find(|part| part.starts_with("redis="))
+        .unwrap_or("")
+}
+
+/// The arrows to and from the stores, by their labels, top to bottom.
+fn store_arrows(svg: &str) -> Vec<String> {
+    arrows(svg)
+        .into_iter()
+        .filter(|(class, _, _)| class == "store")
+        .map(|(_, label, _)| label)
+        .collect()
+}
+
+/// A redis-mode browser with a session (a color set, then read once).
+async fn with_a_session(app: &TestApp) -> Browser<'_> {
+    let b = app.browser();
+    assert_eq!(b.post("/color", &[("color", "red")]).await.status, 303);
+    assert!(b.get("/color").await.trace().contains("load=hit"));
+    b
+}
+
+#[rocket::async_test]
+async fn evict_counts_its_del_in_session_trace_redis() {
+    let app = TestApp::spawn(RedisMode).await;
+    let b = with_a_session(&app).await;
+    let res = b.post("/labs/evict", &[]).await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    // One MGET to find where this browser's session is filed, one DEL to remove that key.
+    assert_eq!(redis_figure(res.trace()), "redis=2", "{}", res.trace());
+    let page = b.get("/labs/evict").await;
+    let told = happened(&page.body);
+    assert!(told.contains("(POST &#x2F;labs&#x2F;evict)"), "{told}");
+    assert!(told.contains(" 2 Redis commands ran."), "{told}");
+}
+
+#[rocket::async_test]
+async fn evict_report_draws_the_redis_store_it_touched() {
+    let app = TestApp::spawn(RedisMode).await;
+    let b = with_a_session(&app).await;
+    assert_eq!(b.post("/labs/evict", &[]).await.status, 303);
+    let page = b.get("/labs/evict").await;
+    let svg = drawing(happened(&page.body));
+    assert!(!svg.is_empty(), "no drawing: {}", page.body);
+    assert!(svg.contains(">Redis</text>"), "{svg}");
+    assert!(!svg.contains(">no store</text>"), "{svg}");
+    assert!(!svg.contains("the cookie holds it"), "{svg}");
+    // The lab's own two commands, which are not the session's load or write: counted, not named.
+    assert_eq!(store_arrows(svg), ["2 other commands"], "{svg}");
+    let name = accessible_name(svg);
+    assert!(
+        name.contains(" The app asked Redis: 2 other commands. "),
+        "{name}"
+    );
+}
+
+#[rocket::async_test]
+async fn redis_mode_reports_draw_each_command_asked_of_redis() {
+    let app = TestApp::spawn(RedisMode).await;
+    let b = app.browser();
+    assert_eq!(b.post("/color", &[("color", "red")]).await.status, 303);
+    let svg_page = b.get("/color").await;
+    let svg = drawing(happened(&svg_page.body));
+    assert!(svg.contains(">Redis</text>"), "{svg}");
+    assert!(!svg.contains(">no store</text>"), "{svg}");
+    assert_eq!(store_arrows(svg), ["SET NX", "done"], "{svg}");
+    let name = accessible_name(svg);
+    assert!(
+        name.contains(" The app asked Redis: SET NX (done). "),
+        "{name}"
+    );
+
+    // The second color: its key read, then written over (only while it is still there).
+    assert_eq!(b.post("/color", &[("color", "navy")]).await.status, 303);
+    let svg_page = b.get("/color").await;
+    let svg = drawing(happened(&svg_page.body));
+    assert_eq!(
+        store_arrows(svg),
+        ["MGET", "its key", "SET XX", "done"],
+        "{svg}"
+    );
+
+    // A logout ends it: the key deleted and its marker set, two commands in one round trip.
+    assert_eq!(b.post("/logout", &[]).await.status, 303);
+    let svg_page = b.get("/color").await;
+    let svg = drawing(happened(&svg_page.body));
+    assert_eq!(
+        store_arrows(svg),
+        ["MGET", "its key", "DEL + SET", "done"],
+        "{svg}"
+    );
+}
+
+#[rocket::async_test]
+async fn mode_all_report_draws_every_mode_a_request_touched_redis_included() {
+    let apps = spawn_all(|f| f).await;
+    let b = apps[0].browser();
+    let res = b.post("/compare/color", &[("color", "teal")]).await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    let page = b.get("/compare").await;
+    let told = happened(&page.body);
+    // The words: each mode's story side by side, in /compare's order.
+    let columns: Vec<usize> = ["server", "cookie", "redis"]
+        .iter()
+        .map(|mode| {
+            told.find(&format!("<div class=\"column {mode}\">"))
+                .unwrap_or_else(|| panic!("no {mode} column in the report: {told}"))
+        })
+        .collect();
+    assert!(columns.windows(2).all(|w| w[0] < w[1]), "{columns:?}");
+    // The drawing: both stores that were asked, each with what it was asked.
+    let svg = drawing(told);
+    assert!(svg.contains(">PostgreSQL</text>"), "{svg}");
+    assert!(svg.contains(">Redis</text>"), "{svg}");
+    assert_eq!(
+        store_arrows(svg),
+        ["INSERT", "done", "SET NX", "done"],
+        "{svg}"
+    );
+    let name = accessible_name(svg);
+    assert!(
+        name.contains(
+            " The app asked PostgreSQL: INSERT (done). The app asked Redis: SET NX (done). "
+        ),
+        "{name}"
+    );
+}
