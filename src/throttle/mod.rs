@@ -317,18 +317,15 @@ impl Throttles {
     /// # Errors
     /// [`TooMany`] when the browser, or else the address, has used its burst.
     pub async fn signup(&self, addr: ClientAddr, browser: Option<&str>) -> Result<(), TooMany> {
-        if let Some(b) = browser {
-            let limiter = &self.signup_device;
-            return self
-                .one(limiter, "signup_device", &b.into(), b)
-                .await
-                .map(drop);
-        }
-        let id = addr.0.to_string();
-        let limiter = &self.signup_address;
-        self.one(limiter, "signup_address", &addr, &id)
-            .await
-            .map(drop)
+        let (device, address) = (&self.signup_device, &self.signup_address);
+        let used = match browser {
+            Some(b) => self.one(device, "signup_device", &b.into(), b).await,
+            None => {
+                self.one(address, "signup_address", &addr, &addr.0.to_string())
+                    .await
+            }
+        };
+        used.map(drop)
     }
 
     /// Before a form write (a color, a note): a request with no session (no cookie, or one
