@@ -4,6 +4,7 @@
 //! account's, a lab's) counted but not named. One list per store, so a request that reached both
 //! PostgreSQL and Redis (a `--mode all` form) draws both.
 
+use crate::session::store::Cache;
 use crate::session::summary::{Change, Load, Outcome};
 use crate::session::{Refusal, Summary};
 use crate::settings::Mode;
@@ -105,11 +106,15 @@ pub fn asked(summaries: &[&Summary]) -> Vec<Asked> {
             let (mut named, mut counted) = (0, 0);
             for s in summaries {
                 counted += store.counted(s);
-                if home(s) == Some(store) {
-                    for (step, trips) in session_steps(store, s) {
-                        named += trips;
-                        steps.push(step);
-                    }
+                let named_here = cache_steps(store, s).into_iter().chain(
+                    (home(s) == Some(store))
+                        .then(|| session_steps(store, s))
+                        .into_iter()
+                        .flatten(),
+                );
+                for (step, trips) in named_here {
+                    named += trips;
+                    steps.push(step);
                 }
             }
             Asked {
@@ -119,6 +124,25 @@ pub fn asked(summaries: &[&Summary]) -> Vec<Asked> {
             }
         })
         .collect()
+}
+
+/// Server mode's cache (`session_cache = "redis"`), asked first for the row: its `GET` in the
+/// Redis lane, with what came back. (Its refill and write-through count there as other commands.)
+fn cache_steps(store: Store, s: &Summary) -> Option<(Step, u32)> {
+    let answer = match s.trips.cache? {
+        _ if store != Store::Redis || home(s) != Some(Store::PostgreSql) => return None,
+        Cache::Hit => "its copy",
+        Cache::Miss => "no copy",
+        Cache::Unavailable => "unreachable",
+    };
+    let trips = u32::from(answer != "unreachable");
+    Some((
+        Step {
+            asked: "GET",
+            answer,
+        },
+        trips,
+    ))
 }
 
 /// The session's own load and write in `store`, each with the round trips it took (none for one
@@ -132,7 +156,9 @@ fn session_steps(store: Store, s: &Summary) -> Vec<(Step, u32)> {
         && s.opened
         && !matches!(s.refused, Some(Refusal::Undecryptable | Refusal::Malformed));
     let load = if redis { "MGET" } else { "SELECT" };
-    if looked_up {
+    // A cache in front of the table (`session_cache = "redis"`) that had the row: no SELECT ran.
+    let from_cache = s.trips.cache == Some(Cache::Hit);
+    if looked_up && !from_cache {
         let found = match (s.load, s.refused, redis) {
             (Load::Hit, _, false) => "its row",
             (Load::Hit, _, true) => "its key",

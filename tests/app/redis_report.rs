@@ -146,3 +146,29 @@ async fn mode_all_report_draws_every_mode_a_request_touched_redis_included() {
         "{name}"
     );
 }
+
+/// Server mode with the cache in front (`session_cache = "redis"`): a load the cache answered ran
+/// no SQL (`cache=hit; queries=1`, the write's), so the drawing shows the cache's `GET` in Redis's
+/// lane and no `SELECT` in PostgreSQL's.
+#[rocket::async_test]
+async fn a_read_from_the_cache_is_drawn_in_redis_not_as_a_select() {
+    let app = TestApp::spawn_with(ServerMode, |f| f.merge(("session_cache", "redis"))).await;
+    let b = app.browser();
+    assert_eq!(b.post("/color", &[("color", "red")]).await.status, 303);
+    b.get("/color").await;
+    let res = b.post("/color", &[("color", "navy")]).await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert!(res.trace().contains("queries=1"), "{}", res.trace());
+    assert!(res.trace().contains("cache=hit"), "{}", res.trace());
+    let page = b.get("/color").await;
+    let svg = drawing(happened(&page.body));
+    assert!(svg.contains(">PostgreSQL</text>"), "{svg}");
+    assert!(svg.contains(">Redis</text>"), "{svg}");
+    let arrows = store_arrows(svg);
+    assert!(!arrows.iter().any(|a| a == "SELECT"), "{arrows:?}");
+    for label in ["UPDATE", "GET", "its copy"] {
+        assert!(arrows.iter().any(|a| a == label), "{label} in {arrows:?}");
+    }
+    let name = accessible_name(svg);
+    assert!(name.contains("GET (its copy)"), "{name}");
+}
