@@ -71,9 +71,9 @@ impl RedisStore {
     }
 
     /// The marker a session the app ended leaves behind for one idle window, so a copy of its
-    /// cookie is told `unknown`, not `evicted`.
-    fn ended_key(&self, id: &str) -> String {
-        format!("{}ended:{}", self.prefix, at_rest(id))
+    /// cookie is told `unknown`, not `evicted`; `hash` is the id's [`at_rest`], as for its key.
+    fn ended_key(&self, hash: &str) -> String {
+        format!("{}ended:{hash}", self.prefix)
     }
 
     /// The shared connection, made on first use; a failed attempt is tried again next time.
@@ -249,9 +249,11 @@ impl SessionStore for RedisStore {
         };
         let (value, ended): (Option<String>, Option<String>) = self
             .run(|mut c| {
+                // The id hashed once for both keys: SHA-256 is most of what building them costs.
+                let hash = at_rest(id);
                 let cmd = redis::cmd("MGET")
-                    .arg(self.session_key(id))
-                    .arg(self.ended_key(id))
+                    .arg(self.key_at_rest(&hash))
+                    .arg(self.ended_key(&hash))
                     .to_owned();
                 Box::pin(async move { cmd.query_async(&mut c).await })
             })
@@ -348,11 +350,12 @@ impl RedisStore {
     /// Deletes the session under `id` and leaves its marker for an idle window (after which a
     /// missing key could have expired anyway, and is `unknown` without it).
     fn end(&self, pipe: &mut redis::Pipeline, id: &str, idle_secs: i64) {
-        pipe.add_command(redis::cmd("DEL").arg(self.session_key(id)).to_owned())
+        let hash = at_rest(id);
+        pipe.add_command(redis::cmd("DEL").arg(self.key_at_rest(&hash)).to_owned())
             .ignore();
         pipe.add_command(
             redis::cmd("SET")
-                .arg(self.ended_key(id))
+                .arg(self.ended_key(&hash))
                 .arg(1)
                 .arg("EX")
                 .arg(idle_secs)
