@@ -23,7 +23,7 @@ pub const WIDTH: f32 = 330.0;
 /// none)...
 const THREE: [(f32, f32); 3] = [(44.0, 42.0), (180.0, 42.0), (284.0, 42.0)];
 /// ...and with two (PostgreSQL and Redis), narrower boxes, each still wider than its title.
-const FOUR: [(f32, f32); 4] = [(36.0, 34.0), (128.0, 30.0), (212.0, 40.0), (290.0, 32.0)];
+const FOUR: [(f32, f32); 4] = [(36.0, 34.0), (124.0, 28.0), (212.0, 45.0), (294.0, 30.0)];
 /// A cookie of the browsers' 4096-byte limit is this thick; a smaller one to scale, but never
 /// thinner than [`THIN`] so that it can be seen at all.
 pub const FULL: f32 = 16.0;
