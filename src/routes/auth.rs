@@ -179,11 +179,7 @@ async fn signup(
     // a device cookie spends its own bucket; only a browser new to the app spends the address's.
     let held = Device::read(page.jar);
     let browser = held.as_ref().map(Device::browser);
-    if let Err(too_many) = throttles.signup(addr, browser).await {
-        let what = match browser {
-            Some(_) => "accounts created from this browser",
-            None => "accounts created from your address",
-        };
+    if let Err((too_many, what)) = throttles.signup(addr, browser).await {
         let why = too_many.sentence(what);
         let wait = (too_many.status(), too_many.retry_after);
         return wait_page(&page, "signup", wait, &f.username, why, None).await;

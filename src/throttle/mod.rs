@@ -10,6 +10,7 @@
 //! and stays per instance: it guards this machine's cores.
 
 mod address;
+mod creations;
 mod devices;
 mod limiter;
 pub mod shared;
@@ -48,8 +49,10 @@ pub struct Limits {
     distrusted: Lockouts,
     device_interval: Duration,
     signup_address: Limiter<ClientAddr>,
-    /// Accounts created per browser holding a device cookie (keyed by the browser's id in it).
+    /// Accounts created per browser holding a device cookie (keyed by the browser's id in it),
+    /// and by all such browsers per address (the same size as `signup_address`).
     signup_device: Limiter<String>,
+    signup_returning: Limiter<ClientAddr>,
     new_session_address: Limiter<ClientAddr>,
     /// Learners (rows of `learners`) created per client address.
     learner_address: Limiter<ClientAddr>,
@@ -99,6 +102,11 @@ impl Throttles {
             device_interval: Duration::from_secs(s.login_device_interval.max(1)),
             signup_address: Limiter::new(s.signup_address_burst, s.signup_address_interval, clock),
             signup_device: Limiter::new(s.signup_device_burst, s.signup_device_interval, clock),
+            signup_returning: Limiter::new(
+                s.signup_address_burst,
+                s.signup_address_interval,
+                clock,
+            ),
             new_session_address: Limiter::new(
                 s.new_session_address_burst,
                 s.new_session_address_interval,
@@ -157,6 +165,7 @@ impl Throttles {
             self.login_device.forget_idle();
             self.signup_address.forget_idle();
             self.signup_device.forget_idle();
+            self.signup_returning.forget_idle();
             self.new_session_address.forget_idle();
             self.learner_address.forget_idle();
             self.denylist_address.forget_idle();
@@ -221,33 +230,6 @@ impl Throttles {
         }
     }
 
-    /// A new learner (a browser's first prediction or hint) from `addr`: each adds a row to
-    /// `learners` that the teacher's board lists, so one address may make only so many.
-    ///
-    /// # Errors
-    /// [`TooMany`] when the address has used its burst.
-    pub async fn new_learner(&self, addr: ClientAddr) -> Result<(), TooMany> {
-        let id = addr.0.to_string();
-        let limiter = &self.learner_address;
-        self.one(limiter, "learner_address", &addr, &id)
-            .await
-            .map(drop)
-    }
-
-    /// Before a write that will add a row to the deny-list (a logout, or a new login, of a
-    /// logged-in cookie-mode session): what one address may add is bounded, or a script could
-    /// grow the table without end.
-    ///
-    /// # Errors
-    /// [`TooMany`] when the address has used its burst.
-    pub async fn denylist_entry(&self, addr: ClientAddr) -> Result<(), TooMany> {
-        let id = addr.0.to_string();
-        let limiter = &self.denylist_address;
-        self.one(limiter, "denylist_address", &addr, &id)
-            .await
-            .map(drop)
-    }
-
     /// A login attempt for `name` (normalised as login looks it up, whether or not such an
     /// account exists: refusing only real names would tell who has an account) from `addr`.
     /// Once half of either burst is used, each attempt first waits, twice as long as the last;
@@ -308,24 +290,6 @@ impl Throttles {
         }
         let factor = 1u64 << (past_half - 1).min(16);
         Duration::from_millis(self.delay_ms.saturating_mul(factor).min(MAX_LOGIN_DELAY_MS))
-    }
-
-    /// An account about to be created from `addr`, by the browser a device cookie names, if
-    /// any: that browser spends its own bucket, so a script keeping its cookies uses up only its
-    /// own signups. Call it before the password is hashed.
-    ///
-    /// # Errors
-    /// [`TooMany`] when the browser, or else the address, has used its burst.
-    pub async fn signup(&self, addr: ClientAddr, browser: Option<&str>) -> Result<(), TooMany> {
-        let (device, address) = (&self.signup_device, &self.signup_address);
-        let used = match browser {
-            Some(b) => self.one(device, "signup_device", &b.into(), b).await,
-            None => {
-                self.one(address, "signup_address", &addr, &addr.0.to_string())
-                    .await
-            }
-        };
-        used.map(drop)
     }
 
     /// Before a form write (a color, a note): a request with no session (no cookie, or one

@@ -21,6 +21,7 @@ both_modes![
     a_device_cookie_minted_before_a_reset_is_no_device,
     a_signup_answered_503_spends_no_token,
     a_browser_with_a_device_cookie_spends_its_own_signup_bucket,
+    browser_ids_minted_by_logging_in_share_one_bucket_per_address,
     a_login_refused_by_the_outage_lab_spends_no_token,
     new_learners_are_bounded_per_address,
     a_signup_leaves_a_device_cookie_bound_to_the_new_account,
@@ -409,4 +410,48 @@ async fn new_learners_are_bounded_per_address(mode: Mode) {
     app.clock().advance(3600);
     assert_eq!(predict(&late, OWNER_IP).await.status, 303);
     assert_eq!(app.count("SELECT count(*) FROM learners").await, 4);
+}
+
+/// A script minting browser ids — each new browser that logs in to one of its own accounts is
+/// given a device cookie with a browser id of its own — gains no signups past the address's
+/// second bucket, the one every browser that has been here before shares (the same size as the
+/// first). Browsers new to the app keep the first.
+async fn browser_ids_minted_by_logging_in_share_one_bucket_per_address(mode: Mode) {
+    let app = TestApp::spawn_with_manual_clock(
+        mode,
+        limits(&[
+            ("signup_address_burst", 2),
+            ("signup_address_interval", 3600),
+            ("signup_device_burst", 2),
+            ("signup_device_interval", 3600),
+        ]),
+    )
+    .await;
+    let setup = app.browser();
+    let fields = [("username", "bot0"), ("password", PW)];
+    let res = post_from(&setup, "/signup", &fields, "203.0.113.9").await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    let mut made = 0;
+    for round in 1..=3 {
+        let jar = app.browser();
+        let res = login_from(&jar, "bot0", PW, OWNER_IP).await;
+        assert_eq!(res.status, 303, "{}", res.body);
+        for n in 1..=2 {
+            let res = signup_from(&jar, &format!("bot{round}x{n}")).await;
+            if res.status == 303 {
+                made += 1;
+            } else {
+                assert_eq!(res.status, 429, "{}", res.body);
+                assert!(res.body.contains("from your address"), "{}", res.body);
+            }
+        }
+    }
+    assert_eq!(
+        made, 2,
+        "three browser ids, one bucket of 2 for all of them"
+    );
+    // A classmate new to the app: the address's first bucket is whole.
+    let res = signup_from(&app.browser(), "mate").await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert_eq!(app.count("SELECT count(*) FROM users").await, 4);
 }

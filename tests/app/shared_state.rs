@@ -147,6 +147,32 @@ async fn new_sessions_from_one_address_are_counted_once_too(mode: Mode) {
     assert_eq!(post_new(&b).await, 429, "on the other instance too");
 }
 
+/// A browser that has been here before has one signup bucket on the fleet: its signups on either
+/// instance spend it (`signup_device` in Redis, keyed by the browser id in its device cookie).
+async fn a_browsers_signups_are_counted_once_across_instances(mode: Mode) {
+    let limit = |f: rocket::figment::Figment| {
+        shared(f)
+            .merge(("signup_device_burst", 2))
+            .merge(("signup_device_interval", 3600))
+    };
+    let a = TestApp::spawn_with_manual_clock(mode, limit).await;
+    let b = TestApp::spawn_on_clock(mode, &a.db_name, &a.db_url, Some(clock_of(&a)), limit).await;
+    let (on_a, on_b) = (a.browser(), b.browser());
+    // New to the app: the address's bucket, and a device cookie with a browser id.
+    assert_eq!(signup(&on_a, "first", PW).await.status, 303);
+    carry(&on_a, &on_b);
+    assert_eq!(signup(&on_b, "second", PW).await.status, 303);
+    carry(&on_b, &on_a);
+    assert_eq!(signup(&on_a, "third", PW).await.status, 303);
+    carry(&on_a, &on_b);
+    let res = signup(&on_b, "fourth", PW).await;
+    assert_eq!(res.status, 429, "{}", res.body);
+    assert!(res.body.contains("from this browser"), "{}", res.body);
+    let prefix = redis::prefix_for(&a.db_url);
+    let keys = redis::keys(&format!("{prefix}throttle:signup_device:")).await;
+    assert_eq!(keys.len(), 1, "{keys:?}");
+}
+
 async fn a_report_made_on_one_instance_is_found_on_the_other(mode: Mode) {
     let (a, b) = two(mode).await;
     let on_a = a.browser();
@@ -230,6 +256,7 @@ async fn with_redis_down_logins_and_writes_answer_503_and_spend_nothing(mode: Mo
 both_modes!(
     ten_wrong_guesses_across_two_instances_then_the_eleventh_is_refused_on_either,
     new_sessions_from_one_address_are_counted_once_too,
+    a_browsers_signups_are_counted_once_across_instances,
     a_device_cookie_locked_out_on_one_instance_is_locked_out_on_both,
     a_report_made_on_one_instance_is_found_on_the_other,
     a_class_outage_thrown_on_one_instance_reaches_the_other,
