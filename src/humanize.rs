@@ -97,7 +97,12 @@ pub fn in_words(seconds: u64) -> String {
     } else {
         (round(DAY), "day")
     };
-    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+    count(n, unit, &format!("{unit}s"))
+}
+
+/// `n` and the noun that goes with it: "1 session", "3 sessions".
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// The exact time for a `title=`: to the second, in UTC, without the microseconds PostgreSQL

@@ -125,8 +125,10 @@ pub async fn authenticate(
     let name = normalise_username(username).unwrap_or_default();
     let pool = lab.ready(db).await?;
     let held = Device::read(jar);
-    let device = held.clone().filter(|d| !name.is_empty() && d.is_for(&name));
-    let admitted = match &device {
+    let device = held
+        .as_ref()
+        .filter(|d| !name.is_empty() && d.is_for(&name));
+    let admitted = match device {
         Some(d) => queue.admit_device(&d.id),
         None => queue.admit(),
     };
@@ -143,9 +145,7 @@ pub async fn authenticate(
     session.counted(1, None).await;
     // The connection goes back before the hash, which can wait for a free core.
     drop(conn);
-    let bound = device
-        .as_ref()
-        .filter(|d| user.as_ref().is_some_and(|u| d.is_bound_to(u)));
+    let bound = device.filter(|d| user.as_ref().is_some_and(|u| d.is_bound_to(u)));
     let device_used = match bound {
         Some(d) => match throttles.device_attempt(&d.id).await {
             Ok(used) => Some(used),

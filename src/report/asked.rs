@@ -129,13 +129,14 @@ pub fn asked(summaries: &[&Summary]) -> Vec<Asked> {
 /// Server mode's cache (`session_cache = "redis"`), asked first for the row: its `GET` in the
 /// Redis lane, with what came back. (Its refill and write-through count there as other commands.)
 fn cache_steps(store: Store, s: &Summary) -> Option<(Step, u32)> {
-    let answer = match s.trips.cache? {
-        _ if store != Store::Redis || home(s) != Some(Store::PostgreSql) => return None,
-        Cache::Hit => "its copy",
-        Cache::Miss => "no copy",
-        Cache::Unavailable => "unreachable",
+    if store != Store::Redis || home(s) != Some(Store::PostgreSql) {
+        return None;
+    }
+    let (answer, trips) = match s.trips.cache? {
+        Cache::Hit => ("its copy", 1),
+        Cache::Miss => ("no copy", 1),
+        Cache::Unavailable => ("unreachable", 0),
     };
-    let trips = u32::from(answer != "unreachable");
     Some((
         Step {
             asked: "GET",

@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 use crate::common::*;
+use crate::exercises::{predict, solved};
 use session_lab::exercises::EXERCISES;
 use session_lab::settings::Mode;
 
@@ -21,27 +22,10 @@ both_modes![
     an_exercise_for_another_mode_names_a_command_that_runs_it,
 ];
 
-async fn predict(b: &Browser<'_>, id: &str, choice: usize) {
-    let res = b
-        .post(
-            &format!("/exercises/{id}/predict"),
-            &[("choice", &choice.to_string())],
-        )
-        .await;
-    assert_eq!(res.status, 303, "{}", res.body);
-}
-
 async fn board(b: &Browser<'_>) -> Vec<Value> {
     let res = b.get("/exercises.json").await;
     assert_eq!(res.status, 200, "{}", res.body);
     res.json().as_array().cloned().unwrap_or_default()
-}
-
-async fn solved(b: &Browser<'_>, id: &str) -> bool {
-    board(b)
-        .await
-        .iter()
-        .any(|e| e["id"] == id && e["solved"] == true)
 }
 
 /// A session cookie value with one character in the middle changed.

@@ -34,7 +34,7 @@ both_modes![
 ];
 
 /// Answers `id`'s prediction with choice `choice`.
-async fn predict(b: &Browser<'_>, id: &str, choice: usize) -> Res {
+pub(crate) async fn predict(b: &Browser<'_>, id: &str, choice: usize) -> Res {
     let res = b
         .post(
             &format!("/exercises/{id}/predict"),
@@ -62,7 +62,7 @@ async fn entry(b: &Browser<'_>, id: &str) -> Value {
         .unwrap_or_else(|| panic!("no {id}"))
 }
 
-async fn solved(b: &Browser<'_>, id: &str) -> bool {
+pub(crate) async fn solved(b: &Browser<'_>, id: &str) -> bool {
     entry(b, id).await["solved"] == true
 }
 

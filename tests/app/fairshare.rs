@@ -45,6 +45,14 @@ const TIGHT: &[(&str, u64)] = &[
     ("login_device_interval", 3600),
 ];
 
+/// Two signups per address bucket and per browser, none back within a test.
+const SIGNUPS: &[(&str, u64)] = &[
+    ("signup_address_burst", 2),
+    ("signup_address_interval", 3600),
+    ("signup_device_burst", 2),
+    ("signup_device_interval", 3600),
+];
+
 fn device_cookie(mode: Mode) -> String {
     format!("device_{}", mode.as_str())
 }
@@ -304,16 +312,7 @@ async fn signup_from(b: &Browser<'_>, name: &str) -> Res {
 /// cookie the last gave it (for another account each time, the same browser id in each) and
 /// spends that browser's bucket, so classmates new to the app still find the address's.
 async fn a_browser_with_a_device_cookie_spends_its_own_signup_bucket(mode: Mode) {
-    let app = TestApp::spawn_with_manual_clock(
-        mode,
-        limits(&[
-            ("signup_address_burst", 2),
-            ("signup_address_interval", 3600),
-            ("signup_device_burst", 2),
-            ("signup_device_interval", 3600),
-        ]),
-    )
-    .await;
+    let app = TestApp::spawn_with_manual_clock(mode, limits(SIGNUPS)).await;
     let script = app.browser();
     // The script's first signup (no device cookie yet: the address's first token), then two
     // from its own browser's bucket, then 429 — naming the browser, not the address.
@@ -417,16 +416,7 @@ async fn new_learners_are_bounded_per_address(mode: Mode) {
 /// second bucket, the one every browser that has been here before shares (the same size as the
 /// first). Browsers new to the app keep the first.
 async fn browser_ids_minted_by_logging_in_share_one_bucket_per_address(mode: Mode) {
-    let app = TestApp::spawn_with_manual_clock(
-        mode,
-        limits(&[
-            ("signup_address_burst", 2),
-            ("signup_address_interval", 3600),
-            ("signup_device_burst", 2),
-            ("signup_device_interval", 3600),
-        ]),
-    )
-    .await;
+    let app = TestApp::spawn_with_manual_clock(mode, limits(SIGNUPS)).await;
     let setup = app.browser();
     let fields = [("username", "bot0"), ("password", PW)];
     let res = post_from(&setup, "/signup", &fields, "203.0.113.9").await;

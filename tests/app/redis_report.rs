@@ -6,15 +6,8 @@
 
 use crate::common::*;
 use crate::drawings::{accessible_name, arrows, drawing};
+use crate::report::happened;
 use crate::store_lesson::spawn_all;
-
-/// The "What just happened" section of a page, or "" when it has none.
-fn happened(body: &str) -> &str {
-    body.split("aria-label=\"What just happened\"")
-        .nth(1)
-        .and_then(|rest| rest.split("</section>").next())
-        .unwrap_or("")
-}
 
 /// The `redis=N` figure of a `Session-Trace`, or "" without one.
 fn redis_figure(trace: &str) -> &str {

@@ -25,7 +25,7 @@ all_modes![
 ];
 
 /// The "What just happened" section of a page, or "" when there is none.
-fn happened(body: &str) -> &str {
+pub(crate) fn happened(body: &str) -> &str {
     body.split("What just happened</strong>")
         .nth(1)
         .and_then(|rest| rest.split("</section>").next())

@@ -12,6 +12,7 @@ use sqlx::postgres::PgPoolOptions;
 
 use crate::common::redis::{keys, prefix_for};
 use crate::common::*;
+use crate::exercises::solved;
 
 /// The session keys under the test's prefix.
 async fn session_keys(app: &TestApp) -> Vec<String> {
@@ -28,16 +29,6 @@ async fn predict(b: &Browser<'_>, id: &str, choice: usize) -> Res {
         &[("choice", &choice.to_string())],
     )
     .await
-}
-
-async fn solved(b: &Browser<'_>, id: &str) -> bool {
-    let list = b.get("/exercises.json").await.json();
-    let entry = list
-        .as_array()
-        .and_then(|l| l.iter().find(|e| e["id"] == id))
-        .cloned()
-        .unwrap_or_else(|| panic!("{id} is not in /exercises.json"));
-    entry["solved"] == true
 }
 
 #[rocket::async_test]

@@ -55,15 +55,17 @@ async fn end_sessions(
     let accounts = class::bump_epochs(pool, &keep(&teacher)).await?;
     page.session
         .note(format!(
-            "Ended every session but yours: {} server-mode session row{} deleted, so those \
-             cookies now point at nothing; {} account{} got a new session epoch, so their \
+            "Ended every session but yours: {} deleted, so those cookies now point at nothing; \
+             {} got a new session epoch, so their \
              cookie-mode sessions are refused wherever the account is loaded. Anonymous \
              cookie-mode sessions cannot be ended: the server keeps nothing of them to delete or \
              bump, and they last until the deadlines sealed inside them.",
-            rows,
-            if rows == 1 { " was" } else { "s were" },
-            accounts,
-            if accounts == 1 { "" } else { "s" },
+            humanize::count(
+                rows,
+                "server-mode session row was",
+                "server-mode session rows were"
+            ),
+            humanize::count(accounts, "account", "accounts"),
         ))
         .await;
     Ok(Redirect::to("/teacher"))

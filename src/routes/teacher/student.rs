@@ -11,6 +11,7 @@ use crate::class;
 use crate::csrf::CheckedForm;
 use crate::db::Db;
 use crate::error::AppError;
+use crate::humanize;
 use crate::page::Page;
 use crate::session::SiblingSession;
 use crate::settings::Revocation;
@@ -30,10 +31,6 @@ async fn student(pool: &sqlx::PgPool, user_id: i64) -> Result<String, AppError> 
              account, which the board does not act on)"
         ))
     })
-}
-
-fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// End every session of one student: the store's rows (or keys) of the account are deleted
@@ -60,7 +57,7 @@ async fn end_their_sessions(
         Some(n) => format!(
             "{} kept on the server ended (deleted from the store, so those cookies now point at \
              nothing: their next request is refused and starts anonymous)",
-            plural(n, "session", "sessions")
+            humanize::count(n, "session", "sessions")
         ),
         // Redis holds each session under its id but keeps no index by account to find theirs.
         None if page.session.layer().holds_data() => "this store keeps no index of sessions by \
@@ -145,12 +142,12 @@ async fn reset_their_progress(
             "Reset the progress of {whose}: {} deleted (predictions, hints and solves), from {}. \
              The learner cookies stay, so the same browsers start each exercise afresh with \
              their next prediction; nothing else changed (sessions, account).",
-            plural(
+            humanize::count(
                 reset.rows,
                 "exercise_progress row",
                 "exercise_progress rows"
             ),
-            plural(reset.learners, "learner (browser)", "learners (browsers)"),
+            humanize::count(reset.learners, "learner (browser)", "learners (browsers)"),
         ))
         .await;
     Ok(Redirect::to("/teacher"))
