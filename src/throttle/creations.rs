@@ -4,6 +4,10 @@
 
 use super::{ClientAddr, Throttles, TooMany};
 
+/// What a browser past its own signup bucket is told: which browser, and how the server knows it.
+const BY_BROWSER: &str = "accounts created from this browser (its device cookie, left by an \
+                          earlier signup or login here, names it)";
+
 impl Throttles {
     /// A new learner (a browser's first prediction or hint) from `addr`: each adds a row to
     /// `learners` that the teacher's board lists, so one address may make only so many.
@@ -52,9 +56,7 @@ impl Throttles {
         };
         let key: String = b.into();
         let browser = self.one(&self.signup_device, "signup_device", &key, b);
-        browser
-            .await
-            .map_err(|t| (t, "accounts created from this browser"))?;
+        browser.await.map_err(|t| (t, BY_BROWSER))?;
         let returning = &self.signup_returning;
         let second = self.one(returning, "signup_returning_address", &addr, &id);
         second.await.map(drop).map_err(by_address)
