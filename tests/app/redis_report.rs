@@ -165,3 +165,45 @@ async fn a_read_from_the_cache_is_drawn_in_redis_not_as_a_select() {
     let name = accessible_name(svg);
     assert!(name.contains("GET (its copy)"), "{name}");
 }
+
+/// The login and signup pages tell each mode what a login does to its cookie. Redis mode renews the
+/// id and deletes the old key, as server mode deletes the old row. It used to be told cookie
+/// mode's story ("a freshly sealed cookie … an old copy keeps working"), which is false here.
+#[rocket::async_test]
+async fn login_and_signup_pages_say_what_a_login_does_in_each_mode() {
+    for (mode, login_says, signup_says) in [
+        (
+            ServerMode,
+            "a new id, the old row deleted",
+            "to a new id (the old row is deleted)",
+        ),
+        (
+            CookieMode,
+            "a freshly sealed cookie",
+            "completely (a new cookie",
+        ),
+        (
+            RedisMode,
+            "a new id, the old Redis key\ndeleted",
+            "to a new id (the old Redis key is deleted)",
+        ),
+    ] {
+        let app = TestApp::spawn(mode).await;
+        let b = app.browser();
+        let login = b.get("/login").await;
+        assert!(login.body.contains(login_says), "{mode:?}: {}", login.body);
+        let keeps_working = login.body.contains("keeps working until it expires");
+        assert_eq!(
+            keeps_working,
+            mode == CookieMode,
+            "{mode:?}: {}",
+            login.body
+        );
+        let signup = b.get("/signup").await;
+        assert!(
+            signup.body.contains(signup_says),
+            "{mode:?}: {}",
+            signup.body
+        );
+    }
+}
